@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseDuration } from "./_duration.ts";
+import { describe, PermissionMissing, requireEnv, requirePermissions } from "./permissions.ts";
 
 export { parseDuration };
 
@@ -287,20 +288,27 @@ export function parseConfig(
 
 /**
  * Parses `Deno.args` and `Deno.env` for `program`; prints usage and exits 0 on `--help`,
- * prints one line and exits 2 on any bad value.
+ * prints one line and exits 2 on any bad value or a permission the config needs but the
+ * process lacks.
  */
 export function loadConfig(program: "server"): ServerConfig;
 export function loadConfig(program: "client"): ClientConfig;
 export function loadConfig(program: "cleaner"): CleanerConfig;
 export function loadConfig(program: Program): ServerConfig | ClientConfig | CleanerConfig {
   try {
+    requireEnv(ENV_VARS[program]);
     const parsed = parseConfig(program, Deno.args, readEnv(program));
     if (parsed.help) {
       console.log(parsed.usage);
       Deno.exit(0);
     }
+    requirePermissions(parsed.config);
     return parsed.config;
   } catch (error) {
+    if (error instanceof PermissionMissing) {
+      console.error(describe(program, error));
+      Deno.exit(2);
+    }
     if (!(error instanceof ConfigError)) throw error;
     console.error(`${program}: ${error.message} (see --help)`);
     Deno.exit(2);
