@@ -1,0 +1,74 @@
+/**
+ * Pushgateway grouping keys: turning a group's labels into the `/metrics/job/...` path
+ * that addresses it, and into a line a person can read.
+ *
+ * @module
+ */
+
+/** A group's grouping key: `job` plus any other labels it was pushed with. */
+export type GroupingKey = Readonly<Record<string, string>>;
+
+/**
+ * Whether a label value must travel as `@base64`: the Pushgateway splits the path on
+ * `/` after decoding, so a `/` cannot be escaped; an empty value cannot be a path
+ * segment at all; and spaces are base64-encoded too so proxies never see them.
+ */
+export function needsBase64(value: string): boolean {
+  return value === "" || /[/\s]/.test(value);
+}
+
+/** RFC 4648 URL-safe base64 of `value`'s UTF-8 bytes; the empty string is `=`. */
+export function base64Url(value: string): string {
+  if (value === "") return "=";
+  const bytes = new TextEncoder().encode(value);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/**
+ * The path (below the gateway's base URL) that addresses exactly this group: `job`
+ * first, then every other label in name order, each value plain and URL-escaped or
+ * `@base64`-encoded when {@linkcode needsBase64} says so.
+ *
+ * @example
+ * ```ts
+ * groupPath({ job: "dubbo_server", instance: "10.0.0.1:9099" });
+ * // "/metrics/job/dubbo_server/instance/10.0.0.1%3A9099"
+ * groupPath({ job: "dubbo_server", instance: "" });
+ * // "/metrics/job/dubbo_server/instance@base64/="
+ * ```
+ */
+export function groupPath(key: GroupingKey): string {
+  const job = key.job;
+  if (job === undefined || job === "") {
+    throw new Error(`grouping key without a job: ${describeKey(key)}`);
+  }
+  let path = `/metrics${segment("job", job)}`;
+  for (const name of Object.keys(key).filter((name) => name !== "job").sort()) {
+    path += segment(name, key[name]);
+  }
+  return path;
+}
+
+function segment(name: string, value: string): string {
+  const label = encodeURIComponent(name);
+  return needsBase64(value)
+    ? `/${label}@base64/${base64Url(value)}`
+    : `/${label}/${encodeURIComponent(value)}`;
+}
+
+/**
+ * The key as Prometheus writes a label set, `job` first: `{job="a",instance="b c"}`.
+ *
+ * @example
+ * ```ts
+ * describeKey({ instance: "x", job: "dubbo_client" }); // '{job="dubbo_client",instance="x"}'
+ * ```
+ */
+export function describeKey(key: GroupingKey): string {
+  const names = Object.keys(key).sort((a, b) =>
+    a === "job" ? -1 : b === "job" ? 1 : a < b ? -1 : a > b ? 1 : 0
+  );
+  return `{${names.map((name) => `${name}=${JSON.stringify(key[name])}`).join(",")}}`;
+}

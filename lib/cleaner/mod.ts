@@ -1,0 +1,57 @@
+/**
+ * The Pushgateway zombie-group cleaner: deletes groups whose `job_pushed_at_seconds`
+ * (else `push_time_seconds`) is older than a TTL, once or as a daemon.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * Deno.exit(await runCleaner(loadConfig("cleaner")));
+ * ```
+ *
+ * @module
+ */
+import type { CleanerConfig } from "../config.ts";
+import { runCycle } from "./cycle.ts";
+import { runDaemon } from "./daemon.ts";
+import { Gateway } from "./gateway.ts";
+
+export { type CycleOptions, type CycleReport, runCycle } from "./cycle.ts";
+export { type DaemonOptions, runDaemon } from "./daemon.ts";
+export { Gateway, GatewayError, type GatewayOptions, type Group } from "./gateway.ts";
+export { base64Url, describeKey, groupPath, needsBase64 } from "./grouping_key.ts";
+export { CleanerMetrics } from "./metrics.ts";
+
+/**
+ * Runs the cleaner as configured and returns the exit code: 0 when done, 1 when the
+ * gateway could not be read or a delete failed (one-shot), or the metrics port could not
+ * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT.
+ */
+export async function runCleaner(config: CleanerConfig): Promise<number> {
+  const gateway = new Gateway(config.pushgateway);
+  const cycle = {
+    gateway,
+    ttlMs: config.ttlMs,
+    jobPrefix: config.jobPrefix,
+    dryRun: config.dryRun,
+  };
+  if (!config.daemon) {
+    const report = await runCycle(cycle);
+    return report.errors > 0 ? 1 : 0;
+  }
+  try {
+    await runDaemon({
+      ...cycle,
+      intervalMs: config.intervalMs,
+      host: config.host,
+      metricsPort: config.metricsPort,
+    });
+    return 0;
+  } catch (error) {
+    console.error(
+      `pgw-cleaner: cannot serve metrics on ${config.host}:${config.metricsPort}: ${
+        (error as Error).message
+      }`,
+    );
+    return 1;
+  }
+}
