@@ -394,3 +394,182 @@ Deno.test("cleaner: bad usage exits 2 before touching the network; --help exits 
   assert.equal(help.code, 0);
   assert.match(help.output, /--job-prefix/);
 });
+
+/** The value of an unlabelled sample in a text exposition, or `undefined`. */
+async function scrape(url: string): Promise<Record<string, number>> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
+  const values: Record<string, number> = {};
+  for (const line of (await response.text()).split("\n")) {
+    const match = /^(pgw_cleaner_\w+) (\S+)$/.exec(line);
+    if (match) values[match[1]] = Number(match[2]);
+  }
+  return values;
+}
+
+Deno.test("cleaner daemon: cleans at start, serves its metrics, exits 0 on SIGTERM and SIGINT", async () => {
+  const pgw = await startPushgateway();
+  const prefix = uniquePrefix();
+  try {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      await pushGroup(pgw.url, { job: `${prefix}old`, instance: signal }, { pushedAt: dayAgo() });
+      await pushGroup(pgw.url, { job: `${prefix}new`, instance: signal }, {
+        pushedAt: nowSeconds(),
+      });
+      const port = await freePort();
+      // An interval of an hour: anything deleted now was deleted by the cycle at start.
+      await using daemon = startProgram("cleaner", [
+        `--pushgw=${pgw.url}`,
+        `--job-prefix=${prefix}`,
+        "--daemon",
+        "--interval=1h",
+        `--metrics-port=${port}`,
+        "--host=127.0.0.1",
+      ], TASK_ENV);
+      await daemon.waitForLine(new RegExp(`metrics on http://127\\.0\\.0\\.1:${port}/metrics`));
+      await daemon.waitForLine(/checked \d+, stale 1, deleted 1, errors 0/);
+      assert.deepEqual(await groupNames(pgw.url, `${prefix}old`), []);
+
+      const metrics = await scrape(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(metrics.pgw_cleaner_checked_total, signal === "SIGTERM" ? 2 : 3);
+      assert.equal(metrics.pgw_cleaner_deleted_total, 1);
+      assert.equal(metrics.pgw_cleaner_errors_total, 0);
+      assert.ok(metrics.pgw_cleaner_last_run_timestamp_seconds > Date.now() / 1000 - 3600);
+      assert.ok(metrics.pgw_cleaner_last_run_duration_seconds >= 0);
+      const notFound = await fetch(`http://127.0.0.1:${port}/other`);
+      await notFound.body?.cancel();
+      assert.equal(notFound.status, 404);
+
+      daemon.kill(signal);
+      assert.equal(await daemon.exited, 0, daemon.output());
+      assert.match(daemon.output(), /daemon: stopped/);
+    }
+  } finally {
+    await removeGroups(pgw.url, prefix);
+    await pgw.close();
+  }
+});
+
+Deno.test("cleaner daemon: survives a gateway outage, counts it, and cleans again after", async () => {
+  const pgw = await startPushgateway();
+  const prefix = uniquePrefix();
+  const port = await freePort();
+  try {
+    await using daemon = startProgram("cleaner", [
+      `--pushgw=${pgw.url}`,
+      `--job-prefix=${prefix}`,
+      "--daemon",
+      "--interval=300ms",
+      `--metrics-port=${port}`,
+      "--host=127.0.0.1",
+    ], TASK_ENV);
+    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    await daemon.waitForLine(/checked 0, stale 0, deleted 0, errors 0/);
+
+    await pgw.stop();
+    await waitFor(
+      "an error counted during the outage",
+      async () => (await scrape(metricsUrl)).pgw_cleaner_errors_total >= 1,
+    );
+    assert.match(
+      daemon.output(),
+      new RegExp(`cannot read groups from the Pushgateway at ${pgw.url}`),
+    );
+
+    await pgw.restart();
+    await pushGroup(pgw.url, { job: `${prefix}old`, instance: "x" }, { pushedAt: dayAgo() });
+    await waitFor(
+      "the stale group deleted after the outage",
+      async () => (await scrape(metricsUrl)).pgw_cleaner_deleted_total === 1,
+    );
+    assert.deepEqual(await groupNames(pgw.url, prefix), []);
+    assert.equal(await daemon.stop(), 0, daemon.output());
+  } finally {
+    await removeGroups(pgw.url, prefix);
+    await pgw.close();
+  }
+});
+
+Deno.test("cleaner daemon: a metrics port in use exits 1 with a message", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (listener.addr as Deno.NetAddr).port;
+    const { code, output } = await runCleanerOnce([
+      `--pushgw=http://127.0.0.1:${await freePort()}`,
+      "--daemon",
+      `--metrics-port=${port}`,
+      "--host=127.0.0.1",
+    ]);
+    assert.equal(code, 1, output);
+    assert.match(output, new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}`));
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("cleaner: a failed delete is reported and exits 1, other deletes go on", async () => {
+  const pgw = await startPushgateway();
+  const prefix = uniquePrefix();
+  // A proxy in front of the real gateway that refuses deletes of one group.
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    if (request.method === "DELETE" && url.pathname.includes("blocked")) {
+      return new Response("no\n", { status: 503 });
+    }
+    return fetch(`${pgw.url}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+    });
+  });
+  const proxyUrl = `http://127.0.0.1:${proxy.addr.port}`;
+  try {
+    await pushGroup(pgw.url, { job: `${prefix}blocked` }, { pushedAt: dayAgo() });
+    await pushGroup(pgw.url, { job: `${prefix}open` }, { pushedAt: dayAgo() });
+    const { code, output } = await runCleanerOnce([
+      `--pushgw=${proxyUrl}`,
+      `--job-prefix=${prefix}`,
+    ]);
+    assert.equal(code, 1, output);
+    assert.match(
+      output,
+      new RegExp(
+        `cannot delete group \\{job="${prefix}blocked"\\} on the Pushgateway at ${proxyUrl}: HTTP 503`,
+      ),
+    );
+    assert.match(output, /checked 2, stale 2, deleted 1, errors 1/);
+    assert.deepEqual(await groupNames(pgw.url, prefix), [`job=${prefix}blocked`]);
+  } finally {
+    await proxy.shutdown();
+    await removeGroups(pgw.url, prefix);
+    await pgw.close();
+  }
+});
+
+Deno.test("cleaner: a gateway that never answers times out with a clear message", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  try {
+    const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    const problems: string[] = [];
+    const report = await runCycle({
+      gateway: new Gateway({ url, timeoutMs: 300 }),
+      ttlMs: 1000,
+      jobPrefix: "",
+      log: () => {},
+      warn: (line) => problems.push(line),
+    });
+    assert.equal(report.readOk, false);
+    assert.equal(report.errors, 1);
+    assert.deepEqual(problems, [
+      `cannot read groups from the Pushgateway at ${url}: no answer within 0.3s`,
+    ]);
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting;
+  }
+});
