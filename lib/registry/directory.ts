@@ -1,0 +1,94 @@
+/**
+ * A live list of provider endpoints with load balancing: what a consumer calls through.
+ * The registry updates it; callers `pick` an endpoint per call and skip the ones a call
+ * already tried (Dubbo's failover cluster).
+ *
+ * @example
+ * ```ts
+ * const directory = new ProviderDirectory("round-robin");
+ * directory.update([{ host: "10.0.0.5", port: 20000 }, { host: "10.0.0.6", port: 20000 }]);
+ * directory.pick(new Set()); // 10.0.0.5:20000, then 10.0.0.6:20000, ...
+ * ```
+ *
+ * @module
+ */
+
+/** A provider address (same shape as lib/rpc's `Endpoint`). */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** How `pick` chooses among providers. */
+export type Balance = "random" | "round-robin";
+
+/** The providers a consumer can call right now. */
+export interface Directory {
+  /** Current providers, sorted by `host:port`. */
+  list(): Endpoint[];
+  /** A balanced choice not in `tried` (keys `${host}:${port}`); `undefined` when none is left. */
+  pick(tried: ReadonlySet<string>): Endpoint | undefined;
+  /** Calls `listener` with the new list on every change. */
+  onChange(listener: (endpoints: Endpoint[]) => void): void;
+}
+
+/** `host:port` as `pick`'s `tried` set expects it. */
+export function endpointKey(endpoint: Endpoint): string {
+  return `${endpoint.host}:${endpoint.port}`;
+}
+
+/** A `Directory` whose list the owner replaces with `update`. */
+export class ProviderDirectory implements Directory {
+  #endpoints: Endpoint[] = [];
+  #listeners: Array<(endpoints: Endpoint[]) => void> = [];
+  #next = 0;
+
+  constructor(readonly balance: Balance = "round-robin", initial: Endpoint[] = []) {
+    this.#endpoints = normalize(initial);
+  }
+
+  list(): Endpoint[] {
+    return this.#endpoints.map((e) => ({ ...e }));
+  }
+
+  pick(tried: ReadonlySet<string>): Endpoint | undefined {
+    const candidates = tried.size === 0
+      ? this.#endpoints
+      : this.#endpoints.filter((e) => !tried.has(endpointKey(e)));
+    if (candidates.length === 0) return undefined;
+    const index = this.balance === "random"
+      ? Math.floor(Math.random() * candidates.length)
+      : this.#next++ % candidates.length;
+    if (this.#next >= Number.MAX_SAFE_INTEGER) this.#next = 0;
+    return { ...candidates[index] };
+  }
+
+  onChange(listener: (endpoints: Endpoint[]) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Replaces the list; returns whether it changed (listeners fire only then). */
+  update(endpoints: Endpoint[]): boolean {
+    const next = normalize(endpoints);
+    const same = next.length === this.#endpoints.length &&
+      next.every((e, i) => endpointKey(e) === endpointKey(this.#endpoints[i]));
+    if (same) return false;
+    this.#endpoints = next;
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.list());
+      } catch { /* a listener's bug must not stop discovery */ }
+    }
+    return true;
+  }
+}
+
+function normalize(endpoints: Endpoint[]): Endpoint[] {
+  const unique = new Map<string, Endpoint>();
+  for (const e of endpoints) unique.set(endpointKey(e), { host: e.host, port: e.port });
+  return [...unique.values()].sort((a, b) => compare(endpointKey(a), endpointKey(b)));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,66 @@
+/**
+ * Service registration and discovery: Dubbo's interface-level ZooKeeper registry, or
+ * `none` (direct URLs). The provider `register`s; the consumer `subscribe`s and calls
+ * through the returned live `Directory`; both `close()` on exit (nodes removed first).
+ *
+ * @example
+ * ```ts
+ * import { createRegistry } from "./lib/registry/mod.ts";
+ *
+ * const registry = createRegistry({ kind: "zookeeper", address: "127.0.0.1:2181" });
+ * const directory = await registry.subscribe({ ip: "10.0.0.7", app: "dubbo-metrics-client" });
+ * const target = directory.pick(new Set()); // undefined while no provider is registered
+ * await registry.close();
+ * ```
+ *
+ * @module
+ */
+import type { RegistryObserver } from "../observe.ts";
+import type { Balance, Endpoint } from "./directory.ts";
+import { StaticRegistry } from "./none.ts";
+import type { Registry } from "./types.ts";
+import { ZooKeeperRegistry } from "./zookeeper.ts";
+
+export type { Balance, Directory, Endpoint } from "./directory.ts";
+export { endpointKey, ProviderDirectory } from "./directory.ts";
+export type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
+export {
+  consumerUrl,
+  parseProviderUrl,
+  parseUrl,
+  providerMatches,
+  providerUrl,
+  SERVICE_INTERFACE,
+} from "./url.ts";
+export {
+  DEFAULT_CLOSE_BUDGET_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  ZooKeeperRegistry,
+} from "./zookeeper.ts";
+export { StaticRegistry } from "./none.ts";
+
+/** Options of `createRegistry`. */
+export interface RegistryOptions {
+  kind: "zookeeper" | "none";
+  /** ZooKeeper connect string `host:port[,host:port...][/chroot]` (ignored for `none`). */
+  address: string;
+  /** Requested ZooKeeper session timeout; default 10 s. */
+  sessionTimeoutMs?: number;
+  /** How long `register`/`subscribe` wait for ZooKeeper; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Upper bound of `close()`; default 1.5 s. */
+  closeBudgetMs?: number;
+  observer?: RegistryObserver;
+  /** Provider choice per call; default round-robin. */
+  balance?: Balance;
+  log?: (line: string) => void;
+  /** For `none`: the providers to call (from `--url`). */
+  staticProviders?: Endpoint[];
+}
+
+/** Creates the registry for `--registry` (connects lazily, on the first register/subscribe). */
+export function createRegistry(options: RegistryOptions): Registry {
+  if (options.kind === "none") return new StaticRegistry(options.staticProviders, options.balance);
+  return new ZooKeeperRegistry(options);
+}

@@ -1,0 +1,32 @@
+/**
+ * `--registry=none`: nothing is published, and the consumer calls the providers it was
+ * given directly (`--url`).
+ *
+ * @module
+ */
+import { type Balance, type Endpoint, ProviderDirectory } from "./directory.ts";
+import type { Directory } from "./directory.ts";
+import type { Registry } from "./types.ts";
+
+/** A registry that registers nothing and discovers a fixed list of providers. */
+export class StaticRegistry implements Registry {
+  readonly #providers: Endpoint[];
+  readonly #balance: Balance;
+
+  constructor(providers: Endpoint[] = [], balance: Balance = "round-robin") {
+    this.#providers = providers;
+    this.#balance = balance;
+  }
+
+  register(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  subscribe(): Promise<Directory> {
+    return Promise.resolve(new ProviderDirectory(this.#balance, this.#providers));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

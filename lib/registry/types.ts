@@ -1,0 +1,36 @@
+/**
+ * The registry contract shared by the ZooKeeper and `none` implementations.
+ *
+ * @module
+ */
+import type { Directory } from "./directory.ts";
+
+/** Who we are as a provider: advertised address, application and service group/version. */
+export interface ProviderInfo {
+  ip: string;
+  port: number;
+  app: string;
+  group?: string;
+  version?: string;
+}
+
+/** Who we are as a consumer, and which group/version of the service we want. */
+export interface ConsumerInfo {
+  ip: string;
+  app: string;
+  group?: string;
+  version?: string;
+}
+
+/** Service registration and discovery (Dubbo's interface-level registry). */
+export interface Registry {
+  /**
+   * Publishes our provider node; resolves once written, or rejects with a clear error
+   * after the connect timeout (ZooKeeper keeps being retried until `close()`).
+   */
+  register(provider: ProviderInfo): Promise<void>;
+  /** Publishes our consumer node and starts following providers; returns a live Directory. */
+  subscribe(consumer: ConsumerInfo): Promise<Directory>;
+  /** Removes our nodes (bounded), then disconnects; never throws. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,220 @@
+/**
+ * Dubbo registry URLs: the `tri://` provider URL and `consumer://` URL we publish, the
+ * ZooKeeper paths they live under, and a lenient parser for provider URLs written by
+ * any Dubbo implementation (ours, dubbo-go, Java).
+ *
+ * @example
+ * ```ts
+ * const url = providerUrl({ ip: "10.0.0.5", port: 20000, app: "demo", pid: 42, timestamp: 1 });
+ * parseProviderUrl(url); // { host: "10.0.0.5", port: 20000, protocol: "tri", ... }
+ * ```
+ *
+ * @module
+ */
+import { RELEASE } from "../version.ts";
+
+/** The one service this sample serves and calls. */
+export const SERVICE_INTERFACE = "greet.GreetService";
+/** Its methods, as Dubbo's `methods` URL parameter lists them. */
+export const SERVICE_METHODS = ["Greet"];
+/** Dubbo's default ZooKeeper root for interface-level registration. */
+export const DUBBO_ROOT = "/dubbo";
+/** The per-interface categories Dubbo creates (persistent) under `/dubbo/<interface>/`. */
+export const CATEGORIES = ["providers", "consumers", "configurators", "routers"] as const;
+
+/** Who publishes a provider URL. */
+export interface ProviderUrlInput {
+  ip: string;
+  port: number;
+  app: string;
+  group?: string;
+  version?: string;
+  pid: number;
+  /** Unix milliseconds (Java style; dubbo-go writes seconds). */
+  timestamp: number;
+}
+
+/** Who publishes a consumer URL. */
+export interface ConsumerUrlInput {
+  ip: string;
+  app: string;
+  group?: string;
+  version?: string;
+  pid: number;
+  timestamp: number;
+}
+
+/** A provider found in the registry. */
+export interface ParsedProvider {
+  host: string;
+  port: number;
+  /** URL scheme: `tri` is what we speak; `dubbo` (Java's default) is another wire protocol. */
+  protocol: string;
+  /** `interface` parameter, else the URL path. */
+  interface: string;
+  /** `""` when absent. */
+  group: string;
+  /** `""` when absent. */
+  version: string;
+  /** `false` when an operator disabled the provider (`enabled=false` or `disabled=true`). */
+  enabled: boolean;
+  /** `category`, `""` when absent (providers then). */
+  category: string;
+  /** All parameters, decoded. */
+  params: Record<string, string>;
+}
+
+/**
+ * Our provider URL (unencoded), keys sorted as Dubbo's `URL.toFullString` sorts them:
+ * `tri://<ip>:<port>/greet.GreetService?anyhost=true&application=...&timestamp=<ms>`.
+ */
+export function providerUrl(p: ProviderUrlInput): string {
+  const params: Record<string, string> = {
+    anyhost: "true",
+    application: p.app,
+    interface: SERVICE_INTERFACE,
+    methods: SERVICE_METHODS.join(","),
+    pid: String(p.pid),
+    release: RELEASE,
+    serialization: "protobuf",
+    side: "provider",
+    timestamp: String(p.timestamp),
+  };
+  if (p.group) params.group = p.group;
+  if (p.version) params.version = p.version;
+  return `tri://${hostPort(p.ip, p.port)}/${SERVICE_INTERFACE}?${query(params)}`;
+}
+
+/** Our consumer URL (unencoded): `consumer://<ip>/greet.GreetService?...&side=consumer...`. */
+export function consumerUrl(c: ConsumerUrlInput): string {
+  const params: Record<string, string> = {
+    application: c.app,
+    category: "consumers",
+    interface: SERVICE_INTERFACE,
+    methods: SERVICE_METHODS.join(","),
+    pid: String(c.pid),
+    protocol: "tri",
+    release: RELEASE,
+    side: "consumer",
+    timestamp: String(c.timestamp),
+  };
+  if (c.group) params.group = c.group;
+  if (c.version) params.version = c.version;
+  return `consumer://${bracket(c.ip)}/${SERVICE_INTERFACE}?${query(params)}`;
+}
+
+/** `/dubbo/<interface>/<category>` under an optional chroot prefix (`""` for none). */
+export function categoryPath(
+  category: typeof CATEGORIES[number],
+  chroot = "",
+  iface = SERVICE_INTERFACE,
+): string {
+  return `${chroot}${DUBBO_ROOT}/${encodeURIComponent(iface)}/${category}`;
+}
+
+/** The ZooKeeper node name of a URL: Dubbo's URL-encoded full URL. */
+export function nodeName(url: string): string {
+  return encodeURIComponent(url);
+}
+
+/**
+ * Parses a provider URL, raw (`tri://...`) or as a ZooKeeper node name (URL-encoded by
+ * `encodeURIComponent`, Java's `URLEncoder` or Go's `url.QueryEscape`, which writes `+`
+ * for a space). Returns `undefined` when it is not a `scheme://host:port/...` URL.
+ */
+export function parseUrl(raw: string): ParsedProvider | undefined {
+  const text = raw.includes("://") ? raw : decodeLenient(raw.replaceAll("+", " "));
+  const match =
+    /^([a-zA-Z][\w+.-]*):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#\[\]]+):(\d+)(\/[^?#]*)?(?:\?([^#]*))?/
+      .exec(text.trim());
+  if (!match) return undefined;
+  const [, scheme, rawHost, rawPort, rawPath = "", rawQuery = ""] = match;
+  const port = Number(rawPort);
+  if (!(port >= 1 && port <= 65535)) return undefined;
+  const params: Record<string, string> = {};
+  for (const pair of rawQuery.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const key = decodeLenient(eq === -1 ? pair : pair.slice(0, eq));
+    params[key] = eq === -1 ? "" : decodeLenient(pair.slice(eq + 1));
+  }
+  const path = decodeLenient(rawPath.replace(/^\//, ""));
+  return {
+    host: rawHost.replace(/^\[|\]$/g, ""),
+    port,
+    protocol: scheme.toLowerCase(),
+    interface: params.interface || path,
+    group: params.group ?? "",
+    version: params.version ?? "",
+    enabled: params.enabled !== "false" && params.disabled !== "true",
+    category: params.category ?? "",
+    params,
+  };
+}
+
+/**
+ * Parses a provider URL (raw or as a ZooKeeper node name) into the endpoint and the
+ * fields a consumer filters on; `undefined` when it cannot be parsed.
+ */
+export function parseProviderUrl(
+  url: string,
+): {
+  host: string;
+  port: number;
+  group: string;
+  version: string;
+  protocol: string;
+  enabled: boolean;
+} | undefined {
+  const parsed = parseUrl(url);
+  if (!parsed) return undefined;
+  const { host, port, group, version, protocol, enabled } = parsed;
+  return { host, port, group, version, protocol, enabled };
+}
+
+/** What a consumer asks for; `*` matches any group or version, as in Dubbo. */
+export interface ProviderFilter {
+  interface: string;
+  group: string;
+  version: string;
+}
+
+/**
+ * Whether a consumer can use this provider: a `tri` provider of the same interface and
+ * group/version (Dubbo's exact match, `*` for any), enabled, in the providers category.
+ */
+export function providerMatches(p: ParsedProvider, want: ProviderFilter): boolean {
+  if (p.protocol !== "tri") return false;
+  if (p.interface !== want.interface) return false;
+  if (p.category !== "" && p.category !== "providers") return false;
+  if (!p.enabled) return false;
+  if (want.group !== "*" && p.group !== want.group) return false;
+  if (want.version !== "*" && p.version !== want.version) return false;
+  return true;
+}
+
+function query(params: Record<string, string>): string {
+  return Object.keys(params).sort().map((key) => `${key}=${encodeValue(params[key])}`).join("&");
+}
+
+// Dubbo writes parameter values unencoded inside the URL (the node name encodes it all);
+// only the characters that would break the query itself are escaped here.
+function encodeValue(value: string): string {
+  return value.replace(/[%&=#?\s]/g, (c) => encodeURIComponent(c));
+}
+
+function bracket(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${bracket(host)}:${port}`;
+}
+
+function decodeLenient(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

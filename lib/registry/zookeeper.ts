@@ -1,0 +1,407 @@
+/**
+ * Dubbo's interface-level ZooKeeper registry: ephemeral provider and consumer nodes
+ * under `/dubbo/<interface>/{providers,consumers}`, a watch on `providers`, and recovery
+ * from connection loss and session expiry (nodes and watches re-created on a new session,
+ * the last known providers kept meanwhile).
+ *
+ * A session counts as lost when ZooKeeper says it expired, or when the connection stays
+ * down longer than the session timeout (as Curator does): ZooKeeper would have expired it
+ * by then, and a restarted ZooKeeper could otherwise keep our stale nodes alive.
+ *
+ * @example
+ * ```ts
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181" });
+ * await registry.register({ ip: "10.0.0.5", port: 20000, app: "dubbo-metrics-server" });
+ * // ... on shutdown:
+ * await registry.close();
+ * ```
+ *
+ * @module
+ */
+import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
+import { isTransient, ZkError, ZkSession } from "./_zk.ts";
+import { type Balance, type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
+import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
+import {
+  CATEGORIES,
+  categoryPath,
+  consumerUrl,
+  nodeName,
+  parseUrl,
+  type ProviderFilter,
+  providerMatches,
+  providerUrl,
+  SERVICE_INTERFACE,
+} from "./url.ts";
+
+/** Options of the ZooKeeper registry. */
+export interface ZooKeeperRegistryOptions {
+  /** Connect string `host:port[,host:port...][/chroot]` (the chroot is created if missing). */
+  address: string;
+  /** Requested session timeout (ZooKeeper clamps it to 2..20 ticks); default 10 s. */
+  sessionTimeoutMs?: number;
+  /** How long `register`/`subscribe` wait for ZooKeeper before rejecting; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Upper bound of `close()`, even with ZooKeeper down; default 1.5 s. */
+  closeBudgetMs?: number;
+  observer?: RegistryObserver;
+  balance?: Balance;
+  log?: (line: string) => void;
+  /** `process.pid` in URLs; default `Deno.pid`. */
+  pid?: number;
+}
+
+/** Default requested session timeout: a killed provider disappears within ~10 s. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/** Default wait for ZooKeeper in `register`/`subscribe`. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default bound of `close()`. */
+export const DEFAULT_CLOSE_BUDGET_MS = 1_500;
+
+const OP_TIMEOUT_MS = 5_000;
+
+/** A node we own: written (ephemeral) in every session until `close()`. */
+interface OwnNode {
+  path: string;
+  data: string;
+  kind: "provider" | "consumer";
+  writtenIn?: ZkSession;
+}
+
+/** One consumer subscription: its node, the watched path and the directory it feeds. */
+interface Subscription {
+  node: OwnNode;
+  providersPath: string;
+  filter: ProviderFilter;
+  directory: ProviderDirectory;
+  watcher?: { session: ZkSession; fire: () => void };
+  running: boolean;
+  again: boolean;
+}
+
+/** The ZooKeeper `Registry` (see the module doc). */
+export class ZooKeeperRegistry implements Registry {
+  readonly #address: string;
+  readonly #hosts: string;
+  readonly #chroot: string;
+  readonly #sessionTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #closeBudgetMs: number;
+  readonly #observer: RegistryObserver;
+  readonly #balance: Balance;
+  readonly #log: (line: string) => void;
+  readonly #pid: number;
+  #session: ZkSession | undefined;
+  #nodes = new Map<string, OwnNode>();
+  #subscriptions: Subscription[] = [];
+  #closed = false;
+  #lostTimer: ReturnType<typeof setTimeout> | undefined;
+  #outage = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ZooKeeperRegistryOptions) {
+    this.#address = options.address;
+    const slash = options.address.indexOf("/");
+    this.#hosts = slash === -1 ? options.address : options.address.slice(0, slash);
+    this.#chroot = slash === -1 ? "" : options.address.slice(slash).replace(/\/+$/, "");
+    this.#sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#closeBudgetMs = options.closeBudgetMs ?? DEFAULT_CLOSE_BUDGET_MS;
+    this.#observer = options.observer ?? NO_REGISTRY_EVENTS;
+    this.#balance = options.balance ?? "round-robin";
+    this.#log = options.log ?? (() => {});
+    this.#pid = options.pid ?? Deno.pid;
+  }
+
+  async register(provider: ProviderInfo): Promise<void> {
+    this.#assertOpen();
+    const url = providerUrl({ ...provider, pid: this.#pid, timestamp: Date.now() });
+    const node: OwnNode = {
+      path: `${categoryPath("providers", this.#chroot)}/${nodeName(url)}`,
+      data: provider.ip,
+      kind: "provider",
+    };
+    this.#nodes.set(node.path, node);
+    try {
+      await this.#whenConnected(`register ${url}`, (session) => this.#write(session, node));
+      this.#log(`registry: registered ${url} at zookeeper://${this.#address}`);
+    } catch (error) {
+      throw this.#failure(`cannot register ${SERVICE_INTERFACE} provider`, error);
+    }
+  }
+
+  async subscribe(consumer: ConsumerInfo): Promise<Directory> {
+    this.#assertOpen();
+    const url = consumerUrl({ ...consumer, pid: this.#pid, timestamp: Date.now() });
+    const node: OwnNode = {
+      path: `${categoryPath("consumers", this.#chroot)}/${nodeName(url)}`,
+      data: consumer.ip,
+      kind: "consumer",
+    };
+    const subscription: Subscription = {
+      node,
+      providersPath: categoryPath("providers", this.#chroot),
+      filter: {
+        interface: SERVICE_INTERFACE,
+        group: consumer.group ?? "",
+        version: consumer.version ?? "",
+      },
+      directory: new ProviderDirectory(this.#balance),
+      running: false,
+      again: false,
+    };
+    this.#nodes.set(node.path, node);
+    this.#subscriptions.push(subscription);
+    try {
+      await this.#whenConnected(`subscribe ${url}`, async (session) => {
+        await this.#write(session, node);
+        await this.#follow(subscription, session);
+      });
+      this.#observer.subscribe(true);
+      const found = subscription.directory.list().map(endpointKey).join(", ") || "none yet";
+      this.#log(`registry: subscribed to ${SERVICE_INTERFACE} providers (${found})`);
+      return subscription.directory;
+    } catch (error) {
+      this.#observer.subscribe(false);
+      throw this.#failure(`cannot subscribe to ${SERVICE_INTERFACE}`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#lostTimer);
+    const session = this.#session;
+    this.#session = undefined;
+    if (!session) return;
+    const deadline = Date.now() + this.#closeBudgetMs;
+    try {
+      if (session.connected) {
+        const ours = [...this.#nodes.values()].filter((n) => n.writtenIn === session);
+        const left = Math.max(1, deadline - Date.now());
+        await Promise.allSettled(ours.map((n) => session.remove(n.path, left)));
+      }
+      await session.close(Math.max(0, deadline - Date.now()));
+    } catch { /* close never throws */ }
+    session.destroy();
+    this.#log("registry: closed");
+  }
+
+  // ---- sessions ---------------------------------------------------------------------
+
+  #current(): ZkSession {
+    if (!this.#session) this.#session = this.#open();
+    return this.#session;
+  }
+
+  #open(): ZkSession {
+    const session: ZkSession = new ZkSession(this.#hosts, this.#sessionTimeoutMs, {
+      connected: () => {
+        if (session !== this.#session) return;
+        clearTimeout(this.#lostTimer);
+        if (this.#outage) this.#log(`registry: reconnected to ZooKeeper ${this.#hosts}`);
+        this.#outage = false;
+        this.#reconcile(session);
+      },
+      disconnected: () => {
+        if (session !== this.#session || this.#closed) return;
+        if (!this.#outage) {
+          this.#log(
+            `registry: lost ZooKeeper ${this.#hosts}; keeping the last known providers, reconnecting`,
+          );
+        }
+        this.#outage = true;
+        clearTimeout(this.#lostTimer);
+        const timeout = session.sessionTimeout();
+        this.#lostTimer = setTimeout(
+          () => this.#renew(session, `no ZooKeeper for ${timeout} ms, session considered expired`),
+          timeout,
+        );
+      },
+      expired: () => this.#renew(session, "ZooKeeper session expired"),
+    });
+    return session;
+  }
+
+  /** Replaces a lost session; the new one re-creates nodes and watches once connected. */
+  #renew(old: ZkSession, reason: string): void {
+    if (old !== this.#session || this.#closed) return;
+    clearTimeout(this.#lostTimer);
+    this.#log(`registry: ${reason}; starting a new session (nodes and watches re-created)`);
+    this.#outage = true;
+    old.destroy();
+    this.#session = this.#open();
+  }
+
+  /** After every (re)connect: write nodes missing in this session, re-list providers. */
+  #reconcile(session: ZkSession): void {
+    this.#serial(async () => {
+      for (const node of this.#nodes.values()) {
+        if (session !== this.#session) return;
+        await this.#write(session, node);
+      }
+      for (const subscription of this.#subscriptions) {
+        if (session !== this.#session) return;
+        await this.#follow(subscription, session);
+      }
+    }).catch((error) => {
+      if (session === this.#session && !this.#closed) {
+        this.#log(`registry: recovery incomplete, retrying on reconnect: ${reason(error)}`);
+      }
+    });
+  }
+
+  /**
+   * Runs `work` on a connected session, serialized with other registry writes; retries
+   * on a new session after connection loss, until `connectTimeoutMs` passes.
+   */
+  async #whenConnected(what: string, work: (session: ZkSession) => Promise<void>): Promise<void> {
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    let last: unknown;
+    while (true) {
+      this.#assertOpen();
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `no ZooKeeper session within ${this.#connectTimeoutMs} ms` +
+            (last ? ` (last error: ${reason(last)})` : ""),
+        );
+      }
+      const session = this.#current();
+      try {
+        await session.waitConnected(left);
+        await this.#serial(() => work(session));
+        return;
+      } catch (error) {
+        last = error;
+        if (!isTransient(error)) throw error;
+        if (this.#closed) throw new Error(`registry closed during ${what}`);
+        // A reconnect or a new session may be on its way: try again shortly.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(0, left))));
+      }
+    }
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  // ---- nodes ------------------------------------------------------------------------
+
+  /** Writes our ephemeral node in `session`, replacing a leftover of an older session. */
+  async #write(session: ZkSession, node: OwnNode): Promise<void> {
+    if (node.writtenIn === session) return;
+    const started = performance.now();
+    try {
+      await this.#layout(session);
+      try {
+        await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
+      } catch (error) {
+        if (!(error instanceof ZkError && error.code === "NODE_EXISTS")) throw error;
+        const stat = await session.exists(node.path, OP_TIMEOUT_MS);
+        if (stat && stat.ephemeralOwner !== session.sessionId()) {
+          // Left by our previous session (still alive on a restarted ZooKeeper): take over.
+          await session.remove(node.path, OP_TIMEOUT_MS).catch(ignoreNoNode);
+          await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
+        } else if (!stat) {
+          await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
+        }
+      }
+      node.writtenIn = session;
+      if (node.kind === "provider") this.#observer.register(true, performance.now() - started);
+    } catch (error) {
+      if (node.kind === "provider") this.#observer.register(false, performance.now() - started);
+      throw error;
+    }
+  }
+
+  /** The persistent parents Dubbo creates: chroot, `/dubbo/<interface>/<category>`. */
+  async #layout(session: ZkSession): Promise<void> {
+    for (const category of CATEGORIES) {
+      await session.mkdirp(categoryPath(category, this.#chroot), OP_TIMEOUT_MS);
+    }
+  }
+
+  // ---- discovery --------------------------------------------------------------------
+
+  /** Lists providers with a watch in `session` and updates the directory. */
+  async #follow(subscription: Subscription, session: ZkSession): Promise<void> {
+    let watcher = subscription.watcher;
+    if (!watcher || watcher.session !== session) {
+      watcher = { session, fire: () => this.#onProvidersChanged(subscription, session) };
+      subscription.watcher = watcher;
+    }
+    const started = performance.now();
+    let children: string[];
+    try {
+      children = await session.getChildren(subscription.providersPath, watcher.fire, OP_TIMEOUT_MS);
+    } catch (error) {
+      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+      await session.mkdirp(subscription.providersPath, OP_TIMEOUT_MS);
+      children = await session.getChildren(subscription.providersPath, watcher.fire, OP_TIMEOUT_MS);
+    }
+    const endpoints = [];
+    for (const child of children) {
+      const parsed = parseUrl(child);
+      if (parsed && providerMatches(parsed, subscription.filter)) {
+        endpoints.push({ host: parsed.host, port: parsed.port });
+      }
+    }
+    const changed = subscription.directory.update(endpoints);
+    const list = subscription.directory.list();
+    this.#observer.notify(list.length, performance.now() - started);
+    if (changed) {
+      const names = list.map(endpointKey).join(", ");
+      this.#log(
+        `registry: ${SERVICE_INTERFACE} providers: ${list.length}${names ? ` (${names})` : ""}`,
+      );
+    }
+  }
+
+  /** A providers watch fired: re-list (coalescing bursts) while the session is current. */
+  #onProvidersChanged(subscription: Subscription, session: ZkSession): void {
+    if (session !== this.#session || this.#closed) return;
+    if (subscription.running) {
+      subscription.again = true;
+      return;
+    }
+    subscription.running = true;
+    const run = async () => {
+      do {
+        subscription.again = false;
+        if (session !== this.#session || this.#closed) break;
+        try {
+          await this.#follow(subscription, session);
+        } catch (error) {
+          // Transient errors are cured by the reconnect handler's re-list.
+          if (!isTransient(error)) this.#log(`registry: cannot list providers: ${reason(error)}`);
+          break;
+        }
+      } while (subscription.again);
+      subscription.running = false;
+    };
+    run();
+  }
+
+  // ---- helpers ----------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error("registry: closed");
+  }
+
+  #failure(what: string, error: unknown): Error {
+    return new Error(`registry: ${what} at ZooKeeper ${this.#address}: ${reason(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function ignoreNoNode(error: unknown): void {
+  if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
