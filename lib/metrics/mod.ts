@@ -36,6 +36,7 @@ import {
 } from "./_window.ts";
 
 export { failureIndex, OUTCOMES, RT_BUCKETS_SECONDS } from "./_window.ts";
+export { type ParsedFamily, type ParsedSample, parseExposition } from "./exposition.ts";
 
 /** What the metrics describe: who we are and which methods we serve or call. */
 export interface MetricsOptions {
@@ -53,6 +54,8 @@ export interface MetricsOptions {
   services: CallTarget[];
   /** Sliding-window shape; default dubbo-go's 10 panes over 120 s (tests shrink it). */
   window?: WindowShape;
+  /** Monotonic millisecond clock; default `performance.now` (tests inject a fake one). */
+  clock?: () => number;
 }
 
 /** The metrics of one program. */
@@ -98,6 +101,7 @@ interface SeriesEntry {
 export function createMetrics(options: MetricsOptions): DubboMetrics {
   const side = options.side;
   const shape = options.window ?? DUBBO_WINDOW;
+  const clock = options.clock ?? (() => performance.now());
   const appLabels: Labels = {
     application_name: options.app,
     application_version: options.appVersion,
@@ -117,7 +121,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
         group: target.group,
         version: target.version,
       },
-      state: new CallSeries(shape),
+      state: new CallSeries(shape, clock),
     });
   }
   const entries = [...series.values()];
@@ -336,7 +340,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
       const entry = series.get(targetKey(target));
       if (entry === undefined) return noop;
       const state = entry.state;
-      const startedAt = performance.now();
+      const startedAt = clock();
       state.started(startedAt);
       let open = true;
       return (code) => {
