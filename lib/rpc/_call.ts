@@ -1,0 +1,388 @@
+/**
+ * The transport-independent core of the provider: given one request's head, decide
+ * (reject at once, or accept and read the body), run the greet business logic with
+ * its deadline, and produce exactly one reply. HTTP/1.1 and HTTP/2 adapters feed it.
+ *
+ * @module
+ */
+import type { CallEnd, CallObserver } from "../observe.ts";
+import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
+import { readTimeout } from "./_deadline.ts";
+import {
+  type Codec,
+  decodeGreetRequest,
+  encodeGreetResponse,
+  GREET_METHOD,
+  GREET_SERVICE,
+} from "./greet.ts";
+
+/** Largest accepted request message; bigger bodies get `resource_exhausted`. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** The content types the provider accepts, listed in `Accept-Post` on a 415. */
+export const ACCEPTED_CONTENT_TYPES =
+  "application/json, application/proto, application/grpc, application/grpc+proto, application/grpc+json";
+
+/** One response as the transports write it. Header names are lowercase. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** HTTP/2 trailers (gRPC only). */
+  trailers?: Record<string, string>;
+}
+
+/** What a transport knows once a request's head has arrived. */
+export interface RequestHead {
+  method: string;
+  /** Request target, possibly with a query string. */
+  path: string;
+  /** Header value by lowercase name. */
+  header(name: string): string | undefined;
+  /** Whether the request came over HTTP/2 (gRPC needs it). */
+  http2: boolean;
+  /** Declared body length, if any. */
+  contentLength: number | undefined;
+}
+
+/** The transport's half of one exchange: where the single reply goes. */
+export interface ReplySink {
+  send(reply: Reply): void;
+}
+
+/** The core's half of one exchange, driven by the transport. */
+export interface Exchange {
+  /** True once the reply has been sent (or the call was abandoned): body bytes can be dropped. */
+  readonly done: boolean;
+  /** More request body. */
+  data(chunk: Uint8Array): void;
+  /** The request body is complete. */
+  end(): void;
+  /** The peer went away before the reply. */
+  abort(): void;
+}
+
+/** Business and routing settings of the provider core. */
+export interface CallSettings {
+  failureRate: number;
+  delayMs: number;
+  group: string;
+  version: string;
+  observer: CallObserver;
+  /** Source of randomness in [0, 1); tests may pin it. */
+  random?: () => number;
+}
+
+type Protocol = "connect" | "grpc";
+
+interface ContentType {
+  protocol: Protocol;
+  codec: Codec;
+}
+
+const textEncoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+function parseContentType(value: string | undefined): ContentType | undefined {
+  if (value === undefined) return undefined;
+  const [base, ...params] = value.toLowerCase().split(";").map((part) => part.trim());
+  switch (base) {
+    case "application/json": {
+      const charset = params.find((p) => p.startsWith("charset="));
+      if (charset && charset !== "charset=utf-8") return undefined;
+      return { protocol: "connect", codec: "json" };
+    }
+    case "application/proto":
+      return { protocol: "connect", codec: "proto" };
+    case "application/grpc":
+    case "application/grpc+proto":
+      return { protocol: "grpc", codec: "proto" };
+    case "application/grpc+json":
+      return { protocol: "grpc", codec: "json" };
+    default:
+      return undefined;
+  }
+}
+
+/** A Connect-style JSON error reply with the dubbo-go HTTP status. */
+function connectError(code: Code, message: string, status = httpStatusOf(code)): Reply {
+  return {
+    status,
+    headers: { "content-type": "application/json" },
+    body: textEncoder.encode(JSON.stringify({ code, message })),
+  };
+}
+
+/** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks. */
+function encodeGrpcMessage(message: string): string {
+  return Array.from(
+    textEncoder.encode(message),
+    (byte) =>
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`,
+  ).join("");
+}
+
+/** A gRPC "trailers-only" error reply: HTTP 200, status in the headers. */
+function grpcError(contentType: string, code: Code, message: string): Reply {
+  return {
+    status: 200,
+    headers: {
+      "content-type": contentType,
+      "grpc-status": String(grpcStatusOf(code)),
+      "grpc-message": encodeGrpcMessage(message),
+    },
+    body: EMPTY,
+  };
+}
+
+function errorReply(protocol: Protocol, contentType: string, code: Code, message: string): Reply {
+  return protocol === "grpc" ? grpcError(contentType, code, message) : connectError(code, message);
+}
+
+function successReply(protocol: Protocol, contentType: string, message: Uint8Array): Reply {
+  if (protocol === "connect") {
+    return { status: 200, headers: { "content-type": contentType }, body: message };
+  }
+  const frame = new Uint8Array(5 + message.length);
+  new DataView(frame.buffer).setUint32(1, message.length);
+  frame.set(message, 5);
+  return {
+    status: 200,
+    headers: { "content-type": contentType, "grpc-accept-encoding": "identity" },
+    body: frame,
+    trailers: { "grpc-status": "0", "grpc-message": "" },
+  };
+}
+
+/** An exchange already answered at open time; ignores the rest of the body. */
+const FINISHED: Exchange = { done: true, data() {}, end() {}, abort() {} };
+
+function routeMethod(path: string): string | undefined {
+  const query = path.indexOf("?");
+  const bare = query < 0 ? path : path.slice(0, query);
+  const prefix = `/${GREET_SERVICE}/`;
+  if (!bare.startsWith(prefix)) return undefined;
+  const method = bare.slice(prefix.length);
+  // dubbo-go also routes the method name with a lower-case first letter.
+  if (method === GREET_METHOD || method === "greet") return GREET_METHOD;
+  return undefined;
+}
+
+/**
+ * The provider's request core. `open` is called once per request with its head; it
+ * either answers right away (405, 415, 404, ...) or returns an exchange to feed the
+ * body into. Every accepted call is observed exactly once.
+ */
+export class CallCore {
+  #settings: CallSettings;
+  #random: () => number;
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  /** Creates the core with business and routing settings. */
+  constructor(settings: CallSettings) {
+    this.#settings = settings;
+    this.#random = settings.random ?? Math.random;
+  }
+
+  /** Accepted calls that have not been answered yet. */
+  inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves when no call is in flight. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Starts one exchange; see {@linkcode Exchange}. */
+  open(head: RequestHead, sink: ReplySink): Exchange {
+    if (head.method !== "POST") {
+      const reply = connectError(
+        "unimplemented",
+        `HTTP method ${head.method} is not allowed; use POST`,
+        405,
+      );
+      reply.headers["allow"] = "POST";
+      sink.send(reply);
+      return FINISHED;
+    }
+    const rawType = head.header("content-type");
+    const type = parseContentType(rawType);
+    if (!type || (type.protocol === "grpc" && !head.http2)) {
+      const reason = type
+        ? "gRPC needs HTTP/2 (h2c prior knowledge); over HTTP/1.1 use application/json or application/proto"
+        : `unsupported content type ${JSON.stringify(rawType ?? "")}`;
+      const reply = connectError("internal", `${reason}; accepted: ${ACCEPTED_CONTENT_TYPES}`, 415);
+      reply.headers["accept-post"] = ACCEPTED_CONTENT_TYPES;
+      sink.send(reply);
+      return FINISHED;
+    }
+    const contentType = rawType as string;
+    const reject = (code: Code, message: string): Exchange => {
+      sink.send(errorReply(type.protocol, contentType, code, message));
+      return FINISHED;
+    };
+    const method = routeMethod(head.path);
+    if (!method) {
+      const path = head.path.split("?")[0];
+      return reject("unimplemented", `unknown service or method ${JSON.stringify(path)}`);
+    }
+    const { group, version } = this.#settings;
+    const wantGroup = head.header("tri-service-group") ?? "";
+    const wantVersion = head.header("tri-service-version") ?? "";
+    if (wantGroup !== group || wantVersion !== version) {
+      return reject(
+        "unimplemented",
+        `no implementation found for service group ${
+          JSON.stringify(wantGroup)
+        } and service version ${JSON.stringify(wantVersion)}`,
+      );
+    }
+    const end = this.#settings.observer.start({ interface: GREET_SERVICE, method, group, version });
+    return this.#accept(head, sink, type, contentType, end);
+  }
+
+  #accept(
+    head: RequestHead,
+    sink: ReplySink,
+    type: ContentType,
+    contentType: string,
+    observe: CallEnd,
+  ): Exchange {
+    const { protocol, codec } = type;
+    const limit = MAX_MESSAGE_BYTES + (protocol === "grpc" ? 5 : 0);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let done = false;
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    let delayTimer: ReturnType<typeof setTimeout> | undefined;
+    this.#inFlight++;
+
+    const finish = (code: Code | null, reply: Reply | undefined) => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      clearTimeout(deadlineTimer);
+      clearTimeout(delayTimer);
+      if (reply) sink.send(reply);
+      try {
+        observe(code);
+      } finally {
+        this.#callEnded();
+      }
+    };
+    const fail = (code: Code, message: string) =>
+      finish(code, errorReply(protocol, contentType, code, message));
+
+    const exchange: Exchange = {
+      get done() {
+        return done;
+      },
+      data: (chunk) => {
+        if (done) return;
+        size += chunk.length;
+        if (size > limit) {
+          fail("resource_exhausted", `message larger than ${MAX_MESSAGE_BYTES} bytes`);
+          return;
+        }
+        chunks.push(chunk);
+      },
+      end: () => {
+        if (done) return;
+        const body = chunks.length === 1 ? chunks[0] : concat(chunks, size);
+        chunks.length = 0;
+        this.#handle(body, protocol, codec, contentType, fail, finish, (timer) => {
+          delayTimer = timer;
+        });
+      },
+      abort: () => finish("canceled", undefined),
+    };
+
+    const timeout = readTimeout(head.header);
+    if (!timeout.ok) {
+      fail("invalid_argument", timeout.message);
+      return exchange;
+    }
+    const encoding = head.header(protocol === "grpc" ? "grpc-encoding" : "content-encoding");
+    if (encoding !== undefined && encoding !== "identity" && protocol === "connect") {
+      fail("unimplemented", `unsupported content encoding ${JSON.stringify(encoding)}`);
+      return exchange;
+    }
+    if (head.contentLength !== undefined && head.contentLength > limit) {
+      fail("resource_exhausted", `message larger than ${MAX_MESSAGE_BYTES} bytes`);
+      return exchange;
+    }
+    if (timeout.ms !== undefined) {
+      const ms = timeout.ms;
+      if (ms <= 0) {
+        fail("deadline_exceeded", "deadline exceeded");
+        return exchange;
+      }
+      deadlineTimer = setTimeout(
+        () => fail("deadline_exceeded", `deadline of ${ms}ms exceeded`),
+        ms,
+      );
+    }
+    return exchange;
+  }
+
+  #handle(
+    body: Uint8Array,
+    protocol: Protocol,
+    codec: Codec,
+    contentType: string,
+    fail: (code: Code, message: string) => void,
+    finish: (code: Code | null, reply: Reply) => void,
+    setDelayTimer: (timer: ReturnType<typeof setTimeout>) => void,
+  ) {
+    let message = body;
+    if (protocol === "grpc") {
+      if (body.length < 5) return fail("invalid_argument", "missing gRPC message frame");
+      const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
+      if (body[0] !== 0) {
+        return fail("unimplemented", "compressed gRPC messages are not supported");
+      }
+      if (length !== body.length - 5) {
+        return fail("invalid_argument", "a unary request must carry exactly one gRPC message");
+      }
+      message = body.subarray(5);
+    }
+    let name: string;
+    try {
+      name = decodeGreetRequest(message, codec).name;
+    } catch (error) {
+      const what = error instanceof Error ? error.message : String(error);
+      return fail("invalid_argument", `cannot decode greet.GreetRequest: ${what}`);
+    }
+    // The sample fails before its business delay.
+    if (this.#random() < this.#settings.failureRate) return fail("unknown", "random error");
+    const respond = () =>
+      finish(null, successReply(protocol, contentType, encodeGreetResponse(name, codec)));
+    const { delayMs } = this.#settings;
+    if (delayMs > 0) setDelayTimer(setTimeout(respond, delayMs));
+    else respond();
+  }
+
+  #callEnded() {
+    this.#inFlight--;
+    if (this.#inFlight === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

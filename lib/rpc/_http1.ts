@@ -1,0 +1,383 @@
+/**
+ * A small, strict HTTP/1.1 server connection on a `node:net` socket: request heads,
+ * `Content-Length` and chunked bodies, keep-alive, pipelining in order,
+ * `Expect: 100-continue`. Bodies stream into the {@linkcode CallCore} exchange chunk
+ * by chunk and are dropped once the exchange is done, so an oversized body is never
+ * buffered. Anything malformed gets a 4xx and the connection is closed.
+ *
+ * Written instead of `node:http` because, under Deno, a `node:http` server fed sockets
+ * from a `node:net` front (needed to share the port with h2c) is ~3× slower than this
+ * and dropped requests in our measurement (bench/README.md).
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import { Buffer } from "node:buffer";
+import type { CallCore, Exchange, Reply, RequestHead } from "./_call.ts";
+
+const MAX_HEAD_BYTES = 64 * 1024;
+const MAX_CHUNK_LINE_BYTES = 4096;
+/** Pause reading when this much pipelined input waits for an earlier response. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+/** Idle keep-alive and stalled-request timeout. */
+export const HTTP1_IDLE_TIMEOUT_MS = 60_000;
+
+/** How long a closing connection waits for the peer to close its side. */
+const LINGER_MS = 5000;
+
+const CRLF2 = Buffer.from("\r\n\r\n");
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  412: "Precondition Failed",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+  505: "HTTP Version Not Supported",
+};
+
+type Framing =
+  | { kind: "length"; remaining: number }
+  | { kind: "chunked"; state: "size" | "data" | "data-crlf" | "trailer"; remaining: number };
+
+interface Current {
+  exchange: Exchange;
+  framing: Framing;
+  keepAlive: boolean;
+  expectContinue: boolean;
+  continued: boolean;
+  bodyStarted: boolean;
+  responded: boolean;
+}
+
+class ProtocolError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Serves HTTP/1.1 requests on one socket until it closes. */
+export class Http1Connection {
+  #socket: Socket;
+  #core: CallCore;
+  #buffer: Buffer = Buffer.alloc(0);
+  #phase: "head" | "body" | "await-response" | "closed" = "head";
+  #current: Current | undefined;
+  #pumping = false;
+  #closeWhenIdle = false;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Takes over `socket`; `initial` is data already read from it (the sniffed bytes). */
+  constructor(socket: Socket, core: CallCore, initial: Buffer) {
+    this.#socket = socket;
+    this.#core = core;
+    socket.setNoDelay(true);
+    socket.setTimeout(HTTP1_IDLE_TIMEOUT_MS, () => this.#onIdleTimeout());
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onPeerEnd());
+    socket.on("error", () => this.#destroy());
+    socket.on("close", () => this.#destroy());
+    if (initial.length > 0) this.#onData(initial);
+    socket.resume();
+  }
+
+  /** Graceful shutdown: close now when idle, else after the current response. */
+  shutdown(): void {
+    this.#closeWhenIdle = true;
+    if (this.#phase === "head" && this.#buffer.length === 0) this.#end();
+  }
+
+  #onData(chunk: Buffer) {
+    if (this.#phase === "closed") return;
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#pump();
+  }
+
+  #onPeerEnd() {
+    // Half-close from the client: finish an in-progress response, then close.
+    if (this.#phase === "head" || this.#phase === "body") this.#destroy();
+    else this.#closeWhenIdle = true;
+  }
+
+  #onIdleTimeout() {
+    if (this.#phase !== "await-response") this.#destroy();
+  }
+
+  #pump() {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#step());
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#failConnection(error.status, error.message);
+      else this.#failConnection(500, "internal error");
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** One state-machine step; false when it must wait for input or a response. */
+  #step(): boolean {
+    switch (this.#phase) {
+      case "head":
+        return this.#readHead();
+      case "body":
+        return this.#readBody();
+      case "await-response": {
+        const current = this.#current;
+        if (!current?.responded) {
+          if (this.#buffer.length > MAX_PENDING_BYTES) this.#socket.pause();
+          return false;
+        }
+        this.#current = undefined;
+        if (!current.keepAlive || this.#closeWhenIdle) {
+          this.#end();
+          return false;
+        }
+        this.#phase = "head";
+        this.#socket.resume();
+        return this.#buffer.length > 0;
+      }
+      case "closed":
+        return false;
+    }
+  }
+
+  #readHead(): boolean {
+    const end = this.#buffer.indexOf(CRLF2);
+    if (end < 0) {
+      if (this.#buffer.length > MAX_HEAD_BYTES) {
+        throw new ProtocolError(431, "request head too large");
+      }
+      return false;
+    }
+    if (end > MAX_HEAD_BYTES) throw new ProtocolError(431, "request head too large");
+    const text = this.#buffer.toString("latin1", 0, end);
+    this.#buffer = this.#buffer.subarray(end + 4);
+    const lines = text.split("\r\n");
+    const requestLine = /^([A-Z!#$%&'*+.^_`|~0-9a-z-]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(lines[0]);
+    if (!requestLine) throw new ProtocolError(400, "malformed request line");
+    const [, method, target, major, minor] = requestLine;
+    if (major !== "1") throw new ProtocolError(505, "only HTTP/1.x is served here");
+    const headers = new Map<string, string>();
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(":");
+      if (colon <= 0 || line[0] === " " || line[0] === "\t") {
+        throw new ProtocolError(400, "malformed header line");
+      }
+      const name = line.slice(0, colon).toLowerCase();
+      if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+        throw new ProtocolError(400, "malformed header name");
+      }
+      const value = line.slice(colon + 1).trim();
+      const previous = headers.get(name);
+      if (previous === undefined) headers.set(name, value);
+      else if (name === "content-length") {
+        if (previous !== value) throw new ProtocolError(400, "conflicting Content-Length headers");
+      } else headers.set(name, `${previous}, ${value}`);
+    }
+    const framing = this.#framingOf(headers);
+    const connection = (headers.get("connection") ?? "").toLowerCase();
+    const keepAlive = minor === "0"
+      ? connection.includes("keep-alive")
+      : !connection.split(",").some((token) => token.trim() === "close");
+    const expectContinue = (headers.get("expect") ?? "").toLowerCase() === "100-continue";
+    const head: RequestHead = {
+      method,
+      path: target,
+      header: (name) => headers.get(name),
+      http2: false,
+      contentLength: framing.kind === "length" ? framing.remaining : undefined,
+    };
+    const current: Current = {
+      exchange: undefined as unknown as Exchange,
+      framing,
+      keepAlive,
+      expectContinue,
+      continued: false,
+      bodyStarted: false,
+      responded: false,
+    };
+    this.#current = current;
+    this.#phase = "body";
+    current.exchange = this.#core.open(head, { send: (reply) => this.#respond(current, reply) });
+    return true;
+  }
+
+  #framingOf(headers: Map<string, string>): Framing {
+    const transferEncoding = headers.get("transfer-encoding");
+    const contentLength = headers.get("content-length");
+    if (transferEncoding !== undefined) {
+      if (contentLength !== undefined) {
+        throw new ProtocolError(400, "both Transfer-Encoding and Content-Length");
+      }
+      if (transferEncoding.toLowerCase() !== "chunked") {
+        throw new ProtocolError(400, `unsupported Transfer-Encoding ${transferEncoding}`);
+      }
+      return { kind: "chunked", state: "size", remaining: 0 };
+    }
+    if (contentLength === undefined) return { kind: "length", remaining: 0 };
+    if (!/^\d{1,15}$/.test(contentLength)) throw new ProtocolError(400, "invalid Content-Length");
+    return { kind: "length", remaining: Number(contentLength) };
+  }
+
+  #readBody(): boolean {
+    const current = this.#current as Current;
+    const { framing, exchange } = current;
+    if (current.expectContinue && !current.continued && !current.responded) {
+      current.continued = true;
+      if (!this.#bodyComplete(framing)) this.#socket.write(CONTINUE);
+    }
+    if (framing.kind === "length") {
+      if (framing.remaining > 0) {
+        if (this.#buffer.length === 0) return false;
+        const take = Math.min(framing.remaining, this.#buffer.length);
+        const chunk = this.#buffer.subarray(0, take);
+        this.#buffer = this.#buffer.subarray(take);
+        framing.remaining -= take;
+        current.bodyStarted = true;
+        if (!exchange.done) exchange.data(chunk);
+        if (framing.remaining > 0) return false;
+      }
+    } else if (!this.#readChunked(current, framing)) {
+      return false;
+    }
+    this.#phase = "await-response";
+    if (!exchange.done) exchange.end();
+    return true;
+  }
+
+  #bodyComplete(framing: Framing): boolean {
+    return framing.kind === "length" && framing.remaining === 0;
+  }
+
+  /** Advances a chunked body; true once the terminating chunk and trailers are read. */
+  #readChunked(current: Current, framing: Framing & { kind: "chunked" }): boolean {
+    for (;;) {
+      switch (framing.state) {
+        case "size": {
+          const eol = this.#buffer.indexOf("\r\n");
+          if (eol < 0) {
+            if (this.#buffer.length > MAX_CHUNK_LINE_BYTES) {
+              throw new ProtocolError(400, "chunk size line too long");
+            }
+            return false;
+          }
+          const line = this.#buffer.toString("latin1", 0, eol).split(";")[0].trim();
+          this.#buffer = this.#buffer.subarray(eol + 2);
+          if (!/^[0-9a-fA-F]{1,12}$/.test(line)) throw new ProtocolError(400, "invalid chunk size");
+          framing.remaining = parseInt(line, 16);
+          framing.state = framing.remaining === 0 ? "trailer" : "data";
+          current.bodyStarted = true;
+          break;
+        }
+        case "data": {
+          if (this.#buffer.length === 0) return false;
+          const take = Math.min(framing.remaining, this.#buffer.length);
+          const chunk = this.#buffer.subarray(0, take);
+          this.#buffer = this.#buffer.subarray(take);
+          framing.remaining -= take;
+          if (!current.exchange.done) current.exchange.data(chunk);
+          if (framing.remaining > 0) return false;
+          framing.state = "data-crlf";
+          break;
+        }
+        case "data-crlf": {
+          if (this.#buffer.length < 2) return false;
+          if (this.#buffer[0] !== 13 || this.#buffer[1] !== 10) {
+            throw new ProtocolError(400, "missing CRLF after chunk");
+          }
+          this.#buffer = this.#buffer.subarray(2);
+          framing.state = "size";
+          break;
+        }
+        case "trailer": {
+          const eol = this.#buffer.indexOf("\r\n");
+          if (eol < 0) {
+            if (this.#buffer.length > MAX_HEAD_BYTES) {
+              throw new ProtocolError(400, "chunked trailers too large");
+            }
+            return false;
+          }
+          this.#buffer = this.#buffer.subarray(eol + 2);
+          if (eol === 0) return true;
+          break;
+        }
+      }
+    }
+  }
+
+  #respond(current: Current, reply: Reply) {
+    if (current.responded || this.#phase === "closed") return;
+    current.responded = true;
+    // Rejected before a 100-continue: the client may never send the body, so the
+    // connection cannot be reused; say so and close after this response.
+    const bodyPending = this.#phase === "body" && !this.#bodyComplete(current.framing);
+    if (current.expectContinue && !current.continued && bodyPending) current.keepAlive = false;
+    const close = !current.keepAlive || this.#closeWhenIdle;
+    let head = `HTTP/1.1 ${reply.status} ${REASONS[reply.status] ?? "Status"}\r\n`;
+    for (const name in reply.headers) head += `${name}: ${reply.headers[name]}\r\n`;
+    head += `content-length: ${reply.body.length}\r\n`;
+    if (close) head += "connection: close\r\n";
+    head += "\r\n";
+    const bytes = reply.body.length === 0
+      ? Buffer.from(head, "latin1")
+      : Buffer.concat([Buffer.from(head, "latin1"), reply.body]);
+    this.#socket.write(bytes);
+    if (close && current.expectContinue && !current.continued && bodyPending) {
+      this.#end();
+      return;
+    }
+    if (this.#phase === "await-response") queueMicrotask(() => this.#pump());
+  }
+
+  #failConnection(status: number, message: string) {
+    if (this.#phase === "closed") return;
+    const current = this.#current;
+    if (current && !current.responded) {
+      current.responded = true;
+      current.exchange?.abort();
+    }
+    const body = JSON.stringify({
+      code: status === 500 ? "internal" : "invalid_argument",
+      message,
+    });
+    this.#socket.write(
+      `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    this.#end();
+  }
+
+  #end() {
+    if (this.#phase === "closed") return;
+    this.#phase = "closed";
+    this.#current?.exchange?.abort();
+    this.#buffer = Buffer.alloc(0);
+    this.#socket.end();
+    // Do not wait forever for a peer that never closes its side.
+    this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+  }
+
+  #destroy() {
+    clearTimeout(this.#lingerTimer);
+    if (this.#phase !== "closed") {
+      this.#phase = "closed";
+      this.#current?.exchange?.abort();
+      this.#buffer = Buffer.alloc(0);
+    }
+    this.#socket.destroy();
+  }
+}

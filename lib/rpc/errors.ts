@@ -1,0 +1,126 @@
+/**
+ * RPC error codes (Connect's names, as dubbo-go's Triple uses them) and their
+ * mappings to HTTP statuses (dubbo-go `tripleCodeToHTTP`) and gRPC status numbers.
+ *
+ * @module
+ */
+
+/** The Connect error codes, in gRPC-number order (index + 1 = gRPC status). */
+export const CODES = [
+  "canceled",
+  "unknown",
+  "invalid_argument",
+  "deadline_exceeded",
+  "not_found",
+  "already_exists",
+  "permission_denied",
+  "resource_exhausted",
+  "failed_precondition",
+  "aborted",
+  "out_of_range",
+  "unimplemented",
+  "internal",
+  "unavailable",
+  "data_loss",
+  "unauthenticated",
+] as const;
+
+/** A Connect error code such as `unknown` or `deadline_exceeded`. */
+export type Code = typeof CODES[number];
+
+/**
+ * A failed call, carrying the Connect code both sides agree on.
+ *
+ * @example
+ * ```ts
+ * throw new RpcError("unknown", "random error");
+ * ```
+ */
+export class RpcError extends Error {
+  /** The Connect code (`unknown`, `unavailable`, ...). */
+  readonly code: Code;
+
+  /** Creates an error; `message` is the peer-visible text. */
+  constructor(code: Code, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RpcError";
+    this.code = code;
+  }
+
+  /** `"<code>: <message>"`, the way connect-go and dubbo-go print errors. */
+  override toString(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+const HTTP_STATUS: Record<Code, number> = {
+  canceled: 408,
+  unknown: 500,
+  invalid_argument: 400,
+  deadline_exceeded: 408,
+  not_found: 404,
+  already_exists: 409,
+  permission_denied: 403,
+  resource_exhausted: 429,
+  failed_precondition: 412,
+  aborted: 409,
+  out_of_range: 400,
+  unimplemented: 404,
+  internal: 500,
+  unavailable: 503,
+  data_loss: 500,
+  unauthenticated: 401,
+};
+
+/** HTTP status for an error response of Triple/Connect unary (dubbo-go's table). */
+export function httpStatusOf(code: Code): number {
+  return HTTP_STATUS[code];
+}
+
+/** The gRPC status number of a code (`unknown` → 2). */
+export function grpcStatusOf(code: Code): number {
+  return CODES.indexOf(code) + 1;
+}
+
+/** The code of a gRPC status number; `undefined` for 0 (OK) and unknown numbers. */
+export function codeOfGrpcStatus(status: number): Code | undefined {
+  return CODES[status - 1];
+}
+
+/** Whether a string is one of the Connect codes. */
+export function isCode(value: unknown): value is Code {
+  return typeof value === "string" && (CODES as readonly string[]).includes(value);
+}
+
+/**
+ * The code a client infers from an HTTP status when the error body carries none
+ * (the Connect table quoted by the Triple spec and dubbo-go's `tripleHTTPToCode`).
+ */
+export function codeOfHttpStatus(status: number): Code {
+  switch (status) {
+    case 400:
+      return "invalid_argument";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "unimplemented";
+    case 408:
+      return "deadline_exceeded";
+    case 409:
+      return "aborted";
+    case 412:
+      return "failed_precondition";
+    case 413:
+    case 431:
+      return "resource_exhausted";
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return "unavailable";
+    default:
+      return "unknown";
+  }
+}

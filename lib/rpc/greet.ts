@@ -1,0 +1,140 @@
+/**
+ * The `greet.GreetService` schema of the dubbo-go sample, built in code from a
+ * `FileDescriptorProto` (same content as the checked-in `greet.proto`), plus the two
+ * codecs the wire uses: protobuf binary and protojson.
+ *
+ * @module
+ */
+import {
+  create,
+  createFileRegistry,
+  type DescMessage,
+  type DescService,
+  fromBinary,
+  fromJsonString,
+  type Message,
+  toBinary,
+  toJson,
+} from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+
+/** Fully-qualified proto name of the service, also the first URL path segment. */
+export const GREET_SERVICE = "greet.GreetService";
+/** The only method of {@linkcode GREET_SERVICE}. */
+export const GREET_METHOD = "Greet";
+/** The URL path of the method: `/<service>/<method>`. */
+export const GREET_PATH = `/${GREET_SERVICE}/${GREET_METHOD}`;
+
+const TYPE_STRING = 9;
+const LABEL_OPTIONAL = 1;
+
+const greetFile = create(FileDescriptorProtoSchema, {
+  name: "greet.proto",
+  package: "greet",
+  syntax: "proto3",
+  messageType: [
+    {
+      name: "GreetRequest",
+      field: [{
+        name: "name",
+        number: 1,
+        type: TYPE_STRING,
+        label: LABEL_OPTIONAL,
+        jsonName: "name",
+      }],
+    },
+    {
+      name: "GreetResponse",
+      field: [{
+        name: "greeting",
+        number: 1,
+        type: TYPE_STRING,
+        label: LABEL_OPTIONAL,
+        jsonName: "greeting",
+      }],
+    },
+  ],
+  service: [{
+    name: "GreetService",
+    method: [{
+      name: "Greet",
+      inputType: ".greet.GreetRequest",
+      outputType: ".greet.GreetResponse",
+    }],
+  }],
+});
+
+const registry = createFileRegistry(greetFile, () => undefined);
+
+function mustMessage(typeName: string): DescMessage {
+  const desc = registry.getMessage(typeName);
+  if (!desc) throw new Error(`greet descriptor lacks ${typeName}`);
+  return desc;
+}
+
+/** `greet.GreetRequest { string name = 1; }` */
+export type GreetRequest = Message<"greet.GreetRequest"> & { name: string };
+/** `greet.GreetResponse { string greeting = 1; }` */
+export type GreetResponse = Message<"greet.GreetResponse"> & { greeting: string };
+
+/** Descriptor of `greet.GreetRequest`. */
+export const GreetRequestSchema = mustMessage("greet.GreetRequest");
+/** Descriptor of `greet.GreetResponse`. */
+export const GreetResponseSchema = mustMessage("greet.GreetResponse");
+
+/**
+ * Descriptor of `greet.GreetService`, usable with `@connectrpc/connect`
+ * (`createClient(GreetService, transport)`, `router.service(GreetService, impl)`).
+ */
+export const GreetService: DescService = (() => {
+  const desc = registry.getService(GREET_SERVICE);
+  if (!desc) throw new Error(`greet descriptor lacks ${GREET_SERVICE}`);
+  return desc;
+})();
+
+/** How a message is serialized on the wire. */
+export type Codec = "proto" | "json";
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+function encode(schema: DescMessage, message: Message, codec: Codec): Uint8Array<ArrayBuffer> {
+  if (codec === "proto") return toBinary(schema, message) as Uint8Array<ArrayBuffer>;
+  // Proto field names, like dubbo-go's protojson (UseProtoNames); identical here anyway.
+  return textEncoder.encode(JSON.stringify(toJson(schema, message, { useProtoFieldName: true })));
+}
+
+function decode(schema: DescMessage, bytes: Uint8Array, codec: Codec): Message {
+  if (codec === "proto") return fromBinary(schema, bytes);
+  const text = textDecoder.decode(bytes);
+  if (text.trim() === "") throw new Error("zero-length payload is not a valid JSON object");
+  return fromJsonString(schema, text, { ignoreUnknownFields: true });
+}
+
+/** Serializes a request message `{name}`. */
+export function encodeGreetRequest(name: string, codec: Codec): Uint8Array<ArrayBuffer> {
+  return encode(
+    GreetRequestSchema,
+    create(GreetRequestSchema, { name }),
+    codec,
+  );
+}
+
+/** Parses a request; throws on malformed input (invalid protobuf, invalid JSON, wrong types). */
+export function decodeGreetRequest(bytes: Uint8Array, codec: Codec): GreetRequest {
+  return decode(GreetRequestSchema, bytes, codec) as GreetRequest;
+}
+
+/** Serializes a response message `{greeting}`. */
+export function encodeGreetResponse(greeting: string, codec: Codec): Uint8Array<ArrayBuffer> {
+  return encode(
+    GreetResponseSchema,
+    create(GreetResponseSchema, { greeting }),
+    codec,
+  );
+}
+
+/** Parses a response; throws on malformed input. */
+export function decodeGreetResponse(bytes: Uint8Array, codec: Codec): GreetResponse {
+  return decode(GreetResponseSchema, bytes, codec) as GreetResponse;
+}

@@ -1,0 +1,41 @@
+/**
+ * Triple RPC for the greet sample: a provider serving HTTP/1.1 and h2c on one port
+ * (Triple/Connect unary and gRPC), a consumer, and the client's call loop.
+ *
+ * @example
+ * ```ts
+ * import { createConsumer, serveProvider } from "./lib/rpc/mod.ts";
+ * const provider = await serveProvider({
+ *   hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0,
+ * });
+ * const consumer = createConsumer({ timeoutMs: 3000, serialization: "protobuf" });
+ * console.log(await consumer.greet({ host: "127.0.0.1", port: provider.port }, "Dubbo"));
+ * consumer.close();
+ * await provider.close();
+ * ```
+ *
+ * @module
+ */
+export { GREET_METHOD, GREET_PATH, GREET_SERVICE, GreetService } from "./greet.ts";
+export { type Code, CODES, RpcError } from "./errors.ts";
+export { MAX_MESSAGE_BYTES } from "./_call.ts";
+export {
+  DEFAULT_GRACE_MS,
+  type Provider,
+  type ProviderOptions,
+  serveProvider,
+} from "./provider.ts";
+export {
+  type Consumer,
+  type ConsumerOptions,
+  createConsumer,
+  type Endpoint,
+  endpointKey,
+} from "./consumer.ts";
+export {
+  type CallLoopOptions,
+  type CallStats,
+  DEFAULT_SUMMARY_INTERVAL_MS,
+  NO_PROVIDER_MESSAGE,
+  runCallLoop,
+} from "./call_loop.ts";
