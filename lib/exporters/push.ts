@@ -114,7 +114,7 @@ export function startPusher(options: PusherOptions): Pusher {
 
   const succeeded = () => {
     if (failing) {
-      log(`metrics push to ${url} recovered after ${failedAttempts} failed attempt(s)`);
+      log(`metrics push to ${url} recovered after ${failedAttempts} unsuccessful attempt(s)`);
       failing = false;
     }
     failedAttempts = 0;
@@ -180,7 +180,10 @@ function describe(error: unknown, timeoutMs: number): string {
     return `no answer within ${timeoutMs} ms`;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0];
+  const cause = error instanceof Error && error.cause instanceof Error
+    ? ` (${error.cause.message.replace(/^error sending request for url \([^)]*\): /, "")})`
+    : "";
+  return `${message}${cause}`.split("\n")[0];
 }
 
 function seconds(ms: number): string {
