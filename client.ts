@@ -1,0 +1,98 @@
+/**
+ * The Dubbo consumer: finds providers of greet.GreetService (ZooKeeper or `--url`),
+ * calls Greet in a loop over Triple, and exports its metrics by pull and push.
+ *
+ *   config → metrics → scrape endpoint + pusher → registry directory → call loop
+ *
+ * @module
+ */
+import { loadConfig } from "./lib/config.ts";
+import { advertisedIp, hostname } from "./lib/host.ts";
+import { createMetrics } from "./lib/metrics/mod.ts";
+import { serveMetrics, startPusher } from "./lib/exporters/mod.ts";
+import { createConsumer, GREET_METHOD, GREET_SERVICE, runCallLoop } from "./lib/rpc/mod.ts";
+import { createRegistry } from "./lib/registry/mod.ts";
+import { onShutdown } from "./lib/shutdown.ts";
+import { VERSION } from "./lib/version.ts";
+
+const config = loadConfig("client");
+const ip = advertisedIp(config.advertiseIp, config.host);
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+
+const metrics = createMetrics({
+  side: "consumer",
+  app: config.app,
+  appVersion: VERSION,
+  hostname: hostname(),
+  ip,
+  services: [{ interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" }],
+});
+const scrape = await serveMetrics({
+  hostname: config.host,
+  port: config.metricsPort,
+  path: config.metricsPath,
+  metrics,
+});
+const pusher = config.push
+  ? startPusher({
+    pushgateway: config.pushgateway,
+    instance: config.instance ?? `${ip}:${scrape.port}`,
+    intervalMs: config.pushIntervalMs,
+    metrics,
+    log,
+  })
+  : undefined;
+
+// A direct --url skips the registry, as Dubbo's direct connection does.
+const registry = createRegistry({
+  kind: config.url ? "none" : config.registry,
+  address: config.zkAddress,
+  observer: metrics.registryEvents,
+  staticProviders: config.url ? [config.url] : undefined,
+  log,
+});
+const consumer = createConsumer({
+  timeoutMs: config.timeoutMs,
+  serialization: config.serialization,
+  observer: metrics.calls,
+});
+
+const running: { loop?: ReturnType<typeof runCallLoop> } = {};
+const shutdown = onShutdown([
+  { name: "remove registry nodes", run: () => registry.close() },
+  { name: "drain calls", run: () => running.loop?.done },
+  { name: "close connections", run: () => consumer.close() },
+  { name: "delete Pushgateway group", run: () => pusher?.stop() },
+  { name: "close scrape endpoint", run: () => scrape.close() },
+], { log });
+
+log(
+  `consumer of ${GREET_SERVICE} via ${
+    config.url ? `tri://${config.url.host}:${config.url.port}` : config.registry
+  } ` +
+    `(metrics http://${config.host}:${scrape.port}${config.metricsPath}, ` +
+    `push ${config.push ? `${config.pushgateway.url} job=${config.pushgateway.job}` : "off"})`,
+);
+let directory;
+try {
+  directory = await registry.subscribe({ ip, app: config.app });
+} catch (error) {
+  log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
+  await shutdown.now("subscription failed", 1);
+  throw error;
+}
+const loop = running.loop = runCallLoop({
+  consumer,
+  pick: (tried) => directory.pick(tried),
+  intervalMs: config.intervalMs,
+  concurrency: config.concurrency,
+  count: config.count,
+  retries: config.retries,
+  log,
+  signal: shutdown.signal,
+});
+const summary = setInterval(() => log(loop.stats.summary()), 10_000);
+await loop.done;
+clearInterval(summary);
+log(loop.stats.summary());
+if (config.count > 0) await shutdown.now(`${config.count} calls done`);

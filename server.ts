@@ -1,0 +1,78 @@
+/**
+ * The Dubbo provider: serves greet.GreetService over Triple, registers in ZooKeeper,
+ * and exports its metrics by pull (always) and push (unless `--push=false`).
+ *
+ *   config → metrics → scrape endpoint + pusher → Triple provider → registry
+ *
+ * @module
+ */
+import { loadConfig } from "./lib/config.ts";
+import { advertisedIp, hostname } from "./lib/host.ts";
+import { createMetrics } from "./lib/metrics/mod.ts";
+import { serveMetrics, startPusher } from "./lib/exporters/mod.ts";
+import { GREET_METHOD, GREET_SERVICE, serveProvider } from "./lib/rpc/mod.ts";
+import { createRegistry } from "./lib/registry/mod.ts";
+import { onShutdown } from "./lib/shutdown.ts";
+import { VERSION } from "./lib/version.ts";
+
+const config = loadConfig("server");
+const ip = advertisedIp(config.advertiseIp, config.host);
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+
+const metrics = createMetrics({
+  side: "provider",
+  app: config.app,
+  appVersion: VERSION,
+  hostname: hostname(),
+  ip,
+  services: [{ interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" }],
+});
+const scrape = await serveMetrics({
+  hostname: config.host,
+  port: config.metricsPort,
+  path: config.metricsPath,
+  metrics,
+});
+const pusher = config.push
+  ? startPusher({
+    pushgateway: config.pushgateway,
+    instance: config.instance ?? `${ip}:${scrape.port}`,
+    intervalMs: config.pushIntervalMs,
+    metrics,
+    log,
+  })
+  : undefined;
+
+const provider = await serveProvider({
+  hostname: config.host,
+  port: config.port,
+  failureRate: config.failureRate,
+  delayMs: config.delayMs,
+  observer: metrics.calls,
+});
+const registry = createRegistry({
+  kind: config.registry,
+  address: config.zkAddress,
+  observer: metrics.registryEvents,
+  log,
+});
+
+const shutdown = onShutdown([
+  { name: "remove registry nodes", run: () => registry.close() },
+  { name: "drain provider", run: () => provider.close(2000) },
+  { name: "delete Pushgateway group", run: () => pusher?.stop() },
+  { name: "close scrape endpoint", run: () => scrape.close() },
+], { log });
+
+log(
+  `provider ${GREET_SERVICE} on tri://${ip}:${provider.port} ` +
+    `(metrics http://${config.host}:${scrape.port}${config.metricsPath}, ` +
+    `push ${config.push ? `${config.pushgateway.url} job=${config.pushgateway.job}` : "off"})`,
+);
+try {
+  await registry.register({ ip, port: provider.port, app: config.app });
+  if (config.registry === "zookeeper") log(`registered in ZooKeeper ${config.zkAddress}`);
+} catch (error) {
+  log(`cannot register in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
+  await shutdown.now("registration failed", 1);
+}
