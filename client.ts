@@ -91,8 +91,5 @@ const loop = running.loop = runCallLoop({
   log,
   signal: shutdown.signal,
 });
-const summary = setInterval(() => log(loop.stats.summary()), 10_000);
 await loop.done;
-clearInterval(summary);
-log(loop.stats.summary());
 if (config.count > 0) await shutdown.now(`${config.count} calls done`);
