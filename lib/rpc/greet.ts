@@ -16,6 +16,7 @@ import {
   toBinary,
   toJson,
 } from "@bufbuild/protobuf";
+import type { GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 
 /** Fully-qualified proto name of the service, also the first URL path segment. */
@@ -78,18 +79,28 @@ export type GreetRequest = Message<"greet.GreetRequest"> & { name: string };
 export type GreetResponse = Message<"greet.GreetResponse"> & { greeting: string };
 
 /** Descriptor of `greet.GreetRequest`. */
-export const GreetRequestSchema = mustMessage("greet.GreetRequest");
+export const GreetRequestSchema: GenMessage<GreetRequest> = mustMessage(
+  "greet.GreetRequest",
+) as GenMessage<GreetRequest>;
 /** Descriptor of `greet.GreetResponse`. */
-export const GreetResponseSchema = mustMessage("greet.GreetResponse");
+export const GreetResponseSchema: GenMessage<GreetResponse> = mustMessage(
+  "greet.GreetResponse",
+) as GenMessage<GreetResponse>;
 
 /**
  * Descriptor of `greet.GreetService`, usable with `@connectrpc/connect`
  * (`createClient(GreetService, transport)`, `router.service(GreetService, impl)`).
  */
-export const GreetService: DescService = (() => {
+export const GreetService: GenService<{
+  greet: {
+    methodKind: "unary";
+    input: typeof GreetRequestSchema;
+    output: typeof GreetResponseSchema;
+  };
+}> = (() => {
   const desc = registry.getService(GREET_SERVICE);
   if (!desc) throw new Error(`greet descriptor lacks ${GREET_SERVICE}`);
-  return desc;
+  return desc as DescService as never;
 })();
 
 /** How a message is serialized on the wire. */
