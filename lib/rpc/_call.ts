@@ -10,7 +10,7 @@ import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
 import { readTimeout } from "./_deadline.ts";
 import {
   type Codec,
-  decodeGreetRequest,
+  decodeGreetRequestName,
   encodeGreetResponse,
   GREET_METHOD,
   GREET_SERVICE,
@@ -353,7 +353,7 @@ export class CallCore {
     }
     let name: string;
     try {
-      name = decodeGreetRequest(message, codec).name;
+      name = decodeGreetRequestName(message, codec);
     } catch (error) {
       const what = error instanceof Error ? error.message : String(error);
       return fail("invalid_argument", `cannot decode greet.GreetRequest: ${what}`);

@@ -25,7 +25,11 @@ export const HTTP1_IDLE_TIMEOUT_MS = 60_000;
 /** How long a closing connection waits for the peer to close its side. */
 const LINGER_MS = 5000;
 
-const CRLF2 = Buffer.from("\r\n\r\n");
+const EMPTY = new Uint8Array(0);
+const REQUEST_LINE = /^([A-Z!#$%&'*+.^_`|~0-9a-z-]+) (\S+) HTTP\/(\d)\.(\d)$/;
+/** A token (RFC 9110), lower-cased; also rules out leading whitespace (obs-fold). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const asciiEncoder = new TextEncoder();
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 
 const REASONS: Record<number, string> = {
@@ -61,6 +65,41 @@ interface Current {
   responded: boolean;
 }
 
+/** Bytes as a latin1 string (1 char per byte); faster than TextDecoder for short heads. */
+function latin1(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
+  }
+  return text;
+}
+
+/** Index of the first CRLF, or -1. */
+function indexOfCrlf(bytes: Uint8Array): number {
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10) return i;
+  }
+  return -1;
+}
+
+/** Index of the CRLFCRLF ending a head within the first `limit` bytes, or -1. */
+function indexOfHeadEnd(bytes: Uint8Array, limit: number): number {
+  const last = Math.min(bytes.length, limit) - 3;
+  for (let i = 0; i < last; i++) {
+    if (bytes[i + 3] === 10 && bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 class ProtocolError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -71,7 +110,7 @@ class ProtocolError extends Error {
 export class Http1Connection {
   #socket: Socket;
   #core: CallCore;
-  #buffer: Buffer = Buffer.alloc(0);
+  #buffer: Uint8Array = EMPTY;
   #phase: "head" | "body" | "await-response" | "closed" = "head";
   #current: Current | undefined;
   #pumping = false;
@@ -84,7 +123,7 @@ export class Http1Connection {
     this.#core = core;
     socket.setNoDelay(true);
     socket.setTimeout(HTTP1_IDLE_TIMEOUT_MS, () => this.#onIdleTimeout());
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
     socket.on("end", () => this.#onPeerEnd());
     socket.on("error", () => this.#destroy());
     socket.on("close", () => this.#destroy());
@@ -98,9 +137,21 @@ export class Http1Connection {
     if (this.#phase === "head" && this.#buffer.length === 0) this.#end();
   }
 
-  #onData(chunk: Buffer) {
+  /** Drops the first `n` buffered bytes. */
+  #skip(n: number) {
+    this.#buffer = n >= this.#buffer.length ? EMPTY : this.#buffer.subarray(n);
+  }
+
+  /** Removes and returns the first `n` buffered bytes (a view, no copy). */
+  #take(n: number): Uint8Array {
+    const chunk = n >= this.#buffer.length ? this.#buffer : this.#buffer.subarray(0, n);
+    this.#skip(n);
+    return chunk;
+  }
+
+  #onData(chunk: Uint8Array) {
     if (this.#phase === "closed") return;
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
     this.#pump();
   }
 
@@ -155,7 +206,7 @@ export class Http1Connection {
   }
 
   #readHead(): boolean {
-    const end = this.#buffer.indexOf(CRLF2);
+    const end = indexOfHeadEnd(this.#buffer, MAX_HEAD_BYTES + 4);
     if (end < 0) {
       if (this.#buffer.length > MAX_HEAD_BYTES) {
         throw new ProtocolError(431, "request head too large");
@@ -163,25 +214,25 @@ export class Http1Connection {
       return false;
     }
     if (end > MAX_HEAD_BYTES) throw new ProtocolError(431, "request head too large");
-    const text = this.#buffer.toString("latin1", 0, end);
-    this.#buffer = this.#buffer.subarray(end + 4);
-    const lines = text.split("\r\n");
-    const requestLine = /^([A-Z!#$%&'*+.^_`|~0-9a-z-]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(lines[0]);
+    const text = latin1(this.#buffer.subarray(0, end));
+    this.#skip(end + 4);
+    let lineEnd = text.indexOf("\r\n");
+    if (lineEnd < 0) lineEnd = text.length;
+    const requestLine = REQUEST_LINE.exec(text.slice(0, lineEnd));
     if (!requestLine) throw new ProtocolError(400, "malformed request line");
     const [, method, target, major, minor] = requestLine;
     if (major !== "1") throw new ProtocolError(505, "only HTTP/1.x is served here");
     const headers = new Map<string, string>();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(":");
-      if (colon <= 0 || line[0] === " " || line[0] === "\t") {
-        throw new ProtocolError(400, "malformed header line");
-      }
-      const name = line.slice(0, colon).toLowerCase();
-      if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
-        throw new ProtocolError(400, "malformed header name");
-      }
-      const value = line.slice(colon + 1).trim();
+    let position = lineEnd + 2;
+    while (position < text.length) {
+      let next = text.indexOf("\r\n", position);
+      if (next < 0) next = text.length;
+      const colon = text.indexOf(":", position);
+      if (colon <= position || colon >= next) throw new ProtocolError(400, "malformed header line");
+      const name = text.slice(position, colon).toLowerCase();
+      if (!HEADER_NAME.test(name)) throw new ProtocolError(400, "malformed header name");
+      const value = text.slice(colon + 1, next).trim();
+      position = next + 2;
       const previous = headers.get(name);
       if (previous === undefined) headers.set(name, value);
       else if (name === "content-length") {
@@ -244,8 +295,7 @@ export class Http1Connection {
       if (framing.remaining > 0) {
         if (this.#buffer.length === 0) return false;
         const take = Math.min(framing.remaining, this.#buffer.length);
-        const chunk = this.#buffer.subarray(0, take);
-        this.#buffer = this.#buffer.subarray(take);
+        const chunk = this.#take(take);
         framing.remaining -= take;
         current.bodyStarted = true;
         if (!exchange.done) exchange.data(chunk);
@@ -268,15 +318,15 @@ export class Http1Connection {
     for (;;) {
       switch (framing.state) {
         case "size": {
-          const eol = this.#buffer.indexOf("\r\n");
+          const eol = indexOfCrlf(this.#buffer);
           if (eol < 0) {
             if (this.#buffer.length > MAX_CHUNK_LINE_BYTES) {
               throw new ProtocolError(400, "chunk size line too long");
             }
             return false;
           }
-          const line = this.#buffer.toString("latin1", 0, eol).split(";")[0].trim();
-          this.#buffer = this.#buffer.subarray(eol + 2);
+          const line = latin1(this.#buffer.subarray(0, eol)).split(";")[0].trim();
+          this.#skip(eol + 2);
           if (!/^[0-9a-fA-F]{1,12}$/.test(line)) throw new ProtocolError(400, "invalid chunk size");
           framing.remaining = parseInt(line, 16);
           framing.state = framing.remaining === 0 ? "trailer" : "data";
@@ -286,8 +336,7 @@ export class Http1Connection {
         case "data": {
           if (this.#buffer.length === 0) return false;
           const take = Math.min(framing.remaining, this.#buffer.length);
-          const chunk = this.#buffer.subarray(0, take);
-          this.#buffer = this.#buffer.subarray(take);
+          const chunk = this.#take(take);
           framing.remaining -= take;
           if (!current.exchange.done) current.exchange.data(chunk);
           if (framing.remaining > 0) return false;
@@ -299,19 +348,19 @@ export class Http1Connection {
           if (this.#buffer[0] !== 13 || this.#buffer[1] !== 10) {
             throw new ProtocolError(400, "missing CRLF after chunk");
           }
-          this.#buffer = this.#buffer.subarray(2);
+          this.#skip(2);
           framing.state = "size";
           break;
         }
         case "trailer": {
-          const eol = this.#buffer.indexOf("\r\n");
+          const eol = indexOfCrlf(this.#buffer);
           if (eol < 0) {
             if (this.#buffer.length > MAX_HEAD_BYTES) {
               throw new ProtocolError(400, "chunked trailers too large");
             }
             return false;
           }
-          this.#buffer = this.#buffer.subarray(eol + 2);
+          this.#skip(eol + 2);
           if (eol === 0) return true;
           break;
         }
@@ -332,9 +381,10 @@ export class Http1Connection {
     head += `content-length: ${reply.body.length}\r\n`;
     if (close) head += "connection: close\r\n";
     head += "\r\n";
-    const bytes = reply.body.length === 0
-      ? Buffer.from(head, "latin1")
-      : Buffer.concat([Buffer.from(head, "latin1"), reply.body]);
+    // Header values are ASCII, so one encodeInto fills the head; the body follows.
+    const bytes = new Uint8Array(head.length + reply.body.length);
+    asciiEncoder.encodeInto(head, bytes);
+    bytes.set(reply.body, head.length);
     this.#socket.write(bytes);
     if (close && current.expectContinue && !current.continued && bodyPending) {
       this.#end();
@@ -365,7 +415,7 @@ export class Http1Connection {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
     this.#current?.exchange?.abort();
-    this.#buffer = Buffer.alloc(0);
+    this.#buffer = EMPTY;
     this.#socket.end();
     // Do not wait forever for a peer that never closes its side.
     this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
@@ -376,7 +426,7 @@ export class Http1Connection {
     if (this.#phase !== "closed") {
       this.#phase = "closed";
       this.#current?.exchange?.abort();
-      this.#buffer = Buffer.alloc(0);
+      this.#buffer = EMPTY;
     }
     this.#socket.destroy();
   }

@@ -136,8 +136,35 @@ export function decodeGreetRequest(bytes: Uint8Array, codec: Codec): GreetReques
   return decode(GreetRequestSchema, bytes, codec) as GreetRequest;
 }
 
+/**
+ * The `name` of a request: the provider's hot path. For JSON, a plain `JSON.parse`
+ * settles the common case (an object whose `name` is a string, absent or null; other
+ * keys ignored like protojson with `ignoreUnknownFields`); anything else goes through
+ * the full protojson parser, which gives the precise error.
+ */
+export function decodeGreetRequestName(bytes: Uint8Array, codec: Codec): string {
+  if (codec === "json") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(textDecoder.decode(bytes));
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+      const name = (parsed as { name?: unknown }).name;
+      if (typeof name === "string") return name;
+      if (name === undefined || name === null) return "";
+    }
+  }
+  return decodeGreetRequest(bytes, codec).name;
+}
+
 /** Serializes a response message `{greeting}`. */
 export function encodeGreetResponse(greeting: string, codec: Codec): Uint8Array<ArrayBuffer> {
+  if (codec === "json") {
+    // What protojson writes: proto3 omits a default (empty) string.
+    return textEncoder.encode(greeting === "" ? "{}" : `{"greeting":${JSON.stringify(greeting)}}`);
+  }
   return encode(
     GreetResponseSchema,
     create(GreetResponseSchema, { greeting }),
