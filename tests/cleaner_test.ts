@@ -573,3 +573,56 @@ Deno.test("cleaner: a gateway that never answers times out with a clear message"
     await accepting;
   }
 });
+
+Deno.test("cleaner: a group left by our own client, SIGKILLed in push mode, is removed once stale", async () => {
+  const pgw = await startPushgateway();
+  const prefix = uniquePrefix();
+  const job = `${prefix}client`;
+  try {
+    const client = startProgram("client", [
+      "--registry=none",
+      `--url=tri://127.0.0.1:${await freePort()}`,
+      "--host=127.0.0.1",
+      `--metrics-port=${await freePort()}`,
+      "--push-interval=1h",
+    ], { ...TASK_ENV, PUSHGATEWAY_URL: pgw.address, JOB_NAME: job });
+    let pushedAt = 0;
+    try {
+      await waitFor("the client's first push", async () => {
+        const response = await fetch(`${pgw.url}/api/v1/metrics`);
+        const body = await response.json() as {
+          data: {
+            labels: { job: string };
+            job_pushed_at_seconds?: { metrics: { value: string }[] };
+          }[];
+        };
+        const group = body.data.find((group) => group.labels.job === job);
+        pushedAt = Number(group?.job_pushed_at_seconds?.metrics[0].value ?? 0);
+        return pushedAt > 0;
+      });
+    } finally {
+      client.kill("SIGKILL"); // no graceful DELETE: the group becomes a zombie
+      await client.exited;
+    }
+    assert.equal((await groupNames(pgw.url, job)).length, 1);
+
+    // Fresh under a 1 h TTL: kept.
+    const kept = await runCleanerOnce([`--pushgw=${pgw.url}`, `--job-prefix=${prefix}`]);
+    assert.equal(kept.code, 0, kept.output);
+    assert.equal((await groupNames(pgw.url, job)).length, 1);
+
+    // Stale under a 1 s TTL once its last push is over a second old: removed.
+    await waitFor("the zombie to be over 1s old", () => Date.now() / 1000 - pushedAt > 1.5);
+    const removed = await runCleanerOnce([
+      `--pushgw=${pgw.url}`,
+      `--job-prefix=${prefix}`,
+      "--ttl=1s",
+    ]);
+    assert.equal(removed.code, 0, removed.output);
+    assert.match(removed.output, new RegExp(`deleted \\{job="${job}",instance="[^"]+"\\}`));
+    assert.deepEqual(await groupNames(pgw.url, job), []);
+  } finally {
+    await removeGroups(pgw.url, prefix);
+    await pgw.close();
+  }
+});
