@@ -38,9 +38,13 @@ export async function runCleaner(config: CleanerConfig): Promise<number> {
     const report = await runCycle(cycle);
     return report.errors > 0 ? 1 : 0;
   }
+  // A long-running process: every line gets a timestamp, as the server's and client's do.
+  const stamp = (line: string) => `${new Date().toISOString()} ${line}`;
   try {
     await runDaemon({
       ...cycle,
+      log: (line) => console.log(stamp(line)),
+      warn: (line) => console.error(stamp(line)),
       intervalMs: config.intervalMs,
       host: config.host,
       metricsPort: config.metricsPort,
