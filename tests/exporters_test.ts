@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import type { CallTarget } from "../lib/observe.ts";
 import { createMetrics, type DubboMetrics, parseExposition } from "../lib/metrics/mod.ts";
-import { groupingPath, serveMetrics, startPusher, wantsOpenMetrics } from "../lib/exporters/mod.ts";
+import { serveMetrics, startPusher, wantsOpenMetrics } from "../lib/exporters/mod.ts";
+import { groupPath } from "../lib/grouping_key.ts";
 import {
   bcryptHash,
   type Service,
@@ -206,15 +207,15 @@ Deno.test("pull: Prometheus scrapes the endpoint and sees the calls", async () =
 
 Deno.test("grouping path: plain, escaped and @base64 values", () => {
   assert.equal(
-    groupingPath("dubbo_server", { instance: "10.0.0.5:9099" }),
+    groupPath({ job: "dubbo_server", instance: "10.0.0.5:9099" }),
     "/metrics/job/dubbo_server/instance/10.0.0.5%3A9099",
   );
   assert.equal(
-    groupingPath("dubbo_server", { instance: "" }),
+    groupPath({ job: "dubbo_server", instance: "" }),
     "/metrics/job/dubbo_server/instance@base64/=",
   );
   assert.equal(
-    groupingPath("a/b", { instance: "pod/x?" }),
+    groupPath({ job: "a/b", instance: "pod/x?" }),
     "/metrics/job@base64/YS9i/instance@base64/cG9kL3g_",
   );
 });

@@ -6,7 +6,7 @@
  */
 import { formatAge, formatMs } from "./_format.ts";
 import { Gateway, GatewayError, type Group } from "./gateway.ts";
-import { describeKey } from "./grouping_key.ts";
+import { describeKey } from "../grouping_key.ts";
 
 /** What one cycle does. */
 export interface CycleOptions {

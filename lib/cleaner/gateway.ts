@@ -6,7 +6,7 @@
  * @module
  */
 import { type Group, parseGroups } from "./_api.ts";
-import { describeKey, type GroupingKey, groupPath } from "./grouping_key.ts";
+import { describeKey, type GroupingKey, groupPath } from "../grouping_key.ts";
 
 export type { Group, PushClock } from "./_api.ts";
 

@@ -18,7 +18,7 @@ import { Gateway } from "./gateway.ts";
 export { type CycleOptions, type CycleReport, runCycle } from "./cycle.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
 export { Gateway, GatewayError, type GatewayOptions, type Group } from "./gateway.ts";
-export { base64Url, describeKey, groupPath, needsBase64 } from "./grouping_key.ts";
+export { base64Url, describeKey, groupPath, needsBase64 } from "../grouping_key.ts";
 export { CleanerMetrics } from "./metrics.ts";
 
 /**

@@ -21,4 +21,3 @@ export {
   wantsOpenMetrics,
 } from "./scrape.ts";
 export { type Pusher, type PusherOptions, startPusher } from "./push.ts";
-export { base64Url, groupingPath, groupingSegment } from "./grouping.ts";

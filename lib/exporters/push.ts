@@ -9,7 +9,7 @@
 import type { PushConfig } from "../config.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { TEXT_CONTENT_TYPE } from "../metrics/mod.ts";
-import { groupingPath } from "./grouping.ts";
+import { groupPath } from "../grouping_key.ts";
 
 /** A running pusher. */
 export interface Pusher {
@@ -57,7 +57,9 @@ export function startPusher(options: PusherOptions): Pusher {
   const { pushgateway, metrics, intervalMs } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const timeoutMs = options.timeoutMs ?? Math.max(50, Math.min(intervalMs / 2, 5000));
-  const url = `${pushgateway.url}${groupingPath(pushgateway.job, { instance: options.instance })}`;
+  const url = `${pushgateway.url}${
+    groupPath({ job: pushgateway.job, instance: options.instance })
+  }`;
   const headers: Record<string, string> = {};
   if (pushgateway.user !== undefined && pushgateway.user !== "") {
     headers.authorization = `Basic ${basicCredentials(pushgateway.user, pushgateway.pass ?? "")}`;

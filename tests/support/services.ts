@@ -153,7 +153,12 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
 export async function startPushgateway(options: PushgatewayOptions = {}): Promise<Service> {
   const port = options.port ?? await freePort();
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "pgw-" });
-  const args = [`--web.listen-address=127.0.0.1:${port}`];
+  // Debian's build persists groups to /var/lib/prometheus by default: keep each
+  // gateway's state in its own temp dir so tests never see each other's groups.
+  const args = [
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--persistence.file=${dir}/pushgateway.data`,
+  ];
   if (options.basicAuth) {
     const { user, bcryptHash } = options.basicAuth;
     await Deno.writeTextFile(

@@ -1,5 +1,5 @@
 /**
- * Pushgateway grouping keys: turning a group's labels into the `/metrics/job/...` path
+ * Pushgateway grouping keys (shared by the pusher and the cleaner): turning a group's labels into the `/metrics/job/...` path
  * that addresses it, and into a line a person can read.
  *
  * @module
