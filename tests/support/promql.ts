@@ -234,6 +234,7 @@ export async function instantQuery(prometheusUrl: string, expr: string): Promise
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ query: expr }),
+    signal: AbortSignal.timeout(10_000),
   });
   const body = await response.json();
   if (body.status !== "success") {
@@ -264,6 +265,7 @@ export async function labelValues(
   if (query.selector) params.append("match[]", query.selector);
   const response = await fetch(
     `${prometheusUrl}/api/v1/label/${encodeURIComponent(query.label)}/values?${params}`,
+    { signal: AbortSignal.timeout(10_000) },
   );
   const body = await response.json();
   if (body.status !== "success") {
