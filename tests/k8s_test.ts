@@ -4,7 +4,7 @@
  * RBAC and the cleaner CronJob against each other.
  */
 import assert from "node:assert/strict";
-import YAML from "npm:yaml@2.8.1";
+import YAML from "yaml";
 import { ENV_VARS, parseConfig, type Program } from "../lib/config.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -5,7 +5,7 @@
  * services on free ports.
  */
 import assert from "node:assert/strict";
-import YAML from "npm:yaml@2.8.1";
+import YAML from "yaml";
 import { ENV_VARS, parseConfig } from "../lib/config.ts";
 import { freePort } from "./support/ports.ts";
 import {
