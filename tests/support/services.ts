@@ -103,6 +103,12 @@ export async function startZooKeeper(options: ServiceOptions = {}): Promise<Serv
 /** Sends a ZooKeeper four-letter word (`ruok`, `srvr`, `cons`...) and returns the answer. */
 export async function fourLetterWord(port: number, word: string): Promise<string> {
   let conn: Deno.Conn | undefined;
+  // A server that accepts but never answers must not hang the caller.
+  const timer = setTimeout(() => {
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+  }, 3000);
   try {
     conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await conn.write(new TextEncoder().encode(word));
@@ -117,6 +123,7 @@ export async function fourLetterWord(port: number, word: string): Promise<string
   } catch {
     return "";
   } finally {
+    clearTimeout(timer);
     try {
       conn?.close();
     } catch { /* already closed */ }
