@@ -4,6 +4,11 @@
  * `destroy()` really stops the client: no reconnect loop, no timer, no socket left, so a
  * process can exit even when ZooKeeper is down.
  *
+ * It also adds the read timeouts the Java client has and node-zookeeper-client lacks: a
+ * connection that gets no handshake answer (a ZooKeeper still starting can accept and
+ * then ignore it) or goes silent while connected (pings unanswered for 2/3 of the session
+ * timeout) is dropped, so the client moves on and reconnects.
+ *
  * One `ZkSession` is one ZooKeeper session. After expiry the owner creates a new one.
  *
  * @module
@@ -54,6 +59,9 @@ const { CONNECTION_LOSS, NO_NODE, NODE_EXISTS, SESSION_EXPIRED } = zookeeper.Exc
 // Connection manager states of node-zookeeper-client 1.1.3 (lib/ConnectionManager.js).
 const CM_CLOSING = -1;
 const CM_CLOSED = -2;
+const CM_CONNECTING = 1;
+const CM_CONNECTED = 2;
+const WATCHDOG_PERIOD_MS = 250;
 
 // The parts of node-zookeeper-client's ConnectionManager that `destroy()` reaches into.
 interface ConnectionManagerInternals {
@@ -62,7 +70,9 @@ interface ConnectionManagerInternals {
   nextServerIndex: number;
   serverAttempts: number;
   spinDelay: number;
-  socket?: { destroy(): void };
+  socket?: { destroy(): void; on(event: "data", listener: () => void): void };
+  sessionTimeout: number;
+  connectTimeout: number;
   connectTimeoutHandler?: ReturnType<typeof setTimeout> | null;
   findNextServer(callback: (server: unknown) => void): void;
   connect(): void;
@@ -77,6 +87,8 @@ export class ZkSession {
   #ended = false;
   #quiet = false;
   #spinTimer: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #lastHeard = 0;
   #waiters = new Set<() => void>();
 
   constructor(hosts: string, sessionTimeoutMs: number, events: SessionEvents) {
@@ -88,6 +100,7 @@ export class ZkSession {
     this.#manager = (this.#client as unknown as { connectionManager: ConnectionManagerInternals })
       .connectionManager;
     this.#trackReconnectDelay();
+    this.#watch();
     this.#client.on("connected", () => {
       if (this.#ended || this.#quiet) return;
       this.#connected = true;
@@ -236,6 +249,7 @@ export class ZkSession {
     for (const wake of this.#waiters) wake();
     const manager = this.#manager;
     clearTimeout(this.#spinTimer);
+    clearTimeout(this.#watchdog);
     if (manager.connectTimeoutHandler) clearTimeout(manager.connectTimeoutHandler);
     manager.connectTimeoutHandler = null;
     manager.connect = () => {};
@@ -256,6 +270,8 @@ export class ZkSession {
         if (this.#ended) return;
         callback(manager.servers[manager.nextServerIndex]);
         manager.nextServerIndex += 1;
+        this.#lastHeard = Date.now();
+        manager.socket?.on("data", () => this.#lastHeard = Date.now());
       };
       if (manager.serverAttempts === manager.servers.length) {
         this.#spinTimer = setTimeout(() => {
@@ -268,6 +284,26 @@ export class ZkSession {
         queueMicrotask(next);
       }
     };
+  }
+
+  // Drops a socket that is silent too long: no handshake answer within the connect
+  // timeout, or no answer (pings included) within 2/3 of the session timeout.
+  #watch(): void {
+    this.#watchdog = setTimeout(() => {
+      if (this.#ended) return;
+      const manager = this.#manager;
+      const silent = Date.now() - this.#lastHeard;
+      const limit = manager.state === CM_CONNECTING
+        ? Math.max(1000, manager.connectTimeout)
+        : manager.state === CM_CONNECTED
+        ? Math.max(1000, Math.floor(manager.sessionTimeout * 2 / 3))
+        : Infinity;
+      if (manager.socket && silent > limit) {
+        this.#lastHeard = Date.now();
+        manager.socket.destroy();
+      }
+      this.#watch();
+    }, WATCHDOG_PERIOD_MS);
   }
 
   #call<T>(
