@@ -12,6 +12,7 @@ import {
   type Directory,
   endpointKey,
   parseProviderUrl,
+  ProviderDirectory,
   providerUrl,
   type Registry,
 } from "../lib/registry/mod.ts";
@@ -448,6 +449,27 @@ Deno.test("registry: close() with ZooKeeper down returns and leaves nothing runn
   }
 });
 
+Deno.test("registry: close() with a frozen ZooKeeper (socket open, no answers) is bounded", async () => {
+  const zk = await startZooKeeper();
+  let frozen = false;
+  try {
+    const registry = zkRegistry(zk.address);
+    await registry.register({ ip: "127.0.0.1", port: 23004, app: "p" });
+    Deno.kill(zk.pid(), "SIGSTOP");
+    frozen = true;
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      registry.close().then(() => "closed"),
+      new Promise((resolve) => guard = setTimeout(() => resolve("hung"), 10_000)),
+    ]);
+    clearTimeout(guard);
+    assert.equal(outcome, "closed");
+  } finally {
+    if (frozen) Deno.kill(zk.pid(), "SIGCONT");
+    await zk.close();
+  }
+});
+
 Deno.test("registry: ZooKeeper down longer than the session: nodes and watches come back on a new session", async () => {
   const zk = await startZooKeeper();
   const providerLog = logSink();
@@ -628,4 +650,21 @@ Deno.test("registry: none serves the static providers", async () => {
   assert.deepEqual(directory.pick(new Set()), { host: "127.0.0.1", port: 20000 });
   assert.equal(directory.pick(new Set(["127.0.0.1:20000"])), undefined);
   await registry.close();
+});
+
+Deno.test("registry: directory balances randomly within the untried and notifies only on change", () => {
+  const directory = new ProviderDirectory("random");
+  let changes = 0;
+  directory.onChange(() => changes++);
+  assert.equal(directory.update([{ host: "b", port: 2 }, { host: "a", port: 1 }]), true);
+  assert.equal(directory.update([{ host: "a", port: 1 }, { host: "b", port: 2 }]), false);
+  assert.equal(changes, 1);
+  assert.deepEqual(keys(directory), ["a:1", "b:2"]);
+  const seen = new Set<string>();
+  for (let i = 0; i < 200; i++) seen.add(endpointKey(directory.pick(new Set())!));
+  assert.deepEqual([...seen].sort(), ["a:1", "b:2"]);
+  for (let i = 0; i < 20; i++) assert.equal(endpointKey(directory.pick(new Set(["a:1"]))!), "b:2");
+  directory.update([]);
+  assert.equal(directory.pick(new Set()), undefined);
+  assert.equal(changes, 2);
 });
