@@ -2,14 +2,14 @@
  * The Dubbo consumer: finds providers of greet.GreetService (ZooKeeper or `--url`),
  * calls Greet in a loop over Triple, and exports its metrics by pull and push.
  *
- *   config → metrics → scrape endpoint + pusher → registry directory → call loop
+ *   config → metrics → exporters (pull endpoint, pusher) → registry directory → call loop
  *
  * @module
  */
 import { loadConfig } from "./lib/config.ts";
 import { advertisedIp, hostname } from "./lib/host.ts";
 import { createMetrics } from "./lib/metrics/mod.ts";
-import { serveMetrics, startPusher } from "./lib/exporters/mod.ts";
+import { startExporters } from "./lib/exporters/mod.ts";
 import { createConsumer, GREET_METHOD, GREET_SERVICE, runCallLoop } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
@@ -27,21 +27,7 @@ const metrics = createMetrics({
   ip,
   services: [{ interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" }],
 });
-const scrape = await serveMetrics({
-  hostname: config.host,
-  port: config.metricsPort,
-  path: config.metricsPath,
-  metrics,
-});
-const pusher = config.push
-  ? startPusher({
-    pushgateway: config.pushgateway,
-    instance: config.instance ?? `${ip}:${scrape.port}`,
-    intervalMs: config.pushIntervalMs,
-    metrics,
-    log,
-  })
-  : undefined;
+const exporters = await startExporters(config, ip, metrics, log);
 
 // A direct --url skips the registry, as Dubbo's direct connection does.
 const registry = createRegistry({
@@ -62,16 +48,15 @@ const shutdown = onShutdown([
   { name: "remove registry nodes", run: () => registry.close() },
   { name: "drain calls", run: () => running.loop?.done },
   { name: "close connections", run: () => consumer.close() },
-  { name: "delete Pushgateway group", run: () => pusher?.stop() },
-  { name: "close scrape endpoint", run: () => scrape.close() },
+  { name: "delete Pushgateway group", run: () => exporters.stopPushing() },
+  { name: "close scrape endpoint", run: () => exporters.closeScrape() },
 ], { log });
 
 log(
   `consumer of ${GREET_SERVICE} via ${
     config.url ? `tri://${config.url.host}:${config.url.port}` : config.registry
   } ` +
-    `(metrics http://${config.host}:${scrape.port}${config.metricsPath}, ` +
-    `push ${config.push ? `${config.pushgateway.url} job=${config.pushgateway.job}` : "off"})`,
+    `(metrics ${exporters.scrapeUrl}, push ${exporters.pushTarget})`,
 );
 let directory;
 try {

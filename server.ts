@@ -2,14 +2,14 @@
  * The Dubbo provider: serves greet.GreetService over Triple, registers in ZooKeeper,
  * and exports its metrics by pull (always) and push (unless `--push=false`).
  *
- *   config → metrics → scrape endpoint + pusher → Triple provider → registry
+ *   config → metrics → exporters (pull endpoint, pusher) → Triple provider → registry
  *
  * @module
  */
 import { loadConfig } from "./lib/config.ts";
 import { advertisedIp, hostname } from "./lib/host.ts";
 import { createMetrics } from "./lib/metrics/mod.ts";
-import { serveMetrics, startPusher } from "./lib/exporters/mod.ts";
+import { startExporters } from "./lib/exporters/mod.ts";
 import { GREET_METHOD, GREET_SERVICE, serveProvider } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
@@ -27,21 +27,7 @@ const metrics = createMetrics({
   ip,
   services: [{ interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" }],
 });
-const scrape = await serveMetrics({
-  hostname: config.host,
-  port: config.metricsPort,
-  path: config.metricsPath,
-  metrics,
-});
-const pusher = config.push
-  ? startPusher({
-    pushgateway: config.pushgateway,
-    instance: config.instance ?? `${ip}:${scrape.port}`,
-    intervalMs: config.pushIntervalMs,
-    metrics,
-    log,
-  })
-  : undefined;
+const exporters = await startExporters(config, ip, metrics, log);
 
 const provider = await serveProvider({
   hostname: config.host,
@@ -60,14 +46,13 @@ const registry = createRegistry({
 const shutdown = onShutdown([
   { name: "remove registry nodes", run: () => registry.close() },
   { name: "drain provider", run: () => provider.close(2000) },
-  { name: "delete Pushgateway group", run: () => pusher?.stop() },
-  { name: "close scrape endpoint", run: () => scrape.close() },
+  { name: "delete Pushgateway group", run: () => exporters.stopPushing() },
+  { name: "close scrape endpoint", run: () => exporters.closeScrape() },
 ], { log });
 
 log(
   `provider ${GREET_SERVICE} on tri://${ip}:${provider.port} ` +
-    `(metrics http://${config.host}:${scrape.port}${config.metricsPath}, ` +
-    `push ${config.push ? `${config.pushgateway.url} job=${config.pushgateway.job}` : "off"})`,
+    `(metrics ${exporters.scrapeUrl}, push ${exporters.pushTarget})`,
 );
 try {
   await registry.register({ ip, port: provider.port, app: config.app });

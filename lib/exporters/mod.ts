@@ -21,3 +21,4 @@ export {
   wantsOpenMetrics,
 } from "./scrape.ts";
 export { type Pusher, type PusherOptions, startPusher } from "./push.ts";
+export { type Exporters, startExporters } from "./start.ts";
