@@ -591,7 +591,10 @@ export function parseZkAddress(raw: string): string {
     new ConfigError(`ZK_ADDRESS: expected host:port[,host:port...][/chroot], ${why} in "${raw}"`);
   if (chroot !== "" && !/^(\/[\w.\-]+)+$/.test(chroot)) throw bad("bad chroot path");
   for (const part of hosts.split(",")) {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[\w.\-]+)(?::(\d+))?$/.exec(part.trim());
+    if (part.trim().startsWith("[")) {
+      throw bad(`IPv6 literal "${part}" (the ZooKeeper client cannot use it; use a hostname)`);
+    }
+    const match = /^([\w.\-]+)(?::(\d+))?$/.exec(part.trim());
     if (!match) throw bad(`bad host "${part}"`);
     if (match[2] !== undefined) {
       const port = Number(match[2]);

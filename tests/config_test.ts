@@ -155,6 +155,7 @@ Deno.test("config: every bad value names its flag or variable", () => {
     ["client", [], { ZK_ADDRESS: "zk1:2181,:2181" }, /^ZK_ADDRESS: expected host:port/],
     ["client", [], { ZK_ADDRESS: "zk1:99999" }, /^ZK_ADDRESS: /],
     ["client", [], { ZK_ADDRESS: "zk1:2181/bad path" }, /^ZK_ADDRESS: /],
+    ["client", [], { ZK_ADDRESS: "[::1]:2181" }, /^ZK_ADDRESS: .*IPv6/],
     ["client", [], { JOB_NAME: "a/b" }, /^JOB_NAME: /],
     ["client", [], { DUBBO_IP_TO_REGISTRY: "nope" }, /^DUBBO_IP_TO_REGISTRY: /],
     ["cleaner", ["--ttl=forever"], {}, /^--ttl: expected a positive duration/],
