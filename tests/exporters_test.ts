@@ -375,7 +375,7 @@ Deno.test("push: basic auth against a bcrypt web config; a wrong password is cou
   const pushGood = startPusher({
     pushgateway: { url: pgw.url, job: "dubbo_server", user: "pusher", pass: password },
     instance: "127.0.0.1:1",
-    intervalMs: 200,
+    intervalMs: 600,
     metrics: goodMetrics,
     log: good.log,
   });
@@ -383,7 +383,7 @@ Deno.test("push: basic auth against a bcrypt web config; a wrong password is cou
   const pushBad = startPusher({
     pushgateway: { url: pgw.url, job: "dubbo_server", user: "pusher", pass: wrongPassword },
     instance: "127.0.0.1:2",
-    intervalMs: 200,
+    intervalMs: 600,
     metrics: badMetrics,
     log: bad.log,
   });
