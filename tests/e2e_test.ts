@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "./support/ports.ts";
-import { type Program, startProgram } from "./support/programs.ts";
+import { type Program, startProgram, startProgramWith, taskArgs } from "./support/programs.ts";
 import { startPushgateway, startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 
@@ -259,3 +259,32 @@ Deno.test("e2e: with ZooKeeper down, SIGTERM still exits 0 within 5 s", async ()
 function errorLines(program: Program): number {
   return program.output().split("\n").filter((line) => /Greet (error|failed)/i.test(line)).length;
 }
+
+Deno.test("e2e: pull mode (--push=false) never contacts the Pushgateway, even with network to it denied", async () => {
+  await using pgw = await startPushgateway();
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const args = taskArgs("server");
+  const script = args.pop()!;
+  const server = startProgramWith([...args, `--deny-net=${pgw.address}`, script], [
+    "--registry=none",
+    "--host=127.0.0.1",
+    `--port=${port}`,
+    `--metrics-port=${metricsPort}`,
+    "--push=false",
+    "--push-interval=1s",
+  ], { PUSHGATEWAY_URL: pgw.address });
+  try {
+    await server.waitForLine(/push off/);
+    // Pull works: a scrape answers with our metrics.
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/prometheus`)).text();
+    assert.match(text, /dubbo_provider_requests_total\{/);
+    // Absence needs time to show: let more than two push intervals pass (not a sync point).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const groups = (await (await fetch(`${pgw.url}/api/v1/metrics`)).json()).data;
+    assert.deepEqual(groups, []);
+    assert.doesNotMatch(server.output(), /NotCapable|push.*failed/i);
+  } finally {
+    assert.equal(await server.stop(), 0, server.output());
+  }
+});

@@ -52,8 +52,21 @@ export function startProgram(
   args: string[],
   env: Record<string, string> = {},
 ): Program {
+  return startProgramWith(taskArgs(task), args, env);
+}
+
+/**
+ * Starts `deno <denoArgs> <args>` (e.g. a task's arguments with an extra `--deny-net`)
+ * from the project root, like {@linkcode startProgram}.
+ */
+export function startProgramWith(
+  denoArgs: string[],
+  args: string[],
+  env: Record<string, string> = {},
+): Program {
+  const task = denoArgs.at(-1) ?? "deno";
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs(task), ...args],
+    args: [...denoArgs, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     clearEnv: false,
