@@ -1,5 +1,6 @@
 /**
- * A small, strict HTTP/1.1 server connection on a `node:net` socket: request heads,
+ * A small, strict HTTP/1.1 server connection over a byte stream (the provider drives
+ * it on a native `Deno.Conn`, see `_conn.ts`): request heads,
  * `Content-Length` and chunked bodies, keep-alive, pipelining in order,
  * `Expect: 100-continue`. Bodies stream into the {@linkcode CallCore} exchange chunk
  * by chunk and are dropped once the exchange is done, so an oversized body is never
@@ -7,13 +8,14 @@
  *
  * Written instead of `node:http` because, under Deno, a `node:http` server fed sockets
  * from a `node:net` front (needed to share the port with h2c) is ~3× slower than this
- * and dropped requests in our measurement (bench/README.md).
+ * and dropped requests in our measurement, and instead of `Deno.serve` because that
+ * cannot share its port with the `node:http2` server gRPC needs (bench/README.md).
  *
  * @module
  */
-import type { Socket } from "node:net";
-import { Buffer } from "node:buffer";
 import type { CallCore, Exchange, Reply, RequestHead } from "./_call.ts";
+import type { StreamHandler } from "./_conn.ts";
+import { allocBytes, writeAscii } from "./_bytes.ts";
 
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE_BYTES = 4096;
@@ -23,14 +25,14 @@ const MAX_PENDING_BYTES = 1024 * 1024;
 export const HTTP1_IDLE_TIMEOUT_MS = 60_000;
 
 /** How long a closing connection waits for the peer to close its side. */
-const LINGER_MS = 5000;
+export const HTTP1_LINGER_MS = 5000;
 
 const EMPTY = new Uint8Array(0);
 const REQUEST_LINE = /^([A-Z!#$%&'*+.^_`|~0-9a-z-]+) (\S+) HTTP\/(\d)\.(\d)$/;
 /** A token (RFC 9110), lower-cased; also rules out leading whitespace (obs-fold). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const asciiEncoder = new TextEncoder();
-const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
+const CONTINUE = asciiEncoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 const REASONS: Record<number, string> = {
   200: "OK",
@@ -106,29 +108,58 @@ class ProtocolError extends Error {
   }
 }
 
-/** Serves HTTP/1.1 requests on one socket until it closes. */
-export class Http1Connection {
-  #socket: Socket;
+/** The byte stream an {@linkcode Http1Connection} writes to (e.g. `ConnStream`). */
+export interface Http1Transport {
+  /** Queues bytes for the peer. */
+  write(bytes: Uint8Array): void;
+  /** Stops delivering input (back-pressure) until {@linkcode resume}. */
+  pause(): void;
+  /** Resumes delivering input. */
+  resume(): void;
+  /** Sends what is queued, then closes our side. */
+  end(): void;
+  /** Closes the connection now. */
+  destroy(): void;
+}
+
+/** Serves HTTP/1.1 requests on one byte stream until it closes. */
+export class Http1Connection implements StreamHandler {
+  #transport: Http1Transport;
   #core: CallCore;
   #buffer: Uint8Array = EMPTY;
   #phase: "head" | "body" | "await-response" | "closed" = "head";
   #current: Current | undefined;
   #pumping = false;
   #closeWhenIdle = false;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Takes over `socket`; `initial` is data already read from it (the sniffed bytes). */
-  constructor(socket: Socket, core: CallCore, initial: Buffer) {
-    this.#socket = socket;
+  /**
+   * Serves requests written to `transport`, whose input the owner feeds to the
+   * {@linkcode StreamHandler} methods; `initial` is data already read (the sniffed bytes).
+   */
+  constructor(transport: Http1Transport, core: CallCore, initial: Uint8Array) {
+    this.#transport = transport;
     this.#core = core;
-    socket.setNoDelay(true);
-    socket.setTimeout(HTTP1_IDLE_TIMEOUT_MS, () => this.#onIdleTimeout());
-    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    socket.on("end", () => this.#onPeerEnd());
-    socket.on("error", () => this.#destroy());
-    socket.on("close", () => this.#destroy());
     if (initial.length > 0) this.#onData(initial);
-    socket.resume();
+  }
+
+  /** Input arrived. */
+  receive(chunk: Uint8Array): void {
+    this.#onData(chunk);
+  }
+
+  /** The peer half-closed. */
+  peerEnded(): void {
+    this.#onPeerEnd();
+  }
+
+  /** Nothing happened for {@linkcode HTTP1_IDLE_TIMEOUT_MS}. */
+  idleTimeout(): void {
+    this.#onIdleTimeout();
+  }
+
+  /** The transport is gone. */
+  closed(): void {
+    this.#destroy();
   }
 
   /** Graceful shutdown: close now when idle, else after the current response. */
@@ -188,7 +219,7 @@ export class Http1Connection {
       case "await-response": {
         const current = this.#current;
         if (!current?.responded) {
-          if (this.#buffer.length > MAX_PENDING_BYTES) this.#socket.pause();
+          if (this.#buffer.length > MAX_PENDING_BYTES) this.#transport.pause();
           return false;
         }
         this.#current = undefined;
@@ -197,7 +228,7 @@ export class Http1Connection {
           return false;
         }
         this.#phase = "head";
-        this.#socket.resume();
+        this.#transport.resume();
         return this.#buffer.length > 0;
       }
       case "closed":
@@ -289,7 +320,7 @@ export class Http1Connection {
     const { framing, exchange } = current;
     if (current.expectContinue && !current.continued && !current.responded) {
       current.continued = true;
-      if (!this.#bodyComplete(framing)) this.#socket.write(CONTINUE);
+      if (!this.#bodyComplete(framing)) this.#transport.write(CONTINUE);
     }
     if (framing.kind === "length") {
       if (framing.remaining > 0) {
@@ -381,11 +412,11 @@ export class Http1Connection {
     head += `content-length: ${reply.body.length}\r\n`;
     if (close) head += "connection: close\r\n";
     head += "\r\n";
-    // Header values are ASCII, so one encodeInto fills the head; the body follows.
-    const bytes = new Uint8Array(head.length + reply.body.length);
-    asciiEncoder.encodeInto(head, bytes);
+    // Header values are ASCII, so the head is one byte per char; the body follows.
+    const bytes = allocBytes(head.length + reply.body.length);
+    writeAscii(head, bytes, 0);
     bytes.set(reply.body, head.length);
-    this.#socket.write(bytes);
+    this.#transport.write(bytes);
     if (close && current.expectContinue && !current.continued && bodyPending) {
       this.#end();
       return;
@@ -400,14 +431,15 @@ export class Http1Connection {
       current.responded = true;
       current.exchange?.abort();
     }
-    const body = JSON.stringify({
+    const body = asciiEncoder.encode(JSON.stringify({
       code: status === 500 ? "internal" : "invalid_argument",
       message,
-    });
-    this.#socket.write(
+    }));
+    const head = asciiEncoder.encode(
       `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        `content-length: ${body.length}\r\nconnection: close\r\n\r\n`,
     );
+    this.#transport.write(concat(head, body));
     this.#end();
   }
 
@@ -416,18 +448,15 @@ export class Http1Connection {
     this.#phase = "closed";
     this.#current?.exchange?.abort();
     this.#buffer = EMPTY;
-    this.#socket.end();
-    // Do not wait forever for a peer that never closes its side.
-    this.#lingerTimer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+    this.#transport.end();
   }
 
   #destroy() {
-    clearTimeout(this.#lingerTimer);
     if (this.#phase !== "closed") {
       this.#phase = "closed";
       this.#current?.exchange?.abort();
       this.#buffer = EMPTY;
     }
-    this.#socket.destroy();
+    this.#transport.destroy();
   }
 }

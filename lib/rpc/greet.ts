@@ -16,6 +16,7 @@ import {
   toBinary,
   toJson,
 } from "@bufbuild/protobuf";
+import { decodeUtf8, encodeUtf8 } from "./_bytes.ts";
 import type { GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 
@@ -146,7 +147,7 @@ export function decodeGreetRequestName(bytes: Uint8Array, codec: Codec): string 
   if (codec === "json") {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(textDecoder.decode(bytes));
+      parsed = JSON.parse(decodeUtf8(bytes, textDecoder));
     } catch {
       parsed = undefined;
     }
@@ -163,7 +164,7 @@ export function decodeGreetRequestName(bytes: Uint8Array, codec: Codec): string 
 export function encodeGreetResponse(greeting: string, codec: Codec): Uint8Array<ArrayBuffer> {
   if (codec === "json") {
     // What protojson writes: proto3 omits a default (empty) string.
-    return textEncoder.encode(greeting === "" ? "{}" : `{"greeting":${JSON.stringify(greeting)}}`);
+    return encodeUtf8(greeting === "" ? "{}" : `{"greeting":${JSON.stringify(greeting)}}`);
   }
   return encode(
     GreetResponseSchema,

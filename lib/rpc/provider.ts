@@ -3,21 +3,24 @@
  * h2c prior knowledge (Triple/Connect unary and gRPC), with the greet sample's
  * behaviour (echo, random `unknown` failure, business delay).
  *
- * Design (measured in bench/README.md): a `node:net` server reads the first bytes of
- * each connection. The HTTP/2 connection preface goes to a `node:http2` server (the
- * only server in Deno that can send the trailers gRPC needs); anything else goes to
- * our own small HTTP/1.1 codec (`_http1.ts`). `Deno.serve` cannot send trailers, and
- * `node:http2`'s `allowHTTP1` does not serve HTTP/1.1 on a plain-text port under Deno.
+ * Design (measured in bench/README.md): a native `Deno.listen` listener reads the first
+ * bytes of each connection. The HTTP/2 connection preface goes to a `node:http2` server
+ * (the only server in Deno that can send the trailers gRPC needs) through a
+ * `node:stream` Duplex over the `Deno.TcpConn`; anything else goes to our own small
+ * HTTP/1.1 codec (`_http1.ts`) reading and writing the `Deno.TcpConn` directly (`_conn.ts`).
+ * `Deno.serve` cannot send trailers, `node:http2`'s `allowHTTP1` does not serve HTTP/1.1
+ * on a plain-text port under Deno, and `node:net` sockets cost about half of the
+ * provider's CPU per HTTP/1.1 request in writes alone.
  *
  * @module
  */
-import net from "node:net";
 import http2 from "node:http2";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import type { CallObserver } from "../observe.ts";
 import { NO_CALLS } from "../observe.ts";
 import { CallCore, type Exchange, type Reply, type RequestHead } from "./_call.ts";
-import { Http1Connection } from "./_http1.ts";
+import { HTTP1_IDLE_TIMEOUT_MS, HTTP1_LINGER_MS, Http1Connection } from "./_http1.ts";
+import { connDuplex, ConnStream } from "./_conn.ts";
 
 /** Settings of {@linkcode serveProvider}. */
 export interface ProviderOptions {
@@ -50,7 +53,7 @@ export interface Provider {
 /** Default grace period of {@linkcode Provider.close}. */
 export const DEFAULT_GRACE_MS = 5000;
 
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
  * Starts a provider and resolves once it listens. Rejects with a clear Error when the
@@ -74,7 +77,8 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     version: options.version ?? "",
     observer: options.observer ?? NO_CALLS,
   });
-  const sockets = new Set<net.Socket>();
+  /** Every accepted connection until it closes (sniffing, HTTP/1.1 or h2c). */
+  const conns = new Set<Deno.TcpConn>();
   const http1Connections = new Set<Http1Connection>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
@@ -91,87 +95,132 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     serveStream(core, stream, headers);
   });
 
-  const server = net.createServer((socket) => {
+  const route = (conn: Deno.TcpConn, isHttp2: boolean, initial: Uint8Array) => {
     if (closing) {
-      socket.destroy();
+      closeQuietly(conn);
+      conns.delete(conn);
       return;
     }
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    sniff(socket, (isHttp2, initial) => {
-      if (isHttp2) {
-        socket.unshift(initial);
-        h2.emit("connection", socket);
-      } else {
-        const connection = new Http1Connection(socket, core, initial);
-        http1Connections.add(connection);
-        socket.on("close", () => http1Connections.delete(connection));
-      }
+    if (isHttp2) {
+      const duplex = connDuplex(conn, initial);
+      duplex.on("error", () => {});
+      duplex.on("close", () => conns.delete(conn));
+      h2.emit("connection", duplex);
+      return;
+    }
+    const stream = new ConnStream(conn, {
+      idleMs: HTTP1_IDLE_TIMEOUT_MS,
+      lingerMs: HTTP1_LINGER_MS,
     });
-  });
+    const connection = new Http1Connection(stream, core, initial);
+    http1Connections.add(connection);
+    stream.start({
+      receive: (chunk) => connection.receive(chunk),
+      peerEnded: () => connection.peerEnded(),
+      idleTimeout: () => connection.idleTimeout(),
+      closed: () => {
+        http1Connections.delete(connection);
+        conns.delete(conn);
+        connection.closed();
+      },
+    });
+  };
 
-  return new Promise((resolve, reject) => {
-    const onListenError = (error: NodeJS.ErrnoException) => {
-      const where = `${options.hostname}:${options.port}`;
-      reject(
-        new Error(
-          error.code === "EADDRINUSE"
-            ? `cannot serve Triple on ${where}: the port is already in use`
-            : `cannot serve Triple on ${where}: ${error.message}`,
-          { cause: error },
-        ),
-      );
-    };
-    server.once("error", onListenError);
-    server.listen({ host: options.hostname, port: options.port }, () => {
-      server.off("error", onListenError);
-      server.on("error", () => {});
-      const port = (server.address() as net.AddressInfo).port;
-      let closed: Promise<void> | undefined;
-      resolve({
-        port,
-        inFlight: () => core.inFlight(),
-        close(graceMs = DEFAULT_GRACE_MS) {
-          closed ??= (async () => {
-            closing = true;
-            const stopped = new Promise<void>((done) => server.close(() => done()));
-            for (const connection of http1Connections) connection.shutdown();
-            for (const session of sessions) session.close();
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            await Promise.race([
-              core.idle(),
-              new Promise<void>((done) => timer = setTimeout(done, Math.max(0, graceMs))),
-            ]);
-            clearTimeout(timer);
-            for (const session of sessions) session.destroy();
-            for (const socket of sockets) socket.destroy();
-            await stopped;
-          })();
-          return closed;
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  } catch (error) {
+    const where = `${options.hostname}:${options.port}`;
+    return Promise.reject(
+      new Error(
+        error instanceof Deno.errors.AddrInUse
+          ? `cannot serve Triple on ${where}: the port is already in use`
+          : `cannot serve Triple on ${where}: ${(error as Error).message}`,
+        { cause: error },
+      ),
+    );
+  }
+  const accepting = (async () => {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing || error instanceof Deno.errors.BadResource) return;
+        continue; // e.g. the peer reset before accept; keep serving
+      }
+      if (closing) {
+        closeQuietly(conn);
+        continue;
+      }
+      conns.add(conn);
+      sniff(conn).then(
+        (seen) => route(conn, seen.isHttp2, seen.initial),
+        () => {
+          closeQuietly(conn);
+          conns.delete(conn);
         },
-      });
-    });
+      );
+    }
+  })();
+
+  const port = (listener.addr as Deno.NetAddr).port;
+  let closed: Promise<void> | undefined;
+  return Promise.resolve({
+    port,
+    inFlight: () => core.inFlight(),
+    close(graceMs = DEFAULT_GRACE_MS) {
+      closed ??= (async () => {
+        closing = true;
+        closeQuietly(listener);
+        for (const connection of http1Connections) connection.shutdown();
+        for (const session of sessions) session.close();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          core.idle(),
+          new Promise<void>((done) => timer = setTimeout(done, Math.max(0, graceMs))),
+        ]);
+        clearTimeout(timer);
+        for (const session of sessions) session.destroy();
+        for (const conn of conns) closeQuietly(conn);
+        conns.clear();
+        await accepting;
+      })();
+      return closed;
+    },
   });
 }
 
-/** Reads just enough of a new connection to tell the HTTP/2 preface from HTTP/1.x. */
-function sniff(socket: net.Socket, route: (isHttp2: boolean, initial: Buffer) => void) {
-  let seen: Buffer = Buffer.alloc(0);
-  const onError = () => socket.destroy();
-  const onReadable = () => {
-    let chunk: Buffer | null;
-    while ((chunk = socket.read() as Buffer | null) !== null) {
-      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+function closeQuietly(closer: { close(): void }) {
+  try {
+    closer.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/**
+ * Reads just enough of a new connection to tell the HTTP/2 preface from HTTP/1.x.
+ * Resolves with the bytes read; rejects if the peer leaves (or fails) first.
+ */
+async function sniff(conn: Deno.TcpConn): Promise<{ isHttp2: boolean; initial: Uint8Array }> {
+  const buffer = new Uint8Array(64 * 1024);
+  let seen = 0;
+  for (;;) {
+    const n = await conn.read(buffer.subarray(seen));
+    if (n === null) throw new Error("closed before the first request");
+    seen += n;
+    const compared = Math.min(seen, PREFACE.length);
+    let prefixMatches = true;
+    for (let i = 0; i < compared; i++) {
+      if (buffer[i] !== PREFACE[i]) {
+        prefixMatches = false;
+        break;
+      }
     }
-    const compared = Math.min(seen.length, PREFACE.length);
-    const prefixMatches = seen.subarray(0, compared).equals(PREFACE.subarray(0, compared));
-    if (prefixMatches && seen.length < PREFACE.length) return; // need more bytes
-    socket.off("readable", onReadable);
-    socket.off("error", onError);
-    route(prefixMatches, seen);
-  };
-  socket.on("readable", onReadable);
-  socket.on("error", onError);
+    if (prefixMatches && seen < PREFACE.length) continue; // need more bytes
+    return { isHttp2: prefixMatches, initial: buffer.slice(0, seen) };
+  }
 }
 
 /** Adapts one HTTP/2 stream to the call core. */
