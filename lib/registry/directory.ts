@@ -13,11 +13,9 @@
  * @module
  */
 
-/** A provider address (same shape as lib/rpc's `Endpoint`). */
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+import { type Endpoint, endpointKey } from "../endpoint.ts";
+
+export { type Endpoint, endpointKey };
 
 /** How `pick` chooses among providers. */
 export type Balance = "random" | "round-robin";
@@ -30,11 +28,6 @@ export interface Directory {
   pick(tried: ReadonlySet<string>): Endpoint | undefined;
   /** Calls `listener` with the new list on every change. */
   onChange(listener: (endpoints: Endpoint[]) => void): void;
-}
-
-/** `host:port` as `pick`'s `tried` set expects it. */
-export function endpointKey(endpoint: Endpoint): string {
-  return `${endpoint.host}:${endpoint.port}`;
 }
 
 /** A `Directory` whose list the owner replaces with `update`. */

@@ -19,16 +19,9 @@ import {
   GREET_SERVICE,
 } from "./greet.ts";
 
-/** A provider address. Its key is `${host}:${port}` (see {@linkcode endpointKey}). */
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+import { type Endpoint, endpointKey } from "../endpoint.ts";
 
-/** The `${host}:${port}` key the call loop uses for the set of tried endpoints. */
-export function endpointKey(endpoint: Endpoint): string {
-  return `${endpoint.host}:${endpoint.port}`;
-}
+export { type Endpoint, endpointKey };
 
 /** Settings of {@linkcode createConsumer}. */
 export interface ConsumerOptions {
