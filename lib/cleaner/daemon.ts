@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../_sleep.ts";
 import { type CycleOptions, runCycle } from "./cycle.ts";
 import { formatMs } from "./_format.ts";
 import { CleanerMetrics } from "./metrics.ts";
@@ -85,18 +86,4 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await server.shutdown();
     log("pgw-cleaner daemon: stopped");
   }
-}
-
-/** Resolves after `ms` or as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

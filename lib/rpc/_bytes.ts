@@ -62,3 +62,14 @@ export function decodeUtf8(bytes: Uint8Array, fallback: TextDecoder = decoder): 
   }
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
+
+/** The `parts` joined into one array of `total` bytes. */
+export function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

@@ -8,6 +8,7 @@
 import type { CallEnd, CallObserver } from "../observe.ts";
 import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
 import { readTimeout } from "./_deadline.ts";
+import { concatBytes } from "./_bytes.ts";
 import {
   type Codec,
   decodeGreetRequestName,
@@ -293,7 +294,7 @@ export class CallCore {
       },
       end: () => {
         if (done) return;
-        const body = chunks.length === 1 ? chunks[0] : concat(chunks, size);
+        const body = chunks.length === 1 ? chunks[0] : concatBytes(chunks, size);
         chunks.length = 0;
         this.#handle(body, protocol, codec, contentType, fail, finish, (timer) => {
           delayTimer = timer;
@@ -375,14 +376,4 @@ export class CallCore {
       for (const wake of waiters) wake();
     }
   }
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

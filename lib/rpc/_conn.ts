@@ -12,7 +12,7 @@
  */
 import { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
-import { allocBytes } from "./_bytes.ts";
+import { allocBytes, concatBytes } from "./_bytes.ts";
 
 /** Read buffer size; each read is copied out, so the buffer is reused. */
 const READ_BYTES = 64 * 1024;
@@ -33,16 +33,6 @@ export interface StreamHandler {
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
-
-function concatAll(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /**
@@ -149,7 +139,7 @@ export class ConnStream {
     this.#writing = false;
     if (this.#queue.length > 0) {
       const parts = this.#queue;
-      const next = parts.length === 1 ? parts[0] : concatAll(parts, this.#queued);
+      const next = parts.length === 1 ? parts[0] : concatBytes(parts, this.#queued);
       this.#queue = [];
       this.#queued = 0;
       return this.#send(next);
@@ -257,7 +247,7 @@ export function connDuplex(conn: Deno.TcpConn, initial: Uint8Array): Duplex {
     },
     writev(chunks: { chunk: Uint8Array }[], done) {
       const parts = chunks.map((c) => c.chunk);
-      const bytes = concatAll(parts, parts.reduce((n, p) => n + p.length, 0));
+      const bytes = concatBytes(parts, parts.reduce((n, p) => n + p.length, 0));
       writeAll(conn, bytes).then(() => done(), (error) => done(error));
     },
     final(done) {

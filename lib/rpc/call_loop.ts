@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../_sleep.ts";
 import { GREET_SERVICE } from "./greet.ts";
 import { RpcError } from "./errors.ts";
 import { type Consumer, type Endpoint, endpointKey } from "./consumer.ts";
@@ -90,22 +91,6 @@ class LoopStats implements CallStats {
   }
 }
 
-/** Sleeps `ms` unless the signal aborts first. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /**
  * Starts the call loop. `done` resolves after `count` calls or, once `signal` aborts,
  * after the in-flight calls finish.
@@ -174,7 +159,7 @@ export function runCallLoop(options: CallLoopOptions): { stats: CallStats; done:
         log(`Greet failed: internal: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (options.count > 0 && started >= options.count) break;
-      await pause(options.intervalMs, signal);
+      await sleep(options.intervalMs, signal);
     }
   };
 
