@@ -11,6 +11,7 @@ import {
   createConsumer,
   GREET_METHOD,
   GREET_SERVICE,
+  GREET_TARGET,
   runCallLoop,
   serveProvider,
 } from "./lib/rpc/mod.ts";
@@ -18,8 +19,7 @@ import { onShutdown } from "./lib/shutdown.ts";
 import { VERSION } from "./lib/version.ts";
 
 const HOST = "127.0.0.1";
-const service = { interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" };
-const identity = { appVersion: VERSION, hostname: hostname(), ip: HOST, services: [service] };
+const identity = { appVersion: VERSION, hostname: hostname(), ip: HOST, services: [GREET_TARGET] };
 
 const providerMetrics = createMetrics({
   side: "provider",

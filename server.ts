@@ -10,7 +10,7 @@ import { loadConfig } from "./lib/config.ts";
 import { advertisedIp, hostname } from "./lib/host.ts";
 import { createMetrics } from "./lib/metrics/mod.ts";
 import { startExporters } from "./lib/exporters/mod.ts";
-import { GREET_METHOD, GREET_SERVICE, serveProvider } from "./lib/rpc/mod.ts";
+import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { VERSION } from "./lib/version.ts";
@@ -25,7 +25,7 @@ const metrics = createMetrics({
   appVersion: VERSION,
   hostname: hostname(),
   ip,
-  services: [{ interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" }],
+  services: [GREET_TARGET],
 });
 const exporters = await startExporters(config, ip, metrics, log);
 

@@ -17,7 +17,7 @@
  */
 import type { CallObserver } from "../lib/observe.ts";
 import { NO_CALLS } from "../lib/observe.ts";
-import { GREET_METHOD, GREET_SERVICE, serveProvider } from "../lib/rpc/mod.ts";
+import { GREET_TARGET, serveProvider } from "../lib/rpc/mod.ts";
 import { createMetrics } from "../lib/metrics/mod.ts";
 
 /** The server kinds this script can start. */
@@ -63,7 +63,7 @@ async function start(kind: ServerKind, port: number): Promise<Running> {
       appVersion: "1.0.0",
       hostname: "bench-host",
       ip: "127.0.0.1",
-      services: [{ interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" }],
+      services: [GREET_TARGET],
     }).calls,
   };
   let active = observers.noop;

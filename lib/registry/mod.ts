@@ -15,11 +15,10 @@
  *
  * @module
  */
-import type { RegistryObserver } from "../observe.ts";
-import type { Balance, Endpoint } from "./directory.ts";
+import type { Endpoint } from "./directory.ts";
 import { StaticRegistry } from "./none.ts";
 import type { Registry } from "./types.ts";
-import { ZooKeeperRegistry } from "./zookeeper.ts";
+import { ZooKeeperRegistry, type ZooKeeperRegistryOptions } from "./zookeeper.ts";
 
 export type { Balance, Directory, Endpoint } from "./directory.ts";
 export { endpointKey, ProviderDirectory } from "./directory.ts";
@@ -40,21 +39,9 @@ export {
 } from "./zookeeper.ts";
 export { StaticRegistry } from "./none.ts";
 
-/** Options of `createRegistry`. */
-export interface RegistryOptions {
+/** Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers. */
+export interface RegistryOptions extends ZooKeeperRegistryOptions {
   kind: "zookeeper" | "none";
-  /** ZooKeeper connect string `host:port[,host:port...][/chroot]` (ignored for `none`). */
-  address: string;
-  /** Requested ZooKeeper session timeout; default 10 s. */
-  sessionTimeoutMs?: number;
-  /** How long `register`/`subscribe` wait for ZooKeeper; default 10 s. */
-  connectTimeoutMs?: number;
-  /** Upper bound of `close()`; default 1.5 s. */
-  closeBudgetMs?: number;
-  observer?: RegistryObserver;
-  /** Provider choice per call; default round-robin. */
-  balance?: Balance;
-  log?: (line: string) => void;
   /** For `none`: the providers to call (from `--url`). */
   staticProviders?: Endpoint[];
 }

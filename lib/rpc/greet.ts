@@ -17,6 +17,7 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { decodeUtf8, encodeUtf8 } from "./_bytes.ts";
+import type { CallTarget } from "../observe.ts";
 import type { GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 
@@ -26,6 +27,13 @@ export const GREET_SERVICE = "greet.GreetService";
 export const GREET_METHOD = "Greet";
 /** The URL path of the method: `/<service>/<method>`. */
 export const GREET_PATH = `/${GREET_SERVICE}/${GREET_METHOD}`;
+/** Greet in the default group and version: the method the programs register metrics for. */
+export const GREET_TARGET: Readonly<CallTarget> = {
+  interface: GREET_SERVICE,
+  method: GREET_METHOD,
+  group: "",
+  version: "",
+};
 
 const TYPE_STRING = 9;
 const LABEL_OPTIONAL = 1;

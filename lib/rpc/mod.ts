@@ -16,7 +16,7 @@
  *
  * @module
  */
-export { GREET_METHOD, GREET_PATH, GREET_SERVICE, GreetService } from "./greet.ts";
+export { GREET_METHOD, GREET_PATH, GREET_SERVICE, GREET_TARGET, GreetService } from "./greet.ts";
 export { type Code, CODES, RpcError } from "./errors.ts";
 export { MAX_MESSAGE_BYTES } from "./_call.ts";
 export {
