@@ -365,6 +365,20 @@ function spawnProvider(address: string, port: number): Deno.ChildProcess {
   }).spawn();
 }
 
+/** Kills a child provider if it still runs (`signals` in order), and waits for it to end. */
+async function reap(
+  child: Deno.ChildProcess,
+  stdout: ReadableStreamDefaultReader<Uint8Array>,
+  signals: Deno.Signal[] = ["SIGKILL"],
+): Promise<void> {
+  try {
+    for (const signal of signals) child.kill(signal);
+  } catch { /* exited */ }
+  stdout.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  await child.status;
+}
+
 /** Reads a child's stdout until it printed `text`. */
 async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string) {
   const decoder = new TextDecoder();
@@ -392,12 +406,7 @@ Deno.test("registry: a SIGKILLed provider disappears after the session timeout a
       await waitFor("killed provider dropped", () => directory.list().length === 0, 20_000);
       assert.deepEqual(await rawZk.children(PROVIDERS), []);
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
-      stdout.releaseLock();
-      await child.stdout.cancel().catch(() => {});
-      await child.status;
+      await reap(child, stdout);
       await consumer.close();
     }
   });
@@ -420,12 +429,7 @@ Deno.test("registry: a provider process closes with ZooKeeper down and exits by 
     assert.equal(status.code, 0, `exited by itself (${status.signal ?? "no signal"})`);
     assert.match(out, /closed in \d+ ms/);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-    stdout.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    await child.status;
+    await reap(child, stdout);
     await zk.close();
   }
 });
@@ -584,13 +588,7 @@ Deno.test("registry: a paused provider whose session ZooKeeper expired re-regist
       assert.deepEqual(await rawZk.children(PROVIDERS), [name]);
       assert.notEqual(await rawZk.owner(`${PROVIDERS}/${name}`), firstOwner);
     } finally {
-      try {
-        child.kill("SIGCONT");
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
-      stdout.releaseLock();
-      await child.stdout.cancel().catch(() => {});
-      await child.status;
+      await reap(child, stdout, ["SIGCONT", "SIGKILL"]);
       await consumer.close();
     }
   });
