@@ -7,24 +7,19 @@ import net from "node:net";
 import { type Provider, type ProviderOptions, serveProvider } from "../lib/rpc/mod.ts";
 import { curl, type CurlOptions, type CurlResult } from "./support/peers/curl.ts";
 import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";
 const JSON_TYPE = { "content-type": "application/json" };
 
-async function withProvider(
+/** Runs `body` against a fresh provider, then proves it still answers a normal call. */
+function withLiveProvider(
   options: Partial<ProviderOptions>,
   body: (base: string, provider: Provider) => Promise<void>,
   stillUpHeaders: Record<string, string> = {},
-) {
-  const provider = await serveProvider({
-    hostname: "127.0.0.1",
-    port: 0,
-    failureRate: 0,
-    delayMs: 0,
-    ...options,
-  });
-  const base = `http://127.0.0.1:${provider.port}`;
-  try {
+): Promise<void> {
+  return withProvider(options, async (provider) => {
+    const base = `http://127.0.0.1:${provider.port}`;
     await body(base, provider);
     // Whatever came before, the provider still answers.
     const after = await curl(base + PATH, {
@@ -33,9 +28,7 @@ async function withProvider(
     });
     assert.equal(after.status, 200);
     assert.equal(after.text, '{"greeting":"still up"}');
-  } finally {
-    await provider.close(1000);
-  }
+  });
 }
 
 function assertConnectError(result: CurlResult, status: number, code: string, message?: RegExp) {
@@ -54,7 +47,7 @@ for (const [label, http2] of VERSIONS) {
     curl(base + path, { http2, ...options });
 
   Deno.test(`errors over ${label}: non-POST gets 405 with Allow: POST`, async () => {
-    await withProvider({}, async (base) => {
+    await withLiveProvider({}, async (base) => {
       for (const method of ["GET", "PUT", "DELETE"]) {
         const result = await call(base, PATH, { method, headers: JSON_TYPE });
         assert.equal(result.status, 405);
@@ -64,7 +57,7 @@ for (const [label, http2] of VERSIONS) {
   });
 
   Deno.test(`errors over ${label}: unsupported content type gets 415`, async () => {
-    await withProvider({}, async (base) => {
+    await withLiveProvider({}, async (base) => {
       for (const type of ["text/plain", "application/xml", "application/json; charset=latin1"]) {
         const result = await call(base, PATH, { headers: { "content-type": type }, body: "{}" });
         assert.equal(result.status, 415, type);
@@ -77,7 +70,7 @@ for (const [label, http2] of VERSIONS) {
 
   Deno.test(`errors over ${label}: malformed bodies get 400 invalid_argument`, async () => {
     const { observer, calls } = recordingObserver();
-    await withProvider({ observer }, async (base) => {
+    await withLiveProvider({ observer }, async (base) => {
       const bodies: [Record<string, string>, string | Uint8Array][] = [
         [JSON_TYPE, "{not json"],
         [JSON_TYPE, '{"name": 42}'],
@@ -98,7 +91,7 @@ for (const [label, http2] of VERSIONS) {
 
   Deno.test(`errors over ${label}: unknown service or method gets 404 unimplemented`, async () => {
     const { observer, calls } = recordingObserver();
-    await withProvider({ observer }, async (base) => {
+    await withLiveProvider({ observer }, async (base) => {
       for (const path of ["/greet.GreetService/Nope", "/other.Service/Greet", "/", "/x"]) {
         const result = await call(base, path, { headers: JSON_TYPE, body: "{}" });
         assertConnectError(result, 404, "unimplemented");
@@ -116,7 +109,7 @@ for (const [label, http2] of VERSIONS) {
   });
 
   Deno.test(`errors over ${label}: other group/version gets 404 unimplemented`, async () => {
-    await withProvider({ group: "g", version: "1" }, async (base) => {
+    await withLiveProvider({ group: "g", version: "1" }, async (base) => {
       const cases: Record<string, string>[] = [
         {},
         { "tri-service-group": "g" },
@@ -136,7 +129,7 @@ for (const [label, http2] of VERSIONS) {
 
   Deno.test(`errors over ${label}: a 5 MiB body gets resource_exhausted, server stays up`, async () => {
     const { observer, calls } = recordingObserver();
-    await withProvider({ observer }, async (base) => {
+    await withLiveProvider({ observer }, async (base) => {
       const big = new Uint8Array(5 * 1024 * 1024).fill(0x61);
       const proto = await call(base, PATH, {
         headers: { "content-type": "application/proto" },
@@ -157,7 +150,7 @@ for (const [label, http2] of VERSIONS) {
 
   Deno.test(`errors over ${label}: past the deadline gets 408 deadline_exceeded`, async () => {
     const { observer, calls } = recordingObserver();
-    await withProvider({ delayMs: 1000, observer }, async (base) => {
+    await withLiveProvider({ delayMs: 1000, observer }, async (base) => {
       for (const header of ["Triple-Timeout-Ms", "tri-service-timeout", "Connect-Timeout-Ms"]) {
         const result = await call(base, PATH, {
           headers: { ...JSON_TYPE, [header]: "50" },
@@ -174,7 +167,7 @@ for (const [label, http2] of VERSIONS) {
   });
 
   Deno.test(`errors over ${label}: malformed timeout header gets 400 invalid_argument`, async () => {
-    await withProvider({}, async (base) => {
+    await withLiveProvider({}, async (base) => {
       for (const value of ["soon", "-5", "12345678901"]) {
         const result = await call(base, PATH, {
           headers: { ...JSON_TYPE, "Triple-Timeout-Ms": value },
@@ -205,7 +198,7 @@ for (const [label, http2] of VERSIONS) {
   });
 
   Deno.test(`errors over ${label}: unsupported content encoding is refused`, async () => {
-    await withProvider({}, async (base) => {
+    await withLiveProvider({}, async (base) => {
       const result = await call(base, PATH, {
         headers: { ...JSON_TYPE, "content-encoding": "gzip" },
         body: "garbage",
@@ -216,7 +209,7 @@ for (const [label, http2] of VERSIONS) {
 }
 
 Deno.test("errors: gRPC over HTTP/1.1 gets 415", async () => {
-  await withProvider({}, async (base) => {
+  await withLiveProvider({}, async (base) => {
     const result = await curl(base + PATH, {
       headers: { "content-type": "application/grpc" },
       body: new Uint8Array([0, 0, 0, 0, 0]),
@@ -239,7 +232,7 @@ Deno.test("errors: gRPC error statuses over h2c (trailers-only)", async () => {
     out.set(message, 5);
     return out;
   };
-  await withProvider({}, async (base) => {
+  await withLiveProvider({}, async (base) => {
     const unknownMethod = await grpcCall(base, "/greet.GreetService/Nope", frame(new Uint8Array()));
     assert.equal(unknownMethod.status, 200);
     assert.equal(unknownMethod.headers.get("grpc-status"), "12");
@@ -274,7 +267,7 @@ async function raw(port: number, bytes: string | Uint8Array, hangUp = false): Pr
 }
 
 Deno.test("errors: malformed HTTP/1.1 gets 4xx and a closed connection, server stays up", async () => {
-  await withProvider({}, async (_base, provider) => {
+  await withLiveProvider({}, async (_base, provider) => {
     const port = provider.port;
     assert.match(await raw(port, "NONSENSE\r\n\r\n"), /^HTTP\/1\.1 400 /);
     assert.match(await raw(port, "POST / HTTP/2.5\r\n\r\n"), /^HTTP\/1\.1 505 /);
@@ -304,7 +297,7 @@ Deno.test("errors: malformed HTTP/1.1 gets 4xx and a closed connection, server s
 });
 
 Deno.test("HTTP/1.1: keep-alive pipelining answers in order; chunked and 100-continue work", async () => {
-  await withProvider({}, async (base, provider) => {
+  await withLiveProvider({}, async (base, provider) => {
     const request = (name: string, last = false) => {
       const body = JSON.stringify({ name });
       return `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +

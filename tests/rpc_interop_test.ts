@@ -10,36 +10,12 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
-import {
-  createConsumer,
-  GreetService,
-  type Provider,
-  type ProviderOptions,
-  RpcError,
-  serveProvider,
-} from "../lib/rpc/mod.ts";
+import { createConsumer, GreetService, RpcError } from "../lib/rpc/mod.ts";
 import { curl } from "./support/peers/curl.ts";
+import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";
 const PROTO_FILE = new URL("../lib/rpc/greet.proto", import.meta.url).pathname;
-
-async function withProvider(
-  options: Partial<ProviderOptions>,
-  body: (provider: Provider) => Promise<void>,
-) {
-  const provider = await serveProvider({
-    hostname: "127.0.0.1",
-    port: 0,
-    failureRate: 0,
-    delayMs: 0,
-    ...options,
-  });
-  try {
-    await body(provider);
-  } finally {
-    await provider.close(1000);
-  }
-}
 
 // ---- curl ---------------------------------------------------------------------------
 

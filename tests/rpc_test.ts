@@ -3,11 +3,8 @@ import net from "node:net";
 import {
   CODES,
   createConsumer,
-  type Endpoint,
   GREET_METHOD,
   GREET_SERVICE,
-  type Provider,
-  type ProviderOptions,
   RpcError,
   runCallLoop,
   serveProvider,
@@ -26,25 +23,9 @@ import {
   encodeGreetResponse,
 } from "../lib/rpc/greet.ts";
 import { freePort } from "./support/ports.ts";
-import { recordingObserver, waitFor } from "./support/peers/recording_observer.ts";
-
-async function withProvider(
-  options: Partial<ProviderOptions>,
-  body: (provider: Provider, endpoint: Endpoint) => Promise<void>,
-) {
-  const provider = await serveProvider({
-    hostname: "127.0.0.1",
-    port: 0,
-    failureRate: 0,
-    delayMs: 0,
-    ...options,
-  });
-  try {
-    await body(provider, { host: "127.0.0.1", port: provider.port });
-  } finally {
-    await provider.close(1000);
-  }
-}
+import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { withProvider } from "./support/provider.ts";
+import { waitFor } from "./support/services.ts";
 
 Deno.test("greet codecs round-trip protobuf and JSON, with proto field names", () => {
   const proto = encodeGreetRequest("Dubbo", "proto");
@@ -277,7 +258,7 @@ Deno.test("close waits for in-flight calls, then refuses new connections", async
   const consumer = createConsumer({ timeoutMs: 5000, serialization: "protobuf" });
   try {
     const pending = consumer.greet(endpoint, "in flight");
-    await waitFor(() => provider.inFlight() === 1, "the call to arrive");
+    await waitFor("the call to arrive", () => provider.inFlight() === 1);
     const closed = provider.close(5000);
     assert.equal(await pending, "in flight");
     await closed;
@@ -308,7 +289,7 @@ Deno.test("close gives up on calls that outlast the grace period", async () => {
   try {
     const outcome = consumer.greet({ host: "127.0.0.1", port: provider.port }, "x")
       .then(() => undefined, (error: unknown) => error);
-    await waitFor(() => provider.inFlight() === 1, "the call to arrive");
+    await waitFor("the call to arrive", () => provider.inFlight() === 1);
     await provider.close(50);
     assert.ok((await outcome) instanceof RpcError);
     assert.equal(provider.inFlight(), 0);
@@ -461,7 +442,7 @@ Deno.test("call loop: abort stops after in-flight calls finish", async () => {
         signal: controller.signal,
         log: () => {},
       });
-      await waitFor(() => provider.inFlight() === 2, "both workers to call");
+      await waitFor("both workers to call", () => provider.inFlight() === 2);
       controller.abort();
       await done;
       assert.equal(stats.calls, 2);

@@ -26,16 +26,3 @@ export function recordingObserver(): { observer: CallObserver; calls: ObservedCa
   };
   return { observer, calls };
 }
-
-/** Polls `condition` until it holds or `timeoutMs` passes. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
