@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CallEnd, CallObserver } from "../observe.ts";
+import type { CallEnd, CallObserver, CallTarget } from "../observe.ts";
 import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
 import { readTimeout } from "./_deadline.ts";
 import { concatBytes } from "./_bytes.ts";
@@ -178,6 +178,8 @@ function routeMethod(path: string): string | undefined {
  */
 export class CallCore {
   #settings: CallSettings;
+  /** What every accepted call is observed as: Greet is the only routed method. */
+  #target: CallTarget;
   #random: () => number;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
@@ -185,6 +187,12 @@ export class CallCore {
   /** Creates the core with business and routing settings. */
   constructor(settings: CallSettings) {
     this.#settings = settings;
+    this.#target = {
+      interface: GREET_SERVICE,
+      method: GREET_METHOD,
+      group: settings.group,
+      version: settings.version,
+    };
     this.#random = settings.random ?? Math.random;
   }
 
@@ -243,7 +251,7 @@ export class CallCore {
         } and service version ${JSON.stringify(wantVersion)}`,
       );
     }
-    const end = this.#settings.observer.start({ interface: GREET_SERVICE, method, group, version });
+    const end = this.#settings.observer.start(this.#target);
     return this.#accept(head, sink, type, contentType, end);
   }
 
