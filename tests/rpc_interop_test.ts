@@ -15,7 +15,7 @@ import { curl } from "./support/peers/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";
-const PROTO_FILE = new URL("../lib/rpc/greet.proto", import.meta.url).pathname;
+const PROTO_FILE = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
 
 // ---- curl ---------------------------------------------------------------------------
 

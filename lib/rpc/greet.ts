@@ -1,15 +1,13 @@
 /**
- * The `greet.GreetService` schema of the dubbo-go sample, built in code from a
- * `FileDescriptorProto` (same content as the checked-in `greet.proto`), plus the two
- * codecs the wire uses: protobuf binary and protojson.
+ * The `greet.GreetService` schema of the dubbo-go sample (generated from
+ * `proto/greet/greet.proto` into `lib/gen/greet/greet_pb.ts`), plus the two codecs the
+ * wire uses: protobuf binary and protojson.
  *
  * @module
  */
 import {
   create,
-  createFileRegistry,
   type DescMessage,
-  type DescService,
   fromBinary,
   fromJsonString,
   type Message,
@@ -18,8 +16,21 @@ import {
 } from "@bufbuild/protobuf";
 import { decodeUtf8, encodeUtf8 } from "./_bytes.ts";
 import type { CallTarget } from "../observe.ts";
-import type { GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import {
+  type GreetRequest,
+  GreetRequestSchema,
+  type GreetResponse,
+  GreetResponseSchema,
+  GreetService,
+} from "../gen/greet/greet_pb.ts";
+
+export {
+  type GreetRequest,
+  GreetRequestSchema,
+  type GreetResponse,
+  GreetResponseSchema,
+  GreetService,
+};
 
 /** Fully-qualified proto name of the service, also the first URL path segment. */
 export const GREET_SERVICE = "greet.GreetService";
@@ -34,83 +45,6 @@ export const GREET_TARGET: Readonly<CallTarget> = {
   group: "",
   version: "",
 };
-
-const TYPE_STRING = 9;
-const LABEL_OPTIONAL = 1;
-
-const greetFile = create(FileDescriptorProtoSchema, {
-  name: "greet.proto",
-  package: "greet",
-  syntax: "proto3",
-  messageType: [
-    {
-      name: "GreetRequest",
-      field: [{
-        name: "name",
-        number: 1,
-        type: TYPE_STRING,
-        label: LABEL_OPTIONAL,
-        jsonName: "name",
-      }],
-    },
-    {
-      name: "GreetResponse",
-      field: [{
-        name: "greeting",
-        number: 1,
-        type: TYPE_STRING,
-        label: LABEL_OPTIONAL,
-        jsonName: "greeting",
-      }],
-    },
-  ],
-  service: [{
-    name: "GreetService",
-    method: [{
-      name: "Greet",
-      inputType: ".greet.GreetRequest",
-      outputType: ".greet.GreetResponse",
-    }],
-  }],
-});
-
-const registry = createFileRegistry(greetFile, () => undefined);
-
-function mustMessage(typeName: string): DescMessage {
-  const desc = registry.getMessage(typeName);
-  if (!desc) throw new Error(`greet descriptor lacks ${typeName}`);
-  return desc;
-}
-
-/** `greet.GreetRequest { string name = 1; }` */
-export type GreetRequest = Message<"greet.GreetRequest"> & { name: string };
-/** `greet.GreetResponse { string greeting = 1; }` */
-export type GreetResponse = Message<"greet.GreetResponse"> & { greeting: string };
-
-/** Descriptor of `greet.GreetRequest`. */
-export const GreetRequestSchema: GenMessage<GreetRequest> = mustMessage(
-  "greet.GreetRequest",
-) as GenMessage<GreetRequest>;
-/** Descriptor of `greet.GreetResponse`. */
-export const GreetResponseSchema: GenMessage<GreetResponse> = mustMessage(
-  "greet.GreetResponse",
-) as GenMessage<GreetResponse>;
-
-/**
- * Descriptor of `greet.GreetService`, usable with `@connectrpc/connect`
- * (`createClient(GreetService, transport)`, `router.service(GreetService, impl)`).
- */
-export const GreetService: GenService<{
-  greet: {
-    methodKind: "unary";
-    input: typeof GreetRequestSchema;
-    output: typeof GreetResponseSchema;
-  };
-}> = (() => {
-  const desc = registry.getService(GREET_SERVICE);
-  if (!desc) throw new Error(`greet descriptor lacks ${GREET_SERVICE}`);
-  return desc as DescService as never;
-})();
 
 /** How a message is serialized on the wire. */
 export type Codec = "proto" | "json";
