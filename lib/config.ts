@@ -63,6 +63,10 @@ export interface ServerConfig extends CommonConfig {
   failureRate: number;
   /** Business delay per successful call, milliseconds. */
   delayMs: number;
+  /** Registry layouts written: interface-level, application-level (instance), or both. */
+  registerMode: "interface" | "instance" | "all";
+  /** Connections held at once on the Triple port; past it new ones are closed at once. */
+  maxConnections: number;
 }
 
 /** A provider address given directly with `--url`. */
@@ -88,6 +92,12 @@ export interface ClientConfig extends CommonConfig {
   retries: number;
   /** Message encoding on the wire. */
   serialization: "protobuf" | "json";
+  /** Which registry layout to discover providers in; `auto` = application-level first. */
+  discovery: "interface" | "instance" | "auto";
+  /** Wire protocol of calls: Triple (Connect-style unary) or gRPC. */
+  protocol: "triple" | "grpc";
+  /** HTTP version of calls: HTTP/1.1 or h2c (prior knowledge). */
+  http: "1.1" | "2";
 }
 
 /** Pushgateway cleaner (`cleaner.ts`) settings. */
@@ -158,6 +168,16 @@ const FLAGS: Record<Program, Record<string, FlagSpec>> = {
       default: "0.0099",
     },
     delay: { type: "string", help: "business delay per successful call", default: "10ms" },
+    "register-mode": {
+      type: "string",
+      help: "interface | instance | all (registry layouts written)",
+      default: "all",
+    },
+    "max-connections": {
+      type: "string",
+      help: "connections held at once on the Triple port",
+      default: "10000",
+    },
     ...COMMON_FLAGS,
   },
   client: {
@@ -170,6 +190,13 @@ const FLAGS: Record<Program, Record<string, FlagSpec>> = {
     timeout: { type: "string", help: "per-call deadline", default: "3s" },
     retries: { type: "string", help: "failover retries for unavailable", default: "2" },
     serialization: { type: "string", help: "protobuf | json", default: "protobuf" },
+    discovery: {
+      type: "string",
+      help: "interface | instance | auto (application-level first)",
+      default: "auto",
+    },
+    protocol: { type: "string", help: "triple | grpc", default: "triple" },
+    http: { type: "string", help: "1.1 | 2 (h2c prior knowledge)", default: "1.1" },
     ...COMMON_FLAGS,
   },
   cleaner: {
@@ -264,6 +291,12 @@ export function parseConfig(
         port: flags.port("port", 20000),
         failureRate: flags.rate("failure-rate", 1 / 101),
         delayMs: flags.duration("delay", 10, true),
+        registerMode: flags.oneOf(
+          "register-mode",
+          ["interface", "instance", "all"] as const,
+          "all",
+        ),
+        maxConnections: flags.integer("max-connections", 10_000, 1, 1_000_000),
       },
     };
   }
@@ -277,6 +310,9 @@ export function parseConfig(
     timeoutMs: flags.duration("timeout", 3000, false),
     retries: flags.integer("retries", 2, 0, 100),
     serialization: flags.oneOf("serialization", ["protobuf", "json"] as const, "protobuf"),
+    discovery: flags.oneOf("discovery", ["interface", "instance", "auto"] as const, "auto"),
+    protocol: flags.oneOf("protocol", ["triple", "grpc"] as const, "triple"),
+    http: flags.oneOf("http", ["1.1", "2"] as const, "1.1"),
   };
   if (config.registry === "none" && config.url === undefined) {
     throw new ConfigError(
