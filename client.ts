@@ -16,6 +16,10 @@ import { onShutdown } from "./lib/shutdown.ts";
 import { VERSION } from "./lib/version.ts";
 
 const config = loadConfig("client");
+if (config.protocol === "grpc" && config.http !== "2") {
+  console.error("--protocol=grpc needs --http=2: gRPC runs over HTTP/2 only");
+  Deno.exit(2);
+}
 const ip = advertisedIp(config.advertiseIp, config.host);
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 
@@ -40,6 +44,8 @@ const registry = createRegistry({
 const consumer = createConsumer({
   timeoutMs: config.timeoutMs,
   serialization: config.serialization,
+  protocol: config.protocol,
+  http: config.http,
   observer: metrics.calls,
 });
 
@@ -55,7 +61,7 @@ const shutdown = onShutdown([
 log(
   `consumer of ${GREET_SERVICE} via ${
     config.url ? `tri://${config.url.host}:${config.url.port}` : config.registry
-  } ` +
+  } over ${config.protocol}/HTTP ${config.http} ` +
     `(metrics ${exporters.scrapeUrl}, push ${exporters.pushTarget})`,
 );
 let directory;

@@ -195,8 +195,8 @@ const FLAGS: Record<Program, Record<string, FlagSpec>> = {
       help: "interface | instance | auto (application-level first)",
       default: "auto",
     },
-    protocol: { type: "string", help: "triple | grpc", default: "triple" },
-    http: { type: "string", help: "1.1 | 2 (h2c prior knowledge)", default: "1.1" },
+    protocol: { type: "string", help: "triple | grpc", default: "grpc" },
+    http: { type: "string", help: "1.1 | 2 (h2c prior knowledge)", default: "2" },
     ...COMMON_FLAGS,
   },
   cleaner: {
@@ -311,8 +311,8 @@ export function parseConfig(
     retries: flags.integer("retries", 2, 0, 100),
     serialization: flags.oneOf("serialization", ["protobuf", "json"] as const, "protobuf"),
     discovery: flags.oneOf("discovery", ["interface", "instance", "auto"] as const, "auto"),
-    protocol: flags.oneOf("protocol", ["triple", "grpc"] as const, "triple"),
-    http: flags.oneOf("http", ["1.1", "2"] as const, "1.1"),
+    protocol: flags.oneOf("protocol", ["triple", "grpc"] as const, "grpc"),
+    http: flags.oneOf("http", ["1.1", "2"] as const, "2"),
   };
   if (config.registry === "none" && config.url === undefined) {
     throw new ConfigError(

@@ -6,7 +6,9 @@
  * @module
  */
 import type { CallEnd, CallObserver, CallTarget } from "../observe.ts";
-import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
+import { type Code, grpcStatusOf, httpStatusOf, RpcError } from "./errors.ts";
+import { acceptsGzip, gunzip, isGzip, isSupportedEncoding, maybeGzip } from "./compression.ts";
+import { invokeUnary, pathOf, type UnaryMethod } from "./methods.ts";
 import { readTimeout } from "./_deadline.ts";
 import { concatBytes } from "./_bytes.ts";
 import {
@@ -72,6 +74,8 @@ export interface CallSettings {
   observer: CallObserver;
   /** Source of randomness in [0, 1); tests may pin it. */
   random?: () => number;
+  /** Extra unary methods served next to Greet (health, metadata, ...). */
+  methods?: readonly UnaryMethod[];
 }
 
 type Protocol = "connect" | "grpc";
@@ -79,6 +83,8 @@ type Protocol = "connect" | "grpc";
 interface ContentType {
   protocol: Protocol;
   codec: Codec;
+  /** The response's content type, from a fixed set (never the request's text). */
+  responseType: string;
 }
 
 const textEncoder = new TextEncoder();
@@ -91,26 +97,30 @@ function parseContentType(value: string | undefined): ContentType | undefined {
     case "application/json": {
       const charset = params.find((p) => p.startsWith("charset="));
       if (charset && charset !== "charset=utf-8") return undefined;
-      return { protocol: "connect", codec: "json" };
+      return { protocol: "connect", codec: "json", responseType: "application/json" };
     }
     case "application/proto":
-      return { protocol: "connect", codec: "proto" };
+      return { protocol: "connect", codec: "proto", responseType: "application/proto" };
     case "application/grpc":
+      return { protocol: "grpc", codec: "proto", responseType: "application/grpc" };
     case "application/grpc+proto":
-      return { protocol: "grpc", codec: "proto" };
+      return { protocol: "grpc", codec: "proto", responseType: "application/grpc+proto" };
     case "application/grpc+json":
-      return { protocol: "grpc", codec: "json" };
+      return { protocol: "grpc", codec: "json", responseType: "application/grpc+json" };
     default:
       return undefined;
   }
 }
 
-/** A Connect-style JSON error reply with the dubbo-go HTTP status. */
+/**
+ * A Triple/Connect unary JSON error reply with the dubbo-go HTTP status: `code` is what
+ * dubbo-go and Connect clients read, the numeric gRPC `status` what dubbo-js reads.
+ */
 function connectError(code: Code, message: string, status = httpStatusOf(code)): Reply {
   return {
     status,
     headers: { "content-type": "application/json" },
-    body: textEncoder.encode(JSON.stringify({ code, message })),
+    body: textEncoder.encode(JSON.stringify({ code, status: grpcStatusOf(code), message })),
   };
 }
 
@@ -142,33 +152,67 @@ function errorReply(protocol: Protocol, contentType: string, code: Code, message
   return protocol === "grpc" ? grpcError(contentType, code, message) : connectError(code, message);
 }
 
-function successReply(protocol: Protocol, contentType: string, message: Uint8Array): Reply {
+/** The successful reply; the message is gzipped when `gzipOk` and it is ≥ 1 KiB. */
+function successReply(
+  protocol: Protocol,
+  contentType: string,
+  plain: Uint8Array,
+  gzipOk: boolean,
+): Reply {
+  const { bytes: message, gzipped } = maybeGzip(plain, gzipOk);
   if (protocol === "connect") {
-    return { status: 200, headers: { "content-type": contentType }, body: message };
+    const headers: Record<string, string> = {
+      "content-type": contentType,
+      "accept-encoding": "gzip",
+    };
+    if (gzipped) headers["content-encoding"] = "gzip";
+    return { status: 200, headers, body: message };
   }
   const frame = new Uint8Array(5 + message.length);
+  frame[0] = gzipped ? 1 : 0;
   new DataView(frame.buffer).setUint32(1, message.length);
   frame.set(message, 5);
+  const headers: Record<string, string> = {
+    "content-type": contentType,
+    "grpc-accept-encoding": "gzip",
+  };
+  if (gzipped) headers["grpc-encoding"] = "gzip";
   return {
     status: 200,
-    headers: { "content-type": contentType, "grpc-accept-encoding": "identity" },
+    headers,
     body: frame,
     trailers: { "grpc-status": "0", "grpc-message": "" },
   };
 }
 
+/** A method the core routes to: Greet (observed) or an extra unary method. */
+type Route = { kind: "greet" } | { kind: "extra"; method: UnaryMethod };
+
+/** What `#accept` learned from the head that the body's handling needs. */
+interface CallContext {
+  type: ContentType;
+  route: Route;
+  /** The request message is gzipped (Content-Encoding / grpc-encoding). */
+  gzipped: boolean;
+  /** The peer accepts a gzipped response. */
+  gzipOk: boolean;
+}
+
 /** An exchange already answered at open time; ignores the rest of the body. */
 const FINISHED: Exchange = { done: true, data() {}, end() {}, abort() {} };
 
-function routeMethod(path: string): string | undefined {
+const GREET: Route = { kind: "greet" };
+
+function routeMethod(path: string, extra: ReadonlyMap<string, Route>): Route | undefined {
   const query = path.indexOf("?");
   const bare = query < 0 ? path : path.slice(0, query);
   const prefix = `/${GREET_SERVICE}/`;
-  if (!bare.startsWith(prefix)) return undefined;
-  const method = bare.slice(prefix.length);
-  // dubbo-go also routes the method name with a lower-case first letter.
-  if (method === GREET_METHOD || method === "greet") return GREET_METHOD;
-  return undefined;
+  if (bare.startsWith(prefix)) {
+    const method = bare.slice(prefix.length);
+    // dubbo-go also routes the method name with a lower-case first letter.
+    if (method === GREET_METHOD || method === "greet") return GREET;
+  }
+  return extra.get(bare);
 }
 
 /**
@@ -183,6 +227,7 @@ export class CallCore {
   #random: () => number;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
+  #extra = new Map<string, Route>();
 
   /** Creates the core with business and routing settings. */
   constructor(settings: CallSettings) {
@@ -194,6 +239,9 @@ export class CallCore {
       version: settings.version,
     };
     this.#random = settings.random ?? Math.random;
+    for (const method of settings.methods ?? []) {
+      this.#extra.set(pathOf(method), { kind: "extra", method });
+    }
   }
 
   /** Accepted calls that have not been answered yet. */
@@ -230,16 +278,36 @@ export class CallCore {
       sink.send(reply);
       return FINISHED;
     }
-    const contentType = rawType as string;
+    const contentType = type.responseType;
     const reject = (code: Code, message: string): Exchange => {
       sink.send(errorReply(type.protocol, contentType, code, message));
       return FINISHED;
     };
-    const method = routeMethod(head.path);
-    if (!method) {
+    const route = routeMethod(head.path, this.#extra);
+    if (!route) {
       const path = head.path.split("?")[0];
       return reject("unimplemented", `unknown service or method ${JSON.stringify(path)}`);
     }
+    const grpc = type.protocol === "grpc";
+    const encoding = head.header(grpc ? "grpc-encoding" : "content-encoding");
+    if (!isSupportedEncoding(encoding)) {
+      const reply = errorReply(
+        type.protocol,
+        contentType,
+        "unimplemented",
+        `unsupported compression ${JSON.stringify(encoding)}; accepted: gzip, identity`,
+      );
+      reply.headers[grpc ? "grpc-accept-encoding" : "accept-encoding"] = "gzip";
+      sink.send(reply);
+      return FINISHED;
+    }
+    const context: CallContext = {
+      type,
+      route,
+      gzipped: isGzip(encoding),
+      gzipOk: acceptsGzip(head.header(grpc ? "grpc-accept-encoding" : "accept-encoding")),
+    };
+    if (route.kind === "extra") return this.#accept(head, sink, context, () => {});
     const { group, version } = this.#settings;
     const wantGroup = head.header("tri-service-group") ?? "";
     const wantVersion = head.header("tri-service-version") ?? "";
@@ -252,17 +320,11 @@ export class CallCore {
       );
     }
     const end = this.#settings.observer.start(this.#target);
-    return this.#accept(head, sink, type, contentType, end);
+    return this.#accept(head, sink, context, end);
   }
 
-  #accept(
-    head: RequestHead,
-    sink: ReplySink,
-    type: ContentType,
-    contentType: string,
-    observe: CallEnd,
-  ): Exchange {
-    const { protocol, codec } = type;
+  #accept(head: RequestHead, sink: ReplySink, context: CallContext, observe: CallEnd): Exchange {
+    const { protocol, responseType: contentType } = context.type;
     const limit = MAX_MESSAGE_BYTES + (protocol === "grpc" ? 5 : 0);
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -304,7 +366,7 @@ export class CallCore {
         if (done) return;
         const body = chunks.length === 1 ? chunks[0] : concatBytes(chunks, size);
         chunks.length = 0;
-        this.#handle(body, protocol, codec, contentType, fail, finish, (timer) => {
+        this.#handle(body, context, fail, finish, (timer) => {
           delayTimer = timer;
         });
       },
@@ -314,11 +376,6 @@ export class CallCore {
     const timeout = readTimeout(head.header);
     if (!timeout.ok) {
       fail("invalid_argument", timeout.message);
-      return exchange;
-    }
-    const encoding = head.header(protocol === "grpc" ? "grpc-encoding" : "content-encoding");
-    if (encoding !== undefined && encoding !== "identity" && protocol === "connect") {
-      fail("unimplemented", `unsupported content encoding ${JSON.stringify(encoding)}`);
       return exchange;
     }
     if (head.contentLength !== undefined && head.contentLength > limit) {
@@ -341,24 +398,27 @@ export class CallCore {
 
   #handle(
     body: Uint8Array,
-    protocol: Protocol,
-    codec: Codec,
-    contentType: string,
+    context: CallContext,
     fail: (code: Code, message: string) => void,
     finish: (code: Code | null, reply: Reply) => void,
     setDelayTimer: (timer: ReturnType<typeof setTimeout>) => void,
   ) {
-    let message = body;
-    if (protocol === "grpc") {
-      if (body.length < 5) return fail("invalid_argument", "missing gRPC message frame");
-      const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
-      if (body[0] !== 0) {
-        return fail("unimplemented", "compressed gRPC messages are not supported");
-      }
-      if (length !== body.length - 5) {
-        return fail("invalid_argument", "a unary request must carry exactly one gRPC message");
-      }
-      message = body.subarray(5);
+    const { protocol, codec, responseType } = context.type;
+    let message: Uint8Array;
+    try {
+      message = unwrapMessage(body, protocol, context.gzipped);
+    } catch (error) {
+      if (error instanceof RpcError) return fail(error.code, error.message);
+      throw error;
+    }
+    const reply = (bytes: Uint8Array) =>
+      finish(null, successReply(protocol, responseType, bytes, context.gzipOk));
+    if (context.route.kind === "extra") {
+      invokeUnary(context.route.method, message, codec).then(
+        reply,
+        (error: RpcError) => fail(error.code, error.message),
+      );
+      return;
     }
     let name: string;
     try {
@@ -369,8 +429,7 @@ export class CallCore {
     }
     // The sample fails before its business delay.
     if (this.#random() < this.#settings.failureRate) return fail("unknown", "random error");
-    const respond = () =>
-      finish(null, successReply(protocol, contentType, encodeGreetResponse(name, codec)));
+    const respond = () => reply(encodeGreetResponse(name, codec));
     const { delayMs } = this.#settings;
     if (delayMs > 0) setDelayTimer(setTimeout(respond, delayMs));
     else respond();
@@ -384,4 +443,25 @@ export class CallCore {
       for (const wake of waiters) wake();
     }
   }
+}
+
+/**
+ * The request message inside a body: the single gRPC frame's payload (or the whole
+ * Triple body), gunzipped when compressed, at most {@linkcode MAX_MESSAGE_BYTES} once
+ * decompressed. Throws an {@linkcode RpcError}.
+ */
+function unwrapMessage(body: Uint8Array, protocol: Protocol, gzipped: boolean): Uint8Array {
+  if (protocol === "connect") return gzipped ? gunzip(body, MAX_MESSAGE_BYTES) : body;
+  if (body.length < 5) throw new RpcError("invalid_argument", "missing gRPC message frame");
+  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
+  if (length !== body.length - 5) {
+    throw new RpcError("invalid_argument", "a unary request must carry exactly one gRPC message");
+  }
+  const payload = body.subarray(5);
+  if (body[0] === 0) return payload;
+  if (body[0] !== 1) throw new RpcError("internal", `invalid gRPC frame flags ${body[0]}`);
+  if (!gzipped) {
+    throw new RpcError("internal", "compressed gRPC message without grpc-encoding");
+  }
+  return gunzip(payload, MAX_MESSAGE_BYTES);
 }

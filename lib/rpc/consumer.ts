@@ -1,14 +1,19 @@
 /**
- * The Triple consumer: unary `greet.GreetService/Greet` calls over HTTP/1.1 or h2c
- * (prior knowledge), protobuf or JSON, with a per-call deadline sent as a header and
- * pooled keep-alive connections. Every failure surfaces as an {@linkcode RpcError}:
- * refused/reset connections as `unavailable`, a missed deadline as `deadline_exceeded`.
+ * The consumer: unary `greet.GreetService/Greet` calls as Triple unary (HTTP/1.1 or
+ * h2c) or gRPC (h2c prior knowledge), protobuf or JSON, with a per-call deadline sent
+ * as a header, pooled keep-alive connections, and gzip. Every failure surfaces as an
+ * {@linkcode RpcError}: refused/reset connections as `unavailable`, a missed deadline
+ * as `deadline_exceeded`, a peer's error with the peer's code and message whatever its
+ * error shape (dubbo-go, dubbo-js, Java).
  *
  * @module
  */
-import type { CallObserver } from "../observe.ts";
+import type { CallObserver, CallTarget } from "../observe.ts";
 import { NO_CALLS } from "../observe.ts";
-import { type Code, codeOfHttpStatus, isCode, RpcError } from "./errors.ts";
+import { errorFromBody, RpcError } from "./errors.ts";
+import { maybeGzip } from "./compression.ts";
+import { GrpcClient } from "./_grpc_client.ts";
+import { MAX_MESSAGE_BYTES } from "./_call.ts";
 import { MS_TIMEOUT_HEADERS } from "./_deadline.ts";
 import {
   type Codec,
@@ -20,6 +25,7 @@ import {
 } from "./greet.ts";
 
 import { type Endpoint, endpointKey } from "../endpoint.ts";
+import { concatBytes } from "./_bytes.ts";
 
 export { type Endpoint, endpointKey };
 
@@ -35,9 +41,21 @@ export interface ConsumerOptions {
   version?: string;
   /** Records each call attempt. */
   observer?: CallObserver;
-  /** HTTP version: `http1` (default, what every Triple server speaks) or `h2c`. */
+  /**
+   * Wire protocol: `triple` (Triple/Connect unary, the default here) or `grpc` (what
+   * dubbo-go and Java consumers send; needs `http: "2"`).
+   */
+  protocol?: "triple" | "grpc";
+  /** HTTP version: `1.1` (default for `triple`) or `2` (h2c prior knowledge). */
+  http?: "1.1" | "2";
+  /** Older spelling of `http`: `http1` = `1.1`, `h2c` = `2`. */
   transport?: "http1" | "h2c";
+  /** gzip request messages of at least 1 KiB (responses are always accepted gzipped). */
+  compressRequests?: boolean;
 }
+
+/** The value of `tri-protocol-version` we send, as dubbo-js does. */
+export const TRI_PROTOCOL_VERSION = "1.0.0";
 
 /** Calls providers. */
 export interface Consumer {
@@ -52,18 +70,36 @@ function urlOf(endpoint: Endpoint): string {
   return `http://${host}:${endpoint.port}${GREET_PATH}`;
 }
 
-async function readError(response: Response): Promise<RpcError> {
-  const text = await response.text().catch(() => "");
-  try {
-    const body = JSON.parse(text);
-    if (body && isCode(body.code)) {
-      return new RpcError(body.code, typeof body.message === "string" ? body.message : "");
+/**
+ * Reads a response body (fetch has already gunzipped it, as a stream) up to `limit`
+ * bytes; past it the read stops, so a compressed bomb costs at most `limit`.
+ */
+async function readBounded(response: Response, limit: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new RpcError("resource_exhausted", `response larger than ${limit} bytes`);
     }
-  } catch {
-    // not a Connect error body; fall back to the status
+    chunks.push(value);
   }
-  const code: Code = codeOfHttpStatus(response.status);
-  return new RpcError(code, `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  return concatBytes(chunks, size);
+}
+
+async function readError(response: Response): Promise<RpcError> {
+  let text = "";
+  try {
+    text = new TextDecoder().decode(await readBounded(response, 64 * 1024));
+  } catch {
+    // unreadable or huge error body: the status decides
+  }
+  return errorFromBody(response.status, text);
 }
 
 /**
@@ -91,32 +127,69 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     group: options.group ?? "",
     version: options.version ?? "",
   };
-  const client = options.transport === "h2c"
+  const protocol = options.protocol ?? "triple";
+  const http = options.http ?? (options.transport === "h2c" ? "2" : undefined) ??
+    (protocol === "grpc" ? "2" : "1.1");
+  if (protocol === "grpc" && http !== "2") {
+    throw new TypeError("gRPC needs HTTP/2: use --http=2 with --protocol=grpc");
+  }
+  const routing: Record<string, string> = {};
+  if (target.group) routing["tri-service-group"] = target.group;
+  if (target.version) routing["tri-service-version"] = target.version;
+  const compress = options.compressRequests ?? false;
+  const decode = (bytes: Uint8Array): string => {
+    try {
+      return decodeGreetResponse(bytes, codec).greeting;
+    } catch (error) {
+      throw new RpcError("internal", `cannot decode greet.GreetResponse: ${messageOf(error)}`);
+    }
+  };
+
+  if (protocol === "grpc") {
+    const grpc = new GrpcClient();
+    const grpcType = codec === "json" ? "application/grpc+json" : "application/grpc+proto";
+    return observed(observer, target, {
+      greet: async (endpoint, name) =>
+        decode(
+          await grpc.unary(endpoint, {
+            path: GREET_PATH,
+            contentType: grpcType,
+            headers: routing,
+            message: encodeGreetRequest(name, codec),
+            timeoutMs: options.timeoutMs,
+            compress,
+            maxBytes: MAX_MESSAGE_BYTES,
+          }),
+        ),
+      close: () => grpc.close(),
+    });
+  }
+
+  const client = http === "2"
     ? Deno.createHttpClient({ http1: false, http2: true })
     : Deno.createHttpClient({ http1: true, http2: false });
-  const headers: Record<string, string> = { "content-type": contentType };
+  const headers: Record<string, string> = {
+    "content-type": contentType,
+    "tri-protocol-version": TRI_PROTOCOL_VERSION,
+    "accept-encoding": "gzip",
+    ...routing,
+  };
   for (const name of MS_TIMEOUT_HEADERS) headers[name] = String(options.timeoutMs);
-  if (target.group) headers["tri-service-group"] = target.group;
-  if (target.version) headers["tri-service-version"] = target.version;
 
   async function call(endpoint: Endpoint, name: string): Promise<string> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     try {
+      const { bytes: body, gzipped } = maybeGzip(encodeGreetRequest(name, codec), compress);
       const response = await fetch(urlOf(endpoint), {
         method: "POST",
-        headers,
-        body: encodeGreetRequest(name, codec),
+        headers: gzipped ? { ...headers, "content-encoding": "gzip" } : headers,
+        body: body as Uint8Array<ArrayBuffer>,
         client,
         signal: controller.signal,
       });
       if (response.status !== 200) throw await readError(response);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      try {
-        return decodeGreetResponse(bytes, codec).greeting;
-      } catch (error) {
-        throw new RpcError("internal", `cannot decode greet.GreetResponse: ${messageOf(error)}`);
-      }
+      return decode(await readBounded(response, MAX_MESSAGE_BYTES));
     } catch (error) {
       if (error instanceof RpcError) throw error;
       if (controller.signal.aborted) {
@@ -133,21 +206,28 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
+  return observed(observer, target, { greet: call, close: () => client.close() });
+}
+
+/** Wraps a consumer so each call is observed once, with its code. */
+function observed(
+  observer: CallObserver,
+  target: CallTarget,
+  inner: Consumer,
+): Consumer {
   return {
     async greet(endpoint, name) {
       const end = observer.start(target);
       try {
-        const greeting = await call(endpoint, name);
+        const greeting = await inner.greet(endpoint, name);
         end(null);
         return greeting;
       } catch (error) {
-        end((error as RpcError).code);
+        end(error instanceof RpcError ? error.code : "unknown");
         throw error;
       }
     },
-    close() {
-      client.close();
-    },
+    close: () => inner.close(),
   };
 }
 

@@ -94,7 +94,9 @@ export function isCode(value: unknown): value is Code {
 
 /**
  * The code a client infers from an HTTP status when the error body carries none
- * (the Connect table quoted by the Triple spec and dubbo-go's `tripleHTTPToCode`).
+ * (the Connect table quoted by the Triple spec and dubbo-go's `tripleHTTPToCode`),
+ * except 429, which is `resource_exhausted` here: every Dubbo peer sends
+ * `resource_exhausted` as 429, and Connect's `unavailable` would make it retryable.
  */
 export function codeOfHttpStatus(status: number): Code {
   switch (status) {
@@ -113,8 +115,81 @@ export function codeOfHttpStatus(status: number): Code {
     case 412:
       return "failed_precondition";
     case 413:
+    case 429: // dubbo-go and Java send resource_exhausted as 429; it must not look retryable
     case 431:
       return "resource_exhausted";
+    case 502:
+    case 503:
+    case 504:
+      return "unavailable";
+    default:
+      return "unknown";
+  }
+}
+
+/**
+ * The code named by an error body's `code` string: a Connect code, or dubbo-go's
+ * `code_N` for non-canonical numbers (`code_17`, its business error, and any other
+ * number outside 1..16 become `unknown`). `undefined` when `value` is no code at all.
+ */
+export function codeOfName(value: unknown): Code | undefined {
+  if (typeof value !== "string") return undefined;
+  if (isCode(value)) return value;
+  const numbered = /^code_(\d{1,10})$/.exec(value);
+  if (!numbered) return undefined;
+  return codeOfGrpcStatus(Number(numbered[1])) ?? "unknown";
+}
+
+/**
+ * Reads a unary error body in any Dubbo peer's shape, keeping the peer's message:
+ * `{"code":"<connect code>"}` (dubbo-go, Connect, us), `{"status":<gRPC number>}`
+ * (dubbo-js, us), `{"status":"<HTTP status>"}` (Dubbo Java's HTTP/1 Triple). Without
+ * a recognisable code the HTTP status decides; without a message the text says
+ * `HTTP <status>` plus the start of the body.
+ */
+export function errorFromBody(httpStatus: number, text: string): RpcError {
+  let body: Record<string, unknown> | undefined;
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) body = parsed;
+  } catch {
+    // not JSON: fall back to the HTTP status
+  }
+  let code = codeOfName(body?.code);
+  const status = body?.status;
+  if (code === undefined && typeof status === "number" && Number.isInteger(status)) {
+    code = status === 0 ? "unknown" : codeOfGrpcStatus(status) ?? "unknown";
+  }
+  if (code === undefined && typeof status === "string" && /^\d{3}$/.test(status)) {
+    code = codeOfHttpStatus(Number(status));
+  }
+  code ??= codeOfHttpStatus(httpStatus);
+  const message = typeof body?.message === "string"
+    ? body.message
+    : `HTTP ${httpStatus}${text ? `: ${text.slice(0, 200)}` : ""}`;
+  return new RpcError(code, message);
+}
+
+/**
+ * The code of a failed gRPC response (the gRPC HTTP/2 rule): a trailers-only
+ * response's `grpc-status` wins over a non-200 HTTP status, except 408, which stays
+ * `deadline_exceeded` (Dubbo Java answers an expired deadline with 408 and status 1).
+ * Without `grpc-status`, the gRPC table for HTTP statuses applies.
+ */
+export function codeOfGrpcFailure(httpStatus: number, grpcStatus: string | undefined): Code {
+  if (httpStatus === 408) return "deadline_exceeded";
+  if (grpcStatus !== undefined && /^\d{1,3}$/.test(grpcStatus)) {
+    return codeOfGrpcStatus(Number(grpcStatus)) ?? "unknown";
+  }
+  switch (httpStatus) {
+    case 400:
+      return "internal";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "unimplemented";
     case 429:
     case 502:
     case 503:

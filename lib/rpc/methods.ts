@@ -1,0 +1,100 @@
+/**
+ * Extra unary methods a provider serves next to Greet, described generically: the
+ * service and method names, the generated protobuf schemas of input and output, and a
+ * handler. Used for `grpc.health.v1.Health/Check` and by the application-level
+ * registry for `org.apache.dubbo.metadata.MetadataServiceV2/GetMetadataInfo`.
+ *
+ * A method is served at `POST /<service>/<method>` over every wire the provider speaks
+ * (Triple unary JSON/proto, gRPC proto/json, gzip or not), without group/version
+ * routing and without call metrics (only Greet is the sample's business method).
+ *
+ * @module
+ */
+import {
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type MessageShape,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
+import { RpcError } from "./errors.ts";
+import type { Codec } from "./greet.ts";
+
+/**
+ * One unary method: `handler` gets the decoded request and returns the response (or a
+ * promise of it); throwing an {@linkcode RpcError} answers with its code and message,
+ * any other error with `unknown`.
+ *
+ * @example
+ * ```ts
+ * import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.ts";
+ * const check = unaryMethod({
+ *   service: "grpc.health.v1.Health", method: "Check",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   handler: () => ({ $typeName: "grpc.health.v1.HealthCheckResponse", status: 1 }),
+ * });
+ * ```
+ */
+export interface UnaryMethod<
+  I extends DescMessage = DescMessage,
+  O extends DescMessage = DescMessage,
+> {
+  /** Fully-qualified proto service name, e.g. `grpc.health.v1.Health`. */
+  service: string;
+  /** Method name as in the proto, e.g. `Check`. */
+  method: string;
+  /** Generated schema of the request message. */
+  input: I;
+  /** Generated schema of the response message. */
+  output: O;
+  /** Answers one request. */
+  handler(request: MessageShape<I>): MessageShape<O> | Promise<MessageShape<O>>;
+}
+
+/** Builds a {@linkcode UnaryMethod} with its types checked, erased for the provider's list. */
+export function unaryMethod<I extends DescMessage, O extends DescMessage>(
+  method: UnaryMethod<I, O>,
+): UnaryMethod {
+  return method as unknown as UnaryMethod;
+}
+
+/** `/<service>/<method>`, the request path of a method. */
+export function pathOf(method: { service: string; method: string }): string {
+  return `/${method.service}/${method.method}`;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes, runs and encodes one call of `method`. Rejects with an
+ * {@linkcode RpcError}: `invalid_argument` for an undecodable request.
+ */
+export async function invokeUnary(
+  method: UnaryMethod,
+  body: Uint8Array,
+  codec: Codec,
+): Promise<Uint8Array> {
+  let request;
+  try {
+    request = codec === "proto"
+      ? fromBinary(method.input, body)
+      : fromJsonString(method.input, textDecoder.decode(body), { ignoreUnknownFields: true });
+  } catch (error) {
+    throw new RpcError(
+      "invalid_argument",
+      `cannot decode ${method.input.typeName}: ${(error as Error).message}`,
+    );
+  }
+  let response;
+  try {
+    response = await method.handler(request);
+  } catch (error) {
+    if (error instanceof RpcError) throw error;
+    throw new RpcError("unknown", (error as Error)?.message ?? String(error));
+  }
+  return codec === "proto"
+    ? toBinary(method.output, response)
+    : textEncoder.encode(toJsonString(method.output, response, { useProtoFieldName: true }));
+}

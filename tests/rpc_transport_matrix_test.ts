@@ -1,0 +1,102 @@
+/**
+ * The consumer's transport matrix against our own provider: `--protocol=triple|grpc`
+ * × `--http=1.1|2` (gRPC needs HTTP/2), protobuf and JSON. Each combination reuses one
+ * TCP connection for sequential calls (counted by a relay), keeps deadlines, and keeps
+ * the peer's error code and message. Also: the client's defaults are gRPC over h2c.
+ */
+import assert from "node:assert/strict";
+import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
+import { parseConfig } from "../lib/config.ts";
+import { withProvider } from "./support/provider.ts";
+import { startTcpRelay } from "./support/tcp_relay.ts";
+import { recordingObserver } from "./support/peers/recording_observer.ts";
+
+const COMBINATIONS = [
+  ["triple", "1.1"],
+  ["triple", "2"],
+  ["grpc", "2"],
+] as const;
+
+async function rejection(promise: Promise<unknown>): Promise<RpcError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RpcError, `expected RpcError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected the call to fail");
+}
+
+for (const [protocol, http] of COMBINATIONS) {
+  for (const serialization of ["protobuf", "json"] as const) {
+    const label = `${protocol} over HTTP/${http}, ${serialization}`;
+    Deno.test(`transport matrix: ${label}: calls reuse one connection`, async () => {
+      const { observer, calls } = recordingObserver();
+      await withProvider({ observer }, async (provider) => {
+        const relay = startTcpRelay(provider.port);
+        const consumer = createConsumer({ timeoutMs: 3000, serialization, protocol, http });
+        try {
+          const endpoint = { host: "127.0.0.1", port: relay.port };
+          for (let i = 0; i < 20; i++) {
+            assert.equal(await consumer.greet(endpoint, `hello ${i}`), `hello ${i}`);
+          }
+          // A 2 KiB name: the response is gzipped by the provider and read back.
+          const long = "x".repeat(2048);
+          assert.equal(await consumer.greet(endpoint, long), long);
+          assert.equal(relay.connections(), 1);
+          assert.equal(calls.length, 21);
+        } finally {
+          consumer.close();
+          await relay.close();
+        }
+      });
+    });
+  }
+
+  Deno.test(`transport matrix: ${protocol} over HTTP/${http}: deadline and errors`, async () => {
+    await withProvider({ delayMs: 1000 }, async (_provider, endpoint) => {
+      const consumer = createConsumer({
+        timeoutMs: 100,
+        serialization: "protobuf",
+        protocol,
+        http,
+      });
+      try {
+        const error = await rejection(consumer.greet(endpoint, "slow"));
+        assert.equal(error.code, "deadline_exceeded");
+      } finally {
+        consumer.close();
+      }
+    });
+    await withProvider({ failureRate: 1 }, async (_provider, endpoint) => {
+      const consumer = createConsumer({
+        timeoutMs: 2000,
+        serialization: "json",
+        protocol,
+        http,
+        compressRequests: true,
+      });
+      try {
+        const error = await rejection(consumer.greet(endpoint, "y".repeat(4096)));
+        assert.equal(error.code, "unknown");
+        assert.equal(error.message, "random error");
+      } finally {
+        consumer.close();
+      }
+    });
+  });
+}
+
+Deno.test("transport matrix: gRPC over HTTP/1.1 is refused with a clear error", () => {
+  assert.throws(
+    () => createConsumer({ timeoutMs: 100, serialization: "json", protocol: "grpc", http: "1.1" }),
+    /gRPC needs HTTP\/2/,
+  );
+});
+
+Deno.test("transport matrix: the client defaults to gRPC over h2c (what every peer answers)", () => {
+  const parsed = parseConfig("client", [], {});
+  assert.ok(!parsed.help);
+  assert.equal(parsed.config.protocol, "grpc");
+  assert.equal(parsed.config.http, "2");
+});
