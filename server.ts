@@ -44,6 +44,8 @@ const registry = createRegistry({
 });
 
 const shutdown = onShutdown([
+  // First: health turns NOT_SERVING, so Watch clients move traffic before the port closes.
+  { name: "report NOT_SERVING", run: () => provider.setServing(false) },
   { name: "remove registry nodes", run: () => registry.close() },
   { name: "drain provider", run: () => provider.close(2000) },
   { name: "delete Pushgateway group", run: () => exporters.stopPushing() },

@@ -21,6 +21,15 @@ import { NO_CALLS } from "../observe.ts";
 import { CallCore, type Exchange, type Reply, type RequestHead } from "./_call.ts";
 import { HTTP1_IDLE_TIMEOUT_MS, HTTP1_LINGER_MS, Http1Connection } from "./_http1.ts";
 import { connDuplex, ConnStream } from "./_conn.ts";
+import { pathOf, type UnaryMethod } from "./methods.ts";
+import { serveGrpcStream, type StreamCall, type StreamMethod } from "./_grpc_stream.ts";
+import { HEALTH_SERVICE, healthMethods, HealthState } from "./health.ts";
+import { REFLECTION_SERVICES, reflectionMethods } from "./reflection.ts";
+import { GREET_SERVICE } from "./greet.ts";
+import { file_greet_greet } from "../gen/greet/greet_pb.ts";
+import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.ts";
+import { file_grpc_reflection_v1_reflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
+import { file_grpc_reflection_v1alpha_reflection } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
 
 /** Settings of {@linkcode serveProvider}. */
 export interface ProviderOptions {
@@ -38,6 +47,12 @@ export interface ProviderOptions {
   version?: string;
   /** Records every call to a registered method. */
   observer?: CallObserver;
+  /**
+   * Extra unary methods served next to Greet on every wire (Triple unary and gRPC,
+   * JSON or protobuf, gzip), e.g. `MetadataServiceV2/GetMetadataInfo`; they are listed
+   * by reflection and report the provider's health. See `methods.ts`.
+   */
+  methods?: readonly UnaryMethod[];
 }
 
 /** A running provider. */
@@ -46,6 +61,12 @@ export interface Provider {
   readonly port: number;
   /** Requests in progress. */
   inFlight(): number;
+  /**
+   * Health reported by `grpc.health.v1.Health` (SERVING from the start). Call
+   * `setServing(false)` first on shutdown: `Watch` clients are told NOT_SERVING at once
+   * and move their traffic before the port closes.
+   */
+  setServing(serving: boolean): void;
   /** Stop accepting new connections/requests, wait for in-flight calls up to graceMs, then close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -70,12 +91,32 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  * ```
  */
 export function serveProvider(options: ProviderOptions): Promise<Provider> {
+  const extra = options.methods ?? [];
+  const health = new HealthState();
+  const services = [GREET_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES]
+    .concat(extra.map((m) => m.service));
+  const { check, watch } = healthMethods(health, services);
+  const streamMethods = new Map<string, StreamMethod>(
+    [
+      watch,
+      ...reflectionMethods(services, [
+        file_greet_greet,
+        file_grpc_health_v1_health,
+        file_grpc_reflection_v1_reflection,
+        file_grpc_reflection_v1alpha_reflection,
+        ...extra.flatMap((m) => [m.input.file, m.output.file]),
+      ]),
+    ].map((m) => [pathOf(m), m]),
+  );
+  /** Open streaming calls (Watch, reflection), ended when the provider closes. */
+  const streamCalls = new Set<StreamCall>();
   const core = new CallCore({
     failureRate: options.failureRate,
     delayMs: options.delayMs,
     group: options.group ?? "",
     version: options.version ?? "",
     observer: options.observer ?? NO_CALLS,
+    methods: [...extra, check],
   });
   /** Every accepted connection until it closes (sniffing, HTTP/1.1 or h2c). */
   const conns = new Set<Deno.TcpConn>();
@@ -92,7 +133,22 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
   });
   h2.on("sessionError", () => {});
   h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    serveStream(core, stream, headers);
+    const path = String(headers[":path"] ?? "");
+    const method = headers[":method"] === "POST" ? streamMethods.get(path) : undefined;
+    if (!method) return serveStream(core, stream, headers);
+    if (closing) {
+      stream.respond({
+        ":status": 200,
+        "content-type": "application/grpc+proto",
+        "grpc-status": "14",
+      }, {
+        endStream: true,
+      });
+      return;
+    }
+    const call = serveGrpcStream(stream, (name) => single(headers[name]), method);
+    streamCalls.add(call);
+    stream.on("close", () => streamCalls.delete(call));
   });
 
   const route = (conn: Deno.TcpConn, isHttp2: boolean, initial: Uint8Array) => {
@@ -169,9 +225,12 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
   return Promise.resolve({
     port,
     inFlight: () => core.inFlight(),
+    setServing: (serving) => health.setServing(serving),
     close(graceMs = DEFAULT_GRACE_MS) {
       closed ??= (async () => {
+        health.setServing(false);
         closing = true;
+        for (const call of streamCalls) call.end("unavailable", "the provider is shutting down");
         closeQuietly(listener);
         for (const connection of http1Connections) connection.shutdown();
         for (const session of sessions) session.close();
@@ -189,6 +248,10 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
       return closed;
     },
   });
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function closeQuietly(closer: { close(): void }) {

@@ -1,0 +1,170 @@
+/**
+ * Streaming gRPC methods on an HTTP/2 stream (server streaming and bidi), for the two
+ * services that need them: `grpc.health.v1.Health/Watch` and server reflection.
+ * Messages are protobuf, length-prefixed, gzip accepted per message; each request
+ * message is at most 4 MiB after decompression.
+ *
+ * @module
+ */
+import type http2 from "node:http2";
+import type { Buffer } from "node:buffer";
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { type Code, grpcStatusOf, RpcError } from "./errors.ts";
+import { gunzip, isGzip, isSupportedEncoding } from "./compression.ts";
+import { concatBytes } from "./_bytes.ts";
+import { MAX_MESSAGE_BYTES } from "./_call.ts";
+
+/** The server's half of one streaming call. */
+export interface StreamCall<O extends DescMessage = DescMessage> {
+  /** Sends one response message. */
+  send(message: MessageShape<O>): void;
+  /** Ends the call with `code` (default OK). Later sends are ignored. */
+  end(code?: Code, message?: string): void;
+  /** Whether the call has ended (either side). */
+  readonly ended: boolean;
+}
+
+/** What a streaming method is told about its call. */
+export interface StreamListener<I extends DescMessage = DescMessage> {
+  /** One request message arrived. */
+  message(request: MessageShape<I>): void;
+  /** The client finished sending (half-close). */
+  end(): void;
+  /** The call is gone (client cancel, connection loss, or server end). */
+  closed(): void;
+}
+
+/** A streaming method: `open` is called once per call. */
+export interface StreamMethod<
+  I extends DescMessage = DescMessage,
+  O extends DescMessage = DescMessage,
+> {
+  service: string;
+  method: string;
+  input: I;
+  output: O;
+  open(call: StreamCall<O>): StreamListener<I>;
+}
+
+/** Builds a {@linkcode StreamMethod} with its types checked, erased for the provider's list. */
+export function streamMethod<I extends DescMessage, O extends DescMessage>(
+  method: StreamMethod<I, O>,
+): StreamMethod {
+  return method as unknown as StreamMethod;
+}
+
+function encodeGrpcMessage(message: string): string {
+  return encodeURIComponent(message);
+}
+
+/**
+ * Serves one HTTP/2 stream with `method`. The response content type is fixed
+ * (`application/grpc+proto`); only protobuf is spoken here.
+ */
+export function serveGrpcStream(
+  stream: http2.ServerHttp2Stream,
+  header: (name: string) => string | undefined,
+  method: StreamMethod,
+): StreamCall {
+  let ended = false;
+  let responded = false;
+  const respondHeaders = {
+    ":status": 200,
+    "content-type": "application/grpc+proto",
+    "grpc-accept-encoding": "gzip",
+  };
+  const call: StreamCall = {
+    get ended() {
+      return ended || stream.destroyed || stream.closed;
+    },
+    send(message) {
+      if (call.ended) return;
+      const bytes = toBinary(method.output, message);
+      const frame = new Uint8Array(5 + bytes.length);
+      new DataView(frame.buffer).setUint32(1, bytes.length);
+      frame.set(bytes, 5);
+      if (!responded) {
+        responded = true;
+        stream.respond(respondHeaders, { waitForTrailers: true });
+      }
+      stream.write(frame);
+    },
+    end(code, message = "") {
+      if (call.ended) return;
+      ended = true;
+      const trailers = {
+        "grpc-status": String(code ? grpcStatusOf(code) : 0),
+        "grpc-message": encodeGrpcMessage(message),
+      };
+      try {
+        if (!responded) {
+          responded = true;
+          stream.respond({ ...respondHeaders, ...trailers }, { endStream: true });
+          return;
+        }
+        stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+        stream.end();
+      } catch {
+        stream.destroy();
+      }
+    },
+  };
+  const type = header("content-type")?.split(";")[0].trim().toLowerCase();
+  if (type !== "application/grpc" && type !== "application/grpc+proto") {
+    call.end("unimplemented", "streaming methods speak application/grpc+proto only");
+    stream.resume();
+    return call;
+  }
+  const encoding = header("grpc-encoding");
+  if (!isSupportedEncoding(encoding)) {
+    call.end("unimplemented", `unsupported compression ${JSON.stringify(encoding)}`);
+    stream.resume();
+    return call;
+  }
+  const listener = method.open(call);
+  let buffered: Uint8Array = new Uint8Array(0);
+  stream.on("data", (chunk: Buffer) => {
+    if (call.ended) return;
+    buffered = concatBytes([buffered, chunk], buffered.length + chunk.length);
+    try {
+      buffered = deframe(buffered, isGzip(encoding), (bytes) => {
+        listener.message(fromBinary(method.input, bytes));
+      });
+    } catch (error) {
+      const failure = error instanceof RpcError
+        ? error
+        : new RpcError("invalid_argument", `cannot decode request: ${(error as Error).message}`);
+      call.end(failure.code, failure.message);
+    }
+  });
+  stream.on("end", () => listener.end());
+  stream.on("close", () => {
+    ended = true;
+    listener.closed();
+  });
+  stream.on("error", () => {});
+  return call;
+}
+
+/** Delivers every complete frame of `buffer`; returns the incomplete rest. */
+function deframe(
+  buffer: Uint8Array,
+  gzipped: boolean,
+  deliver: (message: Uint8Array) => void,
+): Uint8Array {
+  let offset = 0;
+  while (buffer.length - offset >= 5) {
+    const flag = buffer[offset];
+    const length = new DataView(buffer.buffer, buffer.byteOffset + offset + 1, 4).getUint32(0);
+    if (length > MAX_MESSAGE_BYTES) {
+      throw new RpcError("resource_exhausted", `message larger than ${MAX_MESSAGE_BYTES} bytes`);
+    }
+    if (buffer.length - offset - 5 < length) break;
+    const payload = buffer.subarray(offset + 5, offset + 5 + length);
+    offset += 5 + length;
+    if (flag === 0) deliver(payload);
+    else if (flag === 1 && gzipped) deliver(gunzip(payload, MAX_MESSAGE_BYTES));
+    else throw new RpcError("internal", `unexpected gRPC frame flags ${flag}`);
+  }
+  return buffer.slice(offset);
+}
