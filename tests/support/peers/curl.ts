@@ -55,9 +55,12 @@ export async function curl(url: string, options: CurlOptions = {}): Promise<Curl
       throw new Error(`curl failed (${run.code}): ${new TextDecoder().decode(run.stderr)}`);
     }
     const head = await Deno.readTextFile(`${dir}/head`);
-    // Skip interim responses (100 Continue): the last block is the final one.
+    // Skip interim responses (100 Continue): the last status block is the final one;
+    // a block after it holds HTTP/2 trailers, merged into the headers.
     const blocks = head.split("\r\n\r\n").filter((block) => block.trim() !== "");
-    const lines = blocks[blocks.length - 1].split("\r\n");
+    let last = blocks.length - 1;
+    while (last > 0 && !blocks[last].startsWith("HTTP/")) last--;
+    const lines = blocks.slice(last).join("\r\n").split("\r\n");
     const status = Number(lines[0].split(" ")[1]);
     const headers = new Map<string, string>();
     for (const line of lines.slice(1)) {
