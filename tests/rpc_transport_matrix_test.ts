@@ -87,6 +87,22 @@ for (const [protocol, http] of COMBINATIONS) {
   });
 }
 
+Deno.test("transport matrix: a refused connection is unavailable on every combination", async () => {
+  // A port that was just free: nothing listens there.
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  for (const [protocol, http] of COMBINATIONS) {
+    const consumer = createConsumer({ timeoutMs: 2000, serialization: "json", protocol, http });
+    try {
+      const error = await rejection(consumer.greet({ host: "127.0.0.1", port }, "x"));
+      assert.equal(error.code, "unavailable", `${protocol} HTTP/${http}: ${error.message}`);
+    } finally {
+      consumer.close();
+    }
+  }
+});
+
 Deno.test("transport matrix: gRPC over HTTP/1.1 is refused with a clear error", () => {
   assert.throws(
     () => createConsumer({ timeoutMs: 100, serialization: "json", protocol: "grpc", http: "1.1" }),
