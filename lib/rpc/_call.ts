@@ -6,8 +6,15 @@
  * @module
  */
 import type { CallEnd, CallObserver, CallTarget } from "../observe.ts";
-import { type Code, grpcStatusOf, httpStatusOf, RpcError } from "./errors.ts";
-import { acceptsGzip, gunzip, isGzip, isSupportedEncoding, maybeGzip } from "./compression.ts";
+import { type Code, RpcError } from "./errors.ts";
+import { acceptsGzip, isGzip, isSupportedEncoding } from "./compression.ts";
+import {
+  connectError,
+  errorReply,
+  type Protocol,
+  successReply,
+  unwrapMessage,
+} from "./_replies.ts";
 import { invokeUnary, pathOf, type UnaryMethod } from "./methods.ts";
 import { readTimeout } from "./_deadline.ts";
 import { concatBytes } from "./_bytes.ts";
@@ -78,17 +85,12 @@ export interface CallSettings {
   methods?: readonly UnaryMethod[];
 }
 
-type Protocol = "connect" | "grpc";
-
 interface ContentType {
   protocol: Protocol;
   codec: Codec;
   /** The response's content type, from a fixed set (never the request's text). */
   responseType: string;
 }
-
-const textEncoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 function parseContentType(value: string | undefined): ContentType | undefined {
   if (value === undefined) return undefined;
@@ -110,79 +112,6 @@ function parseContentType(value: string | undefined): ContentType | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * A Triple/Connect unary JSON error reply with the dubbo-go HTTP status: `code` is what
- * dubbo-go and Connect clients read, the numeric gRPC `status` what dubbo-js reads.
- */
-function connectError(code: Code, message: string, status = httpStatusOf(code)): Reply {
-  return {
-    status,
-    headers: { "content-type": "application/json" },
-    body: textEncoder.encode(JSON.stringify({ code, status: grpcStatusOf(code), message })),
-  };
-}
-
-/** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks. */
-function encodeGrpcMessage(message: string): string {
-  return Array.from(
-    textEncoder.encode(message),
-    (byte) =>
-      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
-        ? String.fromCharCode(byte)
-        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`,
-  ).join("");
-}
-
-/** A gRPC "trailers-only" error reply: HTTP 200, status in the headers. */
-function grpcError(contentType: string, code: Code, message: string): Reply {
-  return {
-    status: 200,
-    headers: {
-      "content-type": contentType,
-      "grpc-status": String(grpcStatusOf(code)),
-      "grpc-message": encodeGrpcMessage(message),
-    },
-    body: EMPTY,
-  };
-}
-
-function errorReply(protocol: Protocol, contentType: string, code: Code, message: string): Reply {
-  return protocol === "grpc" ? grpcError(contentType, code, message) : connectError(code, message);
-}
-
-/** The successful reply; the message is gzipped when `gzipOk` and it is ≥ 1 KiB. */
-function successReply(
-  protocol: Protocol,
-  contentType: string,
-  plain: Uint8Array,
-  gzipOk: boolean,
-): Reply {
-  const { bytes: message, gzipped } = maybeGzip(plain, gzipOk);
-  if (protocol === "connect") {
-    const headers: Record<string, string> = {
-      "content-type": contentType,
-      "accept-encoding": "gzip",
-    };
-    if (gzipped) headers["content-encoding"] = "gzip";
-    return { status: 200, headers, body: message };
-  }
-  const frame = new Uint8Array(5 + message.length);
-  frame[0] = gzipped ? 1 : 0;
-  new DataView(frame.buffer).setUint32(1, message.length);
-  frame.set(message, 5);
-  const headers: Record<string, string> = {
-    "content-type": contentType,
-    "grpc-accept-encoding": "gzip",
-  };
-  if (gzipped) headers["grpc-encoding"] = "gzip";
-  return {
-    status: 200,
-    headers,
-    body: frame,
-    trailers: { "grpc-status": "0", "grpc-message": "" },
-  };
 }
 
 /** A method the core routes to: Greet (observed) or an extra unary method. */
@@ -406,7 +335,7 @@ export class CallCore {
     const { protocol, codec, responseType } = context.type;
     let message: Uint8Array;
     try {
-      message = unwrapMessage(body, protocol, context.gzipped);
+      message = unwrapMessage(body, protocol, context.gzipped, MAX_MESSAGE_BYTES);
     } catch (error) {
       if (error instanceof RpcError) return fail(error.code, error.message);
       throw error;
@@ -443,25 +372,4 @@ export class CallCore {
       for (const wake of waiters) wake();
     }
   }
-}
-
-/**
- * The request message inside a body: the single gRPC frame's payload (or the whole
- * Triple body), gunzipped when compressed, at most {@linkcode MAX_MESSAGE_BYTES} once
- * decompressed. Throws an {@linkcode RpcError}.
- */
-function unwrapMessage(body: Uint8Array, protocol: Protocol, gzipped: boolean): Uint8Array {
-  if (protocol === "connect") return gzipped ? gunzip(body, MAX_MESSAGE_BYTES) : body;
-  if (body.length < 5) throw new RpcError("invalid_argument", "missing gRPC message frame");
-  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
-  if (length !== body.length - 5) {
-    throw new RpcError("invalid_argument", "a unary request must carry exactly one gRPC message");
-  }
-  const payload = body.subarray(5);
-  if (body[0] === 0) return payload;
-  if (body[0] !== 1) throw new RpcError("internal", `invalid gRPC frame flags ${body[0]}`);
-  if (!gzipped) {
-    throw new RpcError("internal", "compressed gRPC message without grpc-encoding");
-  }
-  return gunzip(payload, MAX_MESSAGE_BYTES);
 }

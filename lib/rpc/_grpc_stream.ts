@@ -13,6 +13,7 @@ import { type Code, grpcStatusOf, RpcError } from "./errors.ts";
 import { gunzip, isGzip, isSupportedEncoding } from "./compression.ts";
 import { concatBytes } from "./_bytes.ts";
 import { MAX_MESSAGE_BYTES } from "./_call.ts";
+import { encodeGrpcMessage } from "./_replies.ts";
 
 /** The server's half of one streaming call. */
 export interface StreamCall<O extends DescMessage = DescMessage> {
@@ -51,10 +52,6 @@ export function streamMethod<I extends DescMessage, O extends DescMessage>(
   method: StreamMethod<I, O>,
 ): StreamMethod {
   return method as unknown as StreamMethod;
-}
-
-function encodeGrpcMessage(message: string): string {
-  return encodeURIComponent(message);
 }
 
 /**

@@ -1,0 +1,120 @@
+/**
+ * The provider's wire replies (Triple/Connect unary and gRPC, success and error, gzip
+ * when the peer accepts it) and the unwrapping of a request body into its message.
+ *
+ * @module
+ */
+import { type Code, grpcStatusOf, httpStatusOf, RpcError } from "./errors.ts";
+import { gunzip, maybeGzip } from "./compression.ts";
+import type { Reply } from "./_call.ts";
+
+/** The two wire protocols: Triple/Connect unary and gRPC. */
+export type Protocol = "connect" | "grpc";
+
+const textEncoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A Triple/Connect unary JSON error reply with the dubbo-go HTTP status: `code` is what
+ * dubbo-go and Connect clients read, the numeric gRPC `status` what dubbo-js reads.
+ */
+export function connectError(code: Code, message: string, status = httpStatusOf(code)): Reply {
+  return {
+    status,
+    headers: { "content-type": "application/json" },
+    body: textEncoder.encode(JSON.stringify({ code, status: grpcStatusOf(code), message })),
+  };
+}
+
+/** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks. */
+export function encodeGrpcMessage(message: string): string {
+  return Array.from(
+    textEncoder.encode(message),
+    (byte) =>
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`,
+  ).join("");
+}
+
+/** A gRPC "trailers-only" error reply: HTTP 200, status in the headers. */
+export function grpcError(contentType: string, code: Code, message: string): Reply {
+  return {
+    status: 200,
+    headers: {
+      "content-type": contentType,
+      "grpc-status": String(grpcStatusOf(code)),
+      "grpc-message": encodeGrpcMessage(message),
+    },
+    body: EMPTY,
+  };
+}
+
+/** An error reply in the request's protocol (JSON body, or gRPC trailers-only). */
+export function errorReply(
+  protocol: Protocol,
+  contentType: string,
+  code: Code,
+  message: string,
+): Reply {
+  return protocol === "grpc" ? grpcError(contentType, code, message) : connectError(code, message);
+}
+
+/** The successful reply; the message is gzipped when `gzipOk` and it is ≥ 1 KiB. */
+export function successReply(
+  protocol: Protocol,
+  contentType: string,
+  plain: Uint8Array,
+  gzipOk: boolean,
+): Reply {
+  const { bytes: message, gzipped } = maybeGzip(plain, gzipOk);
+  if (protocol === "connect") {
+    const headers: Record<string, string> = {
+      "content-type": contentType,
+      "accept-encoding": "gzip",
+    };
+    if (gzipped) headers["content-encoding"] = "gzip";
+    return { status: 200, headers, body: message };
+  }
+  const frame = new Uint8Array(5 + message.length);
+  frame[0] = gzipped ? 1 : 0;
+  new DataView(frame.buffer).setUint32(1, message.length);
+  frame.set(message, 5);
+  const headers: Record<string, string> = {
+    "content-type": contentType,
+    "grpc-accept-encoding": "gzip",
+  };
+  if (gzipped) headers["grpc-encoding"] = "gzip";
+  return {
+    status: 200,
+    headers,
+    body: frame,
+    trailers: { "grpc-status": "0", "grpc-message": "" },
+  };
+}
+
+/**
+ * The request message inside a body: the single gRPC frame's payload (or the whole
+ * Triple body), gunzipped when compressed, at most `maxBytes` once
+ * decompressed. Throws an {@linkcode RpcError}.
+ */
+export function unwrapMessage(
+  body: Uint8Array,
+  protocol: Protocol,
+  gzipped: boolean,
+  maxBytes: number,
+): Uint8Array {
+  if (protocol === "connect") return gzipped ? gunzip(body, maxBytes) : body;
+  if (body.length < 5) throw new RpcError("invalid_argument", "missing gRPC message frame");
+  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
+  if (length !== body.length - 5) {
+    throw new RpcError("invalid_argument", "a unary request must carry exactly one gRPC message");
+  }
+  const payload = body.subarray(5);
+  if (body[0] === 0) return payload;
+  if (body[0] !== 1) throw new RpcError("internal", `invalid gRPC frame flags ${body[0]}`);
+  if (!gzipped) {
+    throw new RpcError("internal", "compressed gRPC message without grpc-encoding");
+  }
+  return gunzip(payload, maxBytes);
+}
