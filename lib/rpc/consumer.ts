@@ -119,8 +119,6 @@ async function readError(response: Response): Promise<RpcError> {
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const codec: Codec = options.serialization === "json" ? "json" : "proto";
-  const contentType = codec === "json" ? "application/json" : "application/proto";
-  const observer = options.observer ?? NO_CALLS;
   const target = {
     interface: GREET_SERVICE,
     method: GREET_METHOD,
@@ -136,51 +134,74 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const routing: Record<string, string> = {};
   if (target.group) routing["tri-service-group"] = target.group;
   if (target.version) routing["tri-service-version"] = target.version;
-  const compress = options.compressRequests ?? false;
-  const decode = (bytes: Uint8Array): string => {
-    try {
-      return decodeGreetResponse(bytes, codec).greeting;
-    } catch (error) {
-      throw new RpcError("internal", `cannot decode greet.GreetResponse: ${messageOf(error)}`);
-    }
+  const wire: Wire = {
+    codec,
+    routing,
+    timeoutMs: options.timeoutMs,
+    compress: options.compressRequests ?? false,
   };
+  const inner = protocol === "grpc" ? grpcConsumer(wire) : tripleConsumer(wire, http);
+  return observed(options.observer ?? NO_CALLS, target, inner);
+}
 
-  if (protocol === "grpc") {
-    const grpc = new GrpcClient();
-    const grpcType = codec === "json" ? "application/grpc+json" : "application/grpc+proto";
-    return observed(observer, target, {
-      greet: async (endpoint, name) =>
-        decode(
-          await grpc.unary(endpoint, {
-            path: GREET_PATH,
-            contentType: grpcType,
-            headers: routing,
-            message: encodeGreetRequest(name, codec),
-            timeoutMs: options.timeoutMs,
-            compress,
-            maxBytes: MAX_MESSAGE_BYTES,
-          }),
-        ),
-      close: () => grpc.close(),
-    });
+/** What both transports need to know. */
+interface Wire {
+  codec: Codec;
+  /** `tri-service-group`/`-version` headers, when set. */
+  routing: Record<string, string>;
+  timeoutMs: number;
+  compress: boolean;
+}
+
+function decodeGreeting(bytes: Uint8Array, codec: Codec): string {
+  try {
+    return decodeGreetResponse(bytes, codec).greeting;
+  } catch (error) {
+    throw new RpcError("internal", `cannot decode greet.GreetResponse: ${messageOf(error)}`);
   }
+}
 
+/** gRPC over h2c, one pooled session per endpoint. */
+function grpcConsumer(wire: Wire): Consumer {
+  const grpc = new GrpcClient();
+  const contentType = wire.codec === "json" ? "application/grpc+json" : "application/grpc+proto";
+  return {
+    greet: async (endpoint, name) =>
+      decodeGreeting(
+        await grpc.unary(endpoint, {
+          path: GREET_PATH,
+          contentType,
+          headers: wire.routing,
+          message: encodeGreetRequest(name, wire.codec),
+          timeoutMs: wire.timeoutMs,
+          compress: wire.compress,
+          maxBytes: MAX_MESSAGE_BYTES,
+        }),
+        wire.codec,
+      ),
+    close: () => grpc.close(),
+  };
+}
+
+/** Triple/Connect unary over HTTP/1.1 or h2c with `fetch` and a pooled client. */
+function tripleConsumer(wire: Wire, http: "1.1" | "2"): Consumer {
   const client = http === "2"
     ? Deno.createHttpClient({ http1: false, http2: true })
     : Deno.createHttpClient({ http1: true, http2: false });
   const headers: Record<string, string> = {
-    "content-type": contentType,
+    "content-type": wire.codec === "json" ? "application/json" : "application/proto",
     "tri-protocol-version": TRI_PROTOCOL_VERSION,
     "accept-encoding": "gzip",
-    ...routing,
+    ...wire.routing,
   };
-  for (const name of MS_TIMEOUT_HEADERS) headers[name] = String(options.timeoutMs);
+  for (const name of MS_TIMEOUT_HEADERS) headers[name] = String(wire.timeoutMs);
 
   async function call(endpoint: Endpoint, name: string): Promise<string> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    const timer = setTimeout(() => controller.abort(), wire.timeoutMs);
     try {
-      const { bytes: body, gzipped } = maybeGzip(encodeGreetRequest(name, codec), compress);
+      const message = encodeGreetRequest(name, wire.codec);
+      const { bytes: body, gzipped } = maybeGzip(message, wire.compress);
       const response = await fetch(urlOf(endpoint), {
         method: "POST",
         headers: gzipped ? { ...headers, "content-encoding": "gzip" } : headers,
@@ -189,13 +210,13 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         signal: controller.signal,
       });
       if (response.status !== 200) throw await readError(response);
-      return decode(await readBounded(response, MAX_MESSAGE_BYTES));
+      return decodeGreeting(await readBounded(response, MAX_MESSAGE_BYTES), wire.codec);
     } catch (error) {
       if (error instanceof RpcError) throw error;
       if (controller.signal.aborted) {
         throw new RpcError(
           "deadline_exceeded",
-          `call to ${endpointKey(endpoint)} exceeded its ${options.timeoutMs}ms deadline`,
+          `call to ${endpointKey(endpoint)} exceeded its ${wire.timeoutMs}ms deadline`,
         );
       }
       throw new RpcError("unavailable", `${endpointKey(endpoint)}: ${messageOf(error)}`, {
@@ -206,7 +227,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
-  return observed(observer, target, { greet: call, close: () => client.close() });
+  return { greet: call, close: () => client.close() };
 }
 
 /** Wraps a consumer so each call is observed once, with its code. */

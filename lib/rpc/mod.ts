@@ -31,7 +31,10 @@ export {
   createConsumer,
   type Endpoint,
   endpointKey,
+  TRI_PROTOCOL_VERSION,
 } from "./consumer.ts";
+export { pathOf, type UnaryMethod, unaryMethod } from "./methods.ts";
+export { HEALTH_SERVICE } from "./health.ts";
 export {
   type CallLoopOptions,
   type CallStats,

@@ -92,22 +92,7 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  */
 export function serveProvider(options: ProviderOptions): Promise<Provider> {
   const extra = options.methods ?? [];
-  const health = new HealthState();
-  const services = [GREET_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES]
-    .concat(extra.map((m) => m.service));
-  const { check, watch } = healthMethods(health, services);
-  const streamMethods = new Map<string, StreamMethod>(
-    [
-      watch,
-      ...reflectionMethods(services, [
-        file_greet_greet,
-        file_grpc_health_v1_health,
-        file_grpc_reflection_v1_reflection,
-        file_grpc_reflection_v1alpha_reflection,
-        ...extra.flatMap((m) => [m.input.file, m.output.file]),
-      ]),
-    ].map((m) => [pathOf(m), m]),
-  );
+  const { health, check, streamMethods } = builtinServices(extra);
   /** Open streaming calls (Watch, reflection), ended when the provider closes. */
   const streamCalls = new Set<StreamCall>();
   const core = new CallCore({
@@ -248,6 +233,28 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
       return closed;
     },
   });
+}
+
+/**
+ * The services every provider serves besides Greet and `extra`: health (`Check` as a
+ * unary method, `Watch` streaming) and reflection v1/v1alpha listing all of them.
+ */
+function builtinServices(extra: readonly UnaryMethod[]) {
+  const health = new HealthState();
+  const services = [GREET_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES]
+    .concat(extra.map((m) => m.service));
+  const { check, watch } = healthMethods(health, services);
+  const reflection = reflectionMethods(services, [
+    file_greet_greet,
+    file_grpc_health_v1_health,
+    file_grpc_reflection_v1_reflection,
+    file_grpc_reflection_v1alpha_reflection,
+    ...extra.flatMap((m) => [m.input.file, m.output.file]),
+  ]);
+  const streamMethods = new Map<string, StreamMethod>(
+    [watch, ...reflection].map((m) => [pathOf(m), m]),
+  );
+  return { health, check, streamMethods };
 }
 
 function single(value: string | string[] | undefined): string | undefined {
