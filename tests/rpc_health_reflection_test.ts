@@ -14,6 +14,8 @@ import { GreetRequestSchema, GreetResponseSchema } from "../lib/rpc/greet.ts";
 import { runGoTool } from "./support/peers/go_tools.ts";
 import { curl } from "./support/peers/curl.ts";
 import { withProvider } from "./support/provider.ts";
+import { startProgram } from "./support/programs.ts";
+import { freePort } from "./support/ports.ts";
 
 const HEALTH_PROTO = new URL("../proto/grpc/health/v1/health.proto", import.meta.url).pathname;
 
@@ -259,4 +261,45 @@ Deno.test("health: our own gRPC consumer stays unaffected by extra methods", asy
       consumer.close();
     }
   });
+});
+
+Deno.test("health: the server program turns NOT_SERVING first on SIGTERM, before its port closes", async () => {
+  const port = await freePort();
+  const server = startProgram("server", [
+    "--registry=none",
+    "--host=127.0.0.1",
+    `--port=${port}`,
+    `--metrics-port=${await freePort()}`,
+    "--push=false",
+  ]);
+  await using _ = server;
+  await server.waitForLine(/provider greet\.GreetService/);
+  const client = healthClient(port);
+  try {
+    const call = client.watch({ service: "" });
+    const events: string[] = [];
+    let notify = () => {};
+    call.on("data", (message: { status: string }) => {
+      events.push(message.status);
+      notify();
+    });
+    const ended = new Promise<grpc.StatusObject>((resolve) => {
+      call.on("status", (status) => {
+        events.push("end");
+        resolve(status);
+      });
+      call.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => {
+      notify = () => events.length >= 1 && resolve();
+      notify();
+    });
+    server.kill("SIGTERM");
+    await ended;
+    // NOT_SERVING reached the watcher while the provider still served, then the stream ended.
+    assert.deepEqual(events, ["SERVING", "NOT_SERVING", "end"], server.output());
+    assert.equal(await server.exited, 0);
+  } finally {
+    client.close();
+  }
 });

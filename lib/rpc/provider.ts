@@ -218,10 +218,20 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
         for (const call of streamCalls) call.end("unavailable", "the provider is shutting down");
         closeQuietly(listener);
         for (const connection of http1Connections) connection.shutdown();
-        for (const session of sessions) session.close();
+        // Graceful GOAWAY: each session closes once its streams (including the ended
+        // Watch calls, whose last frames must reach the client) are done.
+        const sessionsClosed = Promise.all(
+          [...sessions].map((session) =>
+            new Promise<void>((done) => {
+              if (session.closed || session.destroyed) return done();
+              session.once("close", () => done());
+              session.close();
+            })
+          ),
+        );
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
-          core.idle(),
+          Promise.all([core.idle(), sessionsClosed]),
           new Promise<void>((done) => timer = setTimeout(done, Math.max(0, graceMs))),
         ]);
         clearTimeout(timer);
