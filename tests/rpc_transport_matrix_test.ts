@@ -10,6 +10,7 @@ import { parseConfig } from "../lib/config.ts";
 import { withProvider } from "./support/provider.ts";
 import { startTcpRelay } from "./support/tcp_relay.ts";
 import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { startProgram } from "./support/programs.ts";
 
 const COMBINATIONS = [
   ["triple", "1.1"],
@@ -115,4 +116,15 @@ Deno.test("transport matrix: the client defaults to gRPC over h2c (what every pe
   assert.ok(!parsed.help);
   assert.equal(parsed.config.protocol, "grpc");
   assert.equal(parsed.config.http, "2");
+});
+
+Deno.test("transport matrix: client --protocol=grpc --http=1.1 exits 2 with one clear line", async () => {
+  await using client = startProgram("client", [
+    "--protocol=grpc",
+    "--http=1.1",
+    "--url=tri://127.0.0.1:1",
+    "--push=false",
+  ]);
+  assert.equal(await client.exited, 2);
+  assert.match(client.output(), /--protocol=grpc needs --http=2/);
 });
