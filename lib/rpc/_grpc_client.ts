@@ -48,8 +48,6 @@ function single(value: string | string[] | undefined): string | undefined {
 /** A pool of h2c sessions, one per endpoint. */
 export class GrpcClient {
   #sessions = new Map<string, http2.ClientHttp2Session>();
-  /** Sessions opened so far (tests read it to prove reuse). */
-  opened = 0;
 
   #session(endpoint: Endpoint): http2.ClientHttp2Session {
     const key = endpointKey(endpoint);
@@ -57,7 +55,6 @@ export class GrpcClient {
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
     const session = http2.connect(`http://${host}:${endpoint.port}`);
-    this.opened++;
     const forget = () => {
       if (this.#sessions.get(key) === session) this.#sessions.delete(key);
     };
