@@ -113,6 +113,14 @@ Deno.test("gzip gRPC: a compressed frame is read; the answer is compressed when 
     });
     assert.equal(plain.body[0], 0);
     assert.equal(plain.headers.get("grpc-encoding"), undefined);
+    // An encoding we do not speak: UNIMPLEMENTED, and we say what we accept.
+    const brotli = await curl(url, {
+      http2: true,
+      headers: { "content-type": "application/grpc", "te": "trailers", "grpc-encoding": "br" },
+      body: request,
+    });
+    assert.equal(brotli.headers.get("grpc-status"), "12");
+    assert.equal(brotli.headers.get("grpc-accept-encoding"), "gzip");
   });
 });
 

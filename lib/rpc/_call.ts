@@ -224,7 +224,7 @@ export class CallCore {
         type.protocol,
         contentType,
         "unimplemented",
-        `unsupported compression ${JSON.stringify(encoding)}; accepted: gzip, identity`,
+        "unsupported compression; accepted: gzip, identity",
       );
       reply.headers[grpc ? "grpc-accept-encoding" : "accept-encoding"] = "gzip";
       sink.send(reply);

@@ -114,7 +114,7 @@ export function serveGrpcStream(
   }
   const encoding = header("grpc-encoding");
   if (!isSupportedEncoding(encoding)) {
-    call.end("unimplemented", `unsupported compression ${JSON.stringify(encoding)}`);
+    call.end("unimplemented", "unsupported compression; accepted: gzip, identity");
     stream.resume();
     return call;
   }
