@@ -46,6 +46,13 @@ for (const [protocol, http] of COMBINATIONS) {
           assert.equal(await consumer.greet(endpoint, long), long);
           assert.equal(relay.connections(), 1);
           assert.equal(calls.length, 21);
+          if (http === "2") {
+            // HTTP/2 multiplexes concurrent calls on the same connection.
+            const names = Array.from({ length: 10 }, (_, i) => `parallel ${i}`);
+            const answers = await Promise.all(names.map((n) => consumer.greet(endpoint, n)));
+            assert.deepEqual(answers, names);
+            assert.equal(relay.connections(), 1);
+          }
         } finally {
           consumer.close();
           await relay.close();
