@@ -7,6 +7,7 @@ import { parseExposition } from "../lib/metrics/mod.ts";
 import { freePort } from "./support/ports.ts";
 import { startProgram, taskArgs } from "./support/programs.ts";
 import { waitFor } from "./support/services.ts";
+import { EXPORTED_METRICS } from "./support/promql.ts";
 
 Deno.test("runtime metrics: served under deno task server's own permissions with sane values", async () => {
   assert.ok(!taskArgs("server").some((a) => a === "-A" || a.startsWith("--allow-all")));
@@ -65,6 +66,13 @@ Deno.test("runtime metrics: served under deno task server's own permissions with
   assert.ok(v("nodejs_gc_duration_seconds_count", { kind: "minor" }) >= 0);
   assert.equal(v("deno_version_info", { version: Deno.version.deno }), 1);
   assert.equal(v("nodejs_version_info"), 1);
+  // The dashboard and rule checks know exactly these runtime series.
+  const runtime = /^(process|nodejs|deno)_/;
+  const served = new Set([...all.values()].flatMap((f) => f.samples.map((s) => s.name)));
+  assert.deepEqual(
+    [...served].filter((n) => runtime.test(n)).sort(),
+    [...EXPORTED_METRICS].filter((n) => runtime.test(n)).sort(),
+  );
   assert.doesNotMatch(server.output(), /NotCapable|PermissionDenied|Requires .* access/);
   assert.equal(await server.stop(), 0, server.output());
 });
