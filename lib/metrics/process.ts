@@ -22,6 +22,9 @@ import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./
 /** Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults. */
 export const GC_BUCKETS_SECONDS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
 
+/** How often the GC profiler's records are folded into the histogram without a scrape. */
+const GC_DRAIN_MS = 10_000;
+
 /** The `kind` label values of `nodejs_gc_duration_seconds`, as prom-client uses them. */
 export const GC_KINDS: readonly string[] = ["minor", "major", "incremental", "weakcb"];
 
@@ -86,6 +89,9 @@ export class GcRecorder {
     if (ctor === undefined || this.#profiler !== undefined) return;
     this.#profiler = new ctor();
     this.#profiler.start();
+    // The profiler keeps every GC's record until stopped: fold them in even when no one
+    // scrapes, so an unscraped process does not grow.
+    Deno.unrefTimer(setInterval(() => this.drain(), GC_DRAIN_MS));
   }
 
   /** Records one pause of `seconds` of the given kind. */
@@ -191,7 +197,9 @@ export class LagMonitor {
     let expected = performance.now() + resolutionMs;
     const timer = setInterval(() => {
       const now = performance.now();
-      if (this.#delays.length < MAX_LAG_SAMPLES) this.#delays.push(Math.max(0, now - expected));
+      // Never scraped for a while: keep the most recent half rather than grow.
+      if (this.#delays.length >= MAX_LAG_SAMPLES) this.#delays.splice(0, MAX_LAG_SAMPLES / 2);
+      this.#delays.push(Math.max(0, now - expected));
       expected = now + resolutionMs;
     }, resolutionMs);
     Deno.unrefTimer(timer);
