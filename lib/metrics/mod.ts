@@ -25,6 +25,7 @@
 import client from "prom-client";
 import type { CallEnd, CallObserver, CallTarget, RegistryObserver, Side } from "../observe.ts";
 import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./_family.ts";
+import { processFamilies } from "./process.ts";
 import { RegistryStats, type RtStats } from "./_registry_stats.ts";
 import {
   CallSeries,
@@ -128,7 +129,6 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   const registryStats = new RegistryStats();
   let pushedAt = 0;
   let pushFailures = 0;
-  const startTimeSeconds = performance.timeOrigin / 1000;
 
   // One window snapshot per collection, shared by every family read in that collection.
   let snapshot: WindowView[] | undefined;
@@ -301,18 +301,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     }
   }
 
-  add(
-    "process_start_time_seconds",
-    "Start time of the process since unix epoch in seconds.",
-    "gauge",
-    single(NO_LABELS, () => startTimeSeconds),
-  );
-  add(
-    "process_resident_memory_bytes",
-    "Resident memory size in bytes.",
-    "gauge",
-    single(NO_LABELS, () => Deno.memoryUsage().rss),
-  );
+  families.push(...processFamilies());
   add(
     "job_pushed_at_seconds",
     "Unix seconds of last push to Pushgateway",
