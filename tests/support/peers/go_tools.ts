@@ -78,3 +78,8 @@ export async function runGoTool(
     stderr: decoder.decode(result.stderr),
   };
 }
+
+// `deno run -A tests/support/peers/go_tools.ts` builds every tool into the cache (CI warm-up).
+if (import.meta.main) {
+  for (const tool of Object.keys(GO_TOOLS) as GoTool[]) console.log(await goTool(tool));
+}
