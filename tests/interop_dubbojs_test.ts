@@ -57,6 +57,43 @@ for (const http of ["1.1", "2"] as const) {
   });
 }
 
+Deno.test("dubbo-js: its gRPC client calls our provider (gzip, errors, deadline)", async () => {
+  await withProvider({}, async ({ port }) => {
+    const results = await dubboJsCall({
+      url: `http://127.0.0.1:${port}`,
+      http: "2",
+      binary: true,
+      grpc: true,
+      gzip: true,
+      calls: [{ name: "hello world" }, { name: "g", repeat: LONG }],
+    });
+    assert.deepEqual(results, [
+      { greeting: "hello world", length: 11 },
+      { greeting: "g".repeat(100), length: LONG },
+    ]);
+  });
+  await withProvider({ failureRate: 1 }, async ({ port }) => {
+    const [failed] = await dubboJsCall({
+      url: `http://127.0.0.1:${port}`,
+      http: "2",
+      binary: true,
+      grpc: true,
+      calls: [{ name: "x" }],
+    });
+    assert.deepEqual(failed, { code: "Unknown", message: "random error" });
+  });
+  await withProvider({ delayMs: 3000 }, async ({ port }) => {
+    const [late] = await dubboJsCall({
+      url: `http://127.0.0.1:${port}`,
+      http: "2",
+      binary: true,
+      grpc: true,
+      calls: [{ name: "x", timeoutMs: 300 }],
+    });
+    assert.equal(late.code, "DeadlineExceeded");
+  });
+});
+
 async function rejection(promise: Promise<unknown>): Promise<RpcError> {
   try {
     await promise;

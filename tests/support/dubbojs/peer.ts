@@ -8,15 +8,20 @@
  *   the behaviour: `fail` → unknown "random error", `exhaust` → resource_exhausted,
  *   `slow` → answers after 3 s, otherwise echo. `GET /stats` counts gzipped requests.
  * - `call <json>`: a dubbo-js client; the JSON has `url`, `http` ("1.1"|"2"), `binary`,
- *   `gzip` (send compressed) and `calls` (`[{name, repeat?, timeoutMs?}]`); prints one
+ *   `gzip` (send compressed), `grpc` (gRPC transport) and `calls` (`[{name, repeat?, timeoutMs?}]`); prints one
  *   JSON array of `{greeting (first 100 chars), length}` or `{code, message}`.
  *
  * @module
  */
 import http from "node:http";
 import http2 from "node:http2";
-import { Code, createDubboRouter, createPromiseClient, DubboError } from "@apachedubbo/dubbo";
-import { compressionGzip, createDubboTransport, dubboNodeAdapter } from "@apachedubbo/dubbo-node";
+import { Code, createPromiseClient, DubboError } from "@apachedubbo/dubbo";
+import {
+  compressionGzip,
+  createDubboTransport,
+  createGrpcTransport,
+  dubboNodeAdapter,
+} from "@apachedubbo/dubbo-node";
 import { GreetService } from "./greet_v1.ts";
 
 let gzipped = 0;
@@ -63,19 +68,22 @@ interface CallSpec {
   http: "1.1" | "2";
   binary: boolean;
   gzip: boolean;
+  /** `grpc` uses dubbo-node's gRPC transport (HTTP/2) instead of Triple unary. */
+  grpc?: boolean;
   /** `repeat` sends `name` repeated that many times (large messages without huge argv). */
   calls: { name: string; repeat?: number; timeoutMs?: number }[];
 }
 
 async function call(spec: CallSpec) {
-  const transport = createDubboTransport({
+  const common = {
     baseUrl: spec.url,
-    httpVersion: spec.http,
-    useBinaryFormat: spec.binary,
     sendCompression: spec.gzip ? compressionGzip : undefined,
     acceptCompression: [compressionGzip],
     compressMinBytes: 1024,
-  });
+  };
+  const transport = spec.grpc
+    ? createGrpcTransport({ ...common, httpVersion: "2" })
+    : createDubboTransport({ ...common, httpVersion: spec.http, useBinaryFormat: spec.binary });
   const client = createPromiseClient(GreetService as never, transport) as unknown as {
     greet(
       request: { name: string },

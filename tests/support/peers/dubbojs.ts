@@ -79,12 +79,14 @@ export type DubboJsResult =
   | { greeting: string; length: number; code?: undefined }
   | { code: string; message: string; greeting?: undefined };
 
-/** Calls `url` with the dubbo-js client (Triple unary), one batch per process. */
+/** Calls `url` with the dubbo-js client (Triple unary or gRPC), one batch per process. */
 export async function dubboJsCall(spec: {
   url: string;
   http: "1.1" | "2";
   binary: boolean;
   gzip?: boolean;
+  /** Use dubbo-node's gRPC transport (h2c) instead of Triple unary. */
+  grpc?: boolean;
   calls: DubboJsCall[];
 }): Promise<DubboJsResult[]> {
   const output = await new Deno.Command(Deno.execPath(), {
