@@ -5,9 +5,14 @@
  * over Triple; and the provider's generic extra unary methods.
  */
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  ServerReflectionRequestSchema,
+  ServerReflectionResponseSchema,
+} from "../lib/gen/grpc/reflection/v1/reflection_pb.ts";
 import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
 import { unaryMethod } from "../lib/rpc/methods.ts";
 import { GreetRequestSchema, GreetResponseSchema } from "../lib/rpc/greet.ts";
@@ -302,4 +307,77 @@ Deno.test("health: the server program turns NOT_SERVING first on SIGTERM, before
   } finally {
     client.close();
   }
+});
+
+/** Opens a reflection stream with a raw HTTP/2 client, writes `bytes` in `pieces`, ends it. */
+async function rawReflection(port: number, bytes: Uint8Array, pieces: number) {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+      "content-type": "application/grpc",
+      "te": "trailers",
+    });
+    const chunks: Uint8Array[] = [];
+    let headers: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    stream.on("response", (h) => headers = h);
+    stream.on("trailers", (t) => trailers = t);
+    stream.on("data", (c: Uint8Array) => chunks.push(c));
+    const closed = new Promise<void>((resolve) => stream.on("close", resolve));
+    stream.on("error", () => {});
+    const step = Math.max(1, Math.ceil(bytes.length / pieces));
+    for (let i = 0; i < bytes.length; i += step) {
+      stream.write(bytes.subarray(i, i + step));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    stream.end();
+    await closed;
+    const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let offset = 0;
+    for (const c of chunks) {
+      body.set(c, offset);
+      offset += c.length;
+    }
+    return { headers, trailers, body };
+  } finally {
+    session.close();
+  }
+}
+
+Deno.test("reflection: frames split into many small pieces are reassembled; oversized frames refused", async () => {
+  await withProvider({}, async ({ port }) => {
+    const request = toBinary(
+      ServerReflectionRequestSchema,
+      create(ServerReflectionRequestSchema, {
+        messageRequest: { case: "listServices", value: "" },
+      }),
+    );
+    const frame = new Uint8Array(5 + request.length);
+    new DataView(frame.buffer).setUint32(1, request.length);
+    frame.set(request, 5);
+    const twice = new Uint8Array([...frame, ...frame]);
+    const result = await rawReflection(port, twice, twice.length);
+    assert.equal(result.trailers["grpc-status"], "0");
+    let offset = 0;
+    let answers = 0;
+    while (offset < result.body.length) {
+      const length = new DataView(result.body.buffer, offset + 1, 4).getUint32(0);
+      const response = fromBinary(
+        ServerReflectionResponseSchema,
+        result.body.subarray(offset + 5, offset + 5 + length),
+      );
+      assert.equal(response.messageResponse.case, "listServicesResponse");
+      offset += 5 + length;
+      answers++;
+    }
+    assert.equal(answers, 2);
+    // A frame header announcing 5 MiB: refused before anything is buffered.
+    const huge = new Uint8Array(5);
+    new DataView(huge.buffer).setUint32(1, 5 * 1024 * 1024);
+    const refused = await rawReflection(port, huge, 1);
+    const status = refused.trailers["grpc-status"] ?? refused.headers["grpc-status"];
+    assert.equal(status, "8"); // RESOURCE_EXHAUSTED
+  });
 });

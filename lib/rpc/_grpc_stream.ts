@@ -119,14 +119,25 @@ export function serveGrpcStream(
     return call;
   }
   const listener = method.open(call);
-  let buffered: Uint8Array = new Uint8Array(0);
+  // Chunks are joined only once a whole frame is there (no copy per chunk).
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let needed = 5;
   stream.on("data", (chunk: Buffer) => {
     if (call.ended) return;
-    buffered = concatBytes([buffered, chunk], buffered.length + chunk.length);
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes < needed) return;
+    let buffered = concatBytes(pending, pendingBytes);
     try {
       buffered = deframe(buffered, isGzip(encoding), (bytes) => {
         listener.message(fromBinary(method.input, bytes));
       });
+      pending = buffered.length > 0 ? [buffered] : [];
+      pendingBytes = buffered.length;
+      needed = buffered.length < 5
+        ? 5
+        : 5 + new DataView(buffered.buffer, buffered.byteOffset, 5).getUint32(1);
     } catch (error) {
       const failure = error instanceof RpcError
         ? error
