@@ -26,6 +26,7 @@ import client from "prom-client";
 import type { CallEnd, CallObserver, CallTarget, RegistryObserver, Side } from "../observe.ts";
 import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./_family.ts";
 import { RegistryStats, type RtStats } from "./_registry_stats.ts";
+import { appRegistryEvents, appRegistryFamilies, AppRegistryStats } from "./registry_families.ts";
 import {
   CallSeries,
   DUBBO_WINDOW,
@@ -126,6 +127,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   }
   const entries = [...series.values()];
   const registryStats = new RegistryStats();
+  const appRegistryStats = new AppRegistryStats();
   let pushedAt = 0;
   let pushFailures = 0;
   const startTimeSeconds = performance.timeOrigin / 1000;
@@ -301,6 +303,10 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     }
   }
 
+  for (const f of appRegistryFamilies(appRegistryStats)) {
+    add(f.name, f.help, f.type, single(infoLabels, f.value));
+  }
+
   add(
     "process_start_time_seconds",
     "Start time of the process since unix epoch in seconds.",
@@ -378,6 +384,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
       register: (ok, ms) => stats.register(ok, ms),
       subscribe: (ok) => stats.subscribe(ok),
       notify: (providers, ms) => stats.notify(providers, ms),
+      ...appRegistryEvents(appRegistryStats),
     },
     targets: options.services,
     registry: textRegistry,
