@@ -16,6 +16,7 @@ export type DiscoveryMode = "interface" | "instance" | "auto";
 export class Selection {
   #interface: Endpoint[] = [];
   #app: Endpoint[] = [];
+  #layout = "";
 
   constructor(
     readonly directory: ProviderDirectory,
@@ -42,10 +43,12 @@ export class Selection {
       : useApp
       ? this.#app
       : this.#interface;
-    if (!this.directory.update(chosen)) return;
+    const layout = this.mode === "interface" || !useApp ? "interface-level" : "application-level";
+    const changed = this.directory.update(chosen);
+    if (!changed && layout === this.#layout) return;
+    this.#layout = layout;
     const list = this.directory.list();
     const names = list.map(endpointKey).join(", ");
-    const layout = this.mode === "interface" || !useApp ? "interface-level" : "application-level";
     this.log(
       `registry: ${SERVICE_INTERFACE} providers (${layout}): ${list.length}${
         names ? ` (${names})` : ""
