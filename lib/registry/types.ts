@@ -15,7 +15,7 @@ export interface ProviderInfo {
   version?: string;
   /** Interface-level node, application-level instance + mapping, or both (default). */
   registerMode?: "interface" | "instance" | "all";
-  /** What the instance advertises (needed unless `registerMode` is `interface`). */
+  /** What the instance advertises; default `appMetadata` of this provider. */
   metadata?: MetadataInfo;
 }
 

@@ -22,7 +22,7 @@ import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
 import { isTransient, ZkError, ZkSession } from "./_zk.ts";
 import { type Balance, type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
 import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
-import { instanceJson, SERVICES_ROOT } from "./instance.ts";
+import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
 import { mappingPath, mergeMapping } from "./mapping.ts";
 import { AppDiscovery } from "./app_discovery.ts";
 import { Selection } from "./selection.ts";
@@ -136,16 +136,16 @@ export class ZooKeeperRegistry implements Registry {
       written.push(url);
     }
     if (mode !== "interface") {
-      if (!provider.metadata) throw new Error("registry: instance registration needs metadata");
+      const metadata = provider.metadata ?? appMetadata(provider);
       const path =
         `${this.#chroot}${SERVICES_ROOT}/${provider.app}/${provider.ip}:${provider.port}`;
       const node = this.#own(
         path,
-        instanceJson(provider.metadata, provider.ip, provider.port),
+        instanceJson(metadata, provider.ip, provider.port),
         "instance",
       );
       node.mapping = { path: mappingPath(SERVICE_INTERFACE, this.#chroot), app: provider.app };
-      written.push(`instance ${path} (revision ${provider.metadata.revision})`);
+      written.push(`instance ${path} (revision ${metadata.revision})`);
     }
     try {
       await this.#whenConnected(`register ${written.join(", ")}`, async (session) => {
