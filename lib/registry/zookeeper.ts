@@ -25,15 +25,13 @@ import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
 import { mappingPath, mergeMapping } from "./mapping.ts";
 import { AppDiscovery } from "./app_discovery.ts";
+import { InterfaceDiscovery } from "./interface_discovery.ts";
 import { Selection } from "./selection.ts";
 import {
   CATEGORIES,
   categoryPath,
   consumerUrl,
   nodeName,
-  parseUrl,
-  type ProviderFilter,
-  providerMatches,
   providerUrl,
   SERVICE_INTERFACE,
 } from "./url.ts";
@@ -74,18 +72,12 @@ interface OwnNode {
   writtenIn?: ZkSession;
 }
 
-/** One consumer subscription: its node, the watched path and the directory it feeds. */
+/** One consumer subscription: its node, and the discoveries feeding its directory. */
 interface Subscription {
   node: OwnNode;
-  providersPath: string;
-  filter: ProviderFilter;
   directory: ProviderDirectory;
-  /** Combines interface-level and application-level providers into `directory`. */
-  selection: Selection;
-  apps?: AppDiscovery;
-  watcher?: { session: ZkSession; fire: () => void };
-  running: boolean;
-  again: boolean;
+  /** Interface-level and/or application-level discovery, per the discovery mode. */
+  parts: Array<InterfaceDiscovery | AppDiscovery>;
 }
 
 /** The ZooKeeper `Registry` (see the module doc). */
@@ -174,36 +166,28 @@ export class ZooKeeperRegistry implements Registry {
       kind: "consumer",
     };
     const directory = new ProviderDirectory(this.#balance);
-    const subscription: Subscription = {
-      node,
-      providersPath: categoryPath("providers", this.#chroot),
+    const mode = consumer.discovery ?? "auto";
+    const options = {
+      chroot: this.#chroot,
       filter: {
         interface: SERVICE_INTERFACE,
         group: consumer.group ?? "",
         version: consumer.version ?? "",
       },
-      directory,
-      selection: new Selection(directory, consumer.discovery ?? "auto", this.#log),
-      running: false,
-      again: false,
+      selection: new Selection(directory, mode, this.#log),
+      observer: this.#observer,
+      log: this.#log,
+      current: () => this.#session,
     };
-    if (consumer.discovery !== "interface") {
-      subscription.apps = new AppDiscovery({
-        chroot: this.#chroot,
-        filter: subscription.filter,
-        selection: subscription.selection,
-        observer: this.#observer,
-        log: this.#log,
-        current: () => this.#session,
-      });
-    }
+    const subscription: Subscription = { node, directory, parts: [] };
+    if (mode !== "instance") subscription.parts.push(new InterfaceDiscovery(options));
+    if (mode !== "interface") subscription.parts.push(new AppDiscovery(options));
     this.#nodes.set(node.path, node);
     this.#subscriptions.push(subscription);
     try {
       await this.#whenConnected(`subscribe ${url}`, async (session) => {
         await this.#write(session, node);
-        if (consumer.discovery !== "instance") await this.#follow(subscription, session);
-        await subscription.apps?.follow(session);
+        for (const part of subscription.parts) await part.follow(session);
       });
       this.#observer.subscribe(true);
       const found = subscription.directory.list().map(endpointKey).join(", ") || "none yet";
@@ -219,7 +203,7 @@ export class ZooKeeperRegistry implements Registry {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#lostTimer);
-    for (const subscription of this.#subscriptions) subscription.apps?.close();
+    for (const { parts } of this.#subscriptions) for (const part of parts) part.close();
     const session = this.#session;
     this.#session = undefined;
     if (!session) return;
@@ -294,8 +278,7 @@ export class ZooKeeperRegistry implements Registry {
       }
       for (const subscription of this.#subscriptions) {
         if (session !== this.#session) return;
-        if (subscription.selection.mode !== "instance") await this.#follow(subscription, session);
-        await subscription.apps?.follow(session);
+        for (const part of subscription.parts) await part.follow(session);
       }
     }).catch((error) => {
       if (session === this.#session && !this.#closed) {
@@ -386,60 +369,6 @@ export class ZooKeeperRegistry implements Registry {
     for (const category of CATEGORIES) {
       await session.mkdirp(categoryPath(category, this.#chroot), OP_TIMEOUT_MS);
     }
-  }
-
-  // ---- discovery --------------------------------------------------------------------
-
-  /** Lists providers with a watch in `session` and updates the directory. */
-  async #follow(subscription: Subscription, session: ZkSession): Promise<void> {
-    let watcher = subscription.watcher;
-    if (!watcher || watcher.session !== session) {
-      watcher = { session, fire: () => this.#onProvidersChanged(subscription, session) };
-      subscription.watcher = watcher;
-    }
-    const started = performance.now();
-    let children: string[];
-    try {
-      children = await session.getChildren(subscription.providersPath, watcher.fire, OP_TIMEOUT_MS);
-    } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
-      await session.mkdirp(subscription.providersPath, OP_TIMEOUT_MS);
-      children = await session.getChildren(subscription.providersPath, watcher.fire, OP_TIMEOUT_MS);
-    }
-    const endpoints = [];
-    for (const child of children) {
-      const parsed = parseUrl(child);
-      if (parsed && providerMatches(parsed, subscription.filter)) {
-        endpoints.push({ host: parsed.host, port: parsed.port });
-      }
-    }
-    subscription.selection.setInterface(endpoints);
-    this.#observer.notify(endpoints.length, performance.now() - started);
-  }
-
-  /** A providers watch fired: re-list (coalescing bursts) while the session is current. */
-  #onProvidersChanged(subscription: Subscription, session: ZkSession): void {
-    if (session !== this.#session || this.#closed) return;
-    if (subscription.running) {
-      subscription.again = true;
-      return;
-    }
-    subscription.running = true;
-    const run = async () => {
-      do {
-        subscription.again = false;
-        if (session !== this.#session || this.#closed) break;
-        try {
-          await this.#follow(subscription, session);
-        } catch (error) {
-          // Transient errors are cured by the reconnect handler's re-list.
-          if (!isTransient(error)) this.#log(`registry: cannot list providers: ${reason(error)}`);
-          break;
-        }
-      } while (subscription.again);
-      subscription.running = false;
-    };
-    run();
   }
 
   // ---- helpers ----------------------------------------------------------------------
