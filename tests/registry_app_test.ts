@@ -9,7 +9,9 @@ import zookeeper from "node-zookeeper-client";
 import { Buffer } from "node:buffer";
 import { createRegistry, endpointKey, type Registry } from "../lib/registry/mod.ts";
 import { appMetadata, parseInstance } from "../lib/registry/instance.ts";
-import { fetchMetadataV2 } from "../lib/registry/metadata_v2.ts";
+import { fetchMetadataV2, metadataServiceV2 } from "../lib/registry/metadata_v2.ts";
+import { serveProvider } from "../lib/rpc/provider.ts";
+import type { RegistryObserver } from "../lib/observe.ts";
 import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
 import { freePort } from "./support/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
@@ -81,13 +83,32 @@ async function withZooKeeper(fn: (zk: Service, rawZk: Raw) => Promise<void>): Pr
   }
 }
 
-function zkRegistry(address: string, log?: (line: string) => void): Registry {
+function zkRegistry(
+  address: string,
+  log?: (line: string) => void,
+  observer?: RegistryObserver,
+): Registry {
   return createRegistry({
     kind: "zookeeper",
     address,
     sessionTimeoutMs: SESSION_MS,
     connectTimeoutMs: 15_000,
     log,
+    observer,
+  });
+}
+
+/** Curator instance JSON of a foreign provider with the given metadata keys. */
+function foreignInstance(app: string, port: number, metadata: Record<string, string>): string {
+  return JSON.stringify({
+    name: app,
+    id: `127.0.0.1:${port}`,
+    address: "127.0.0.1",
+    port,
+    payload: {
+      "@class": "org.apache.dubbo.registry.zookeeper.ZookeeperInstance",
+      metadata,
+    },
   });
 }
 
@@ -315,6 +336,85 @@ Deno.test("registry app: malformed instance JSON and mapping names are skipped w
       assert.equal(parseInstance("x", "[]"), "instance JSON is not an object");
     } finally {
       await consumer.close();
+    }
+  });
+});
+
+Deno.test("registry app: metadata fetched once per revision, again on a revision change; remote metadata read from ZooKeeper", async () => {
+  await withZooKeeper(async (zk, rawZk) => {
+    const served = { app: "meta-app", port: 0 };
+    const provider = await serveProvider({
+      hostname: "127.0.0.1",
+      port: 0,
+      failureRate: 0,
+      delayMs: 0,
+      methods: [metadataServiceV2(() => appMetadata(served))],
+    });
+    served.port = provider.port;
+    const fetches: boolean[] = [];
+    const observer: RegistryObserver = {
+      register: () => {},
+      subscribe: () => {},
+      notify: () => {},
+      metadataSubscribe: (ok) => fetches.push(ok),
+    };
+    const logs: string[] = [];
+    const consumer = zkRegistry(zk.address, (line) => logs.push(line), observer);
+    const local = (revision: string) => ({
+      "dubbo.metadata.revision": revision,
+      "dubbo.metadata.storage-type": "local",
+      "dubbo.endpoints": JSON.stringify([{ port: provider.port, protocol: "tri" }]),
+      "dubbo.metadata-service.url-params": JSON.stringify({
+        port: String(provider.port),
+        protocol: "tri",
+      }),
+      "meta-v": "2.0.0",
+    });
+    try {
+      await rawZk.create(MAPPING, "meta-app,remote-app");
+      const first = "/services/meta-app/127.0.0.1:1";
+      await rawZk.create(first, foreignInstance("meta-app", 1, local("r1")), true);
+      const directory = await consumer.subscribe({
+        ip: "127.0.0.1",
+        app: "c",
+        discovery: "instance",
+      });
+      await waitFor("first instance", () => directory.list().length === 1);
+      assert.deepEqual(fetches, [true]);
+      // Same revision on a second instance: served from the cache.
+      await rawZk.create(
+        "/services/meta-app/127.0.0.2:1",
+        foreignInstance("meta-app", 1, local("r1")).replaceAll("127.0.0.1", "127.0.0.2"),
+        true,
+      );
+      await waitFor("second instance", () => directory.list().length === 2);
+      assert.deepEqual(fetches, [true]);
+      // A revision change re-reads metadata.
+      await rawZk.set(first, foreignInstance("meta-app", 1, local("r2")));
+      await waitFor("revision r2 fetched", () => fetches.length === 2);
+      assert.deepEqual(fetches, [true, true]);
+
+      // storage-type remote: MetadataInfo JSON at /dubbo/metadata/<app>/<revision> (Java's path).
+      const remote = appMetadata({ app: "remote-app", port: 4321 });
+      await rawZk.create(`/dubbo/metadata/remote-app/${remote.revision}`, JSON.stringify(remote));
+      await rawZk.create(
+        "/services/remote-app/127.0.0.3:4321",
+        foreignInstance("remote-app", 4321, {
+          "dubbo.metadata.revision": remote.revision,
+          "dubbo.metadata.storage-type": "remote",
+        }).replaceAll("127.0.0.1", "127.0.0.3"),
+        true,
+      );
+      await waitFor("remote-metadata instance", () => directory.list().length === 3);
+      assert.ok(
+        directory.list().some((e) => endpointKey(e) === "127.0.0.3:4321"),
+        JSON.stringify([directory.list(), fetches, logs]),
+      );
+      assert.deepEqual(fetches, [true, true, true]);
+      assert.ok(!logs.some((l) => l.includes("cannot fetch metadata")), logs.join("\n"));
+    } finally {
+      await consumer.close();
+      await provider.close(0);
     }
   });
 });
