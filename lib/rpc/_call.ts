@@ -9,6 +9,7 @@ import type { CallEnd, CallObserver, CallTarget } from "../observe.ts";
 import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
 import { readTimeout } from "./_deadline.ts";
 import { concatBytes } from "./_bytes.ts";
+import { findUnaryMethod, openUnaryCall, type UnaryMethod } from "./_unary_method.ts";
 import {
   type Codec,
   decodeGreetRequestName,
@@ -72,6 +73,8 @@ export interface CallSettings {
   observer: CallObserver;
   /** Source of randomness in [0, 1); tests may pin it. */
   random?: () => number;
+  /** Extra unary methods (e.g. MetadataServiceV2), see `_unary_method.ts`. */
+  methods?: readonly UnaryMethod[];
 }
 
 type Protocol = "connect" | "grpc";
@@ -235,6 +238,8 @@ export class CallCore {
       sink.send(errorReply(type.protocol, contentType, code, message));
       return FINISHED;
     };
+    const extra = findUnaryMethod(this.#settings.methods, head.path);
+    if (extra) return this.#extra(extra, type, contentType, sink);
     const method = routeMethod(head.path);
     if (!method) {
       const path = head.path.split("?")[0];
@@ -253,6 +258,26 @@ export class CallCore {
     }
     const end = this.#settings.observer.start(this.#target);
     return this.#accept(head, sink, type, contentType, end);
+  }
+
+  #extra(method: UnaryMethod, type: ContentType, contentType: string, sink: ReplySink): Exchange {
+    let done = false;
+    const reply = (r: Reply) => {
+      if (!done) sink.send(r);
+      done = true;
+    };
+    const call = openUnaryCall(method, type.protocol === "grpc", type.codec === "json", {
+      ok: (message) => reply(successReply(type.protocol, contentType, message)),
+      fail: (code, message) => reply(errorReply(type.protocol, contentType, code, message)),
+    });
+    return {
+      get done() {
+        return done;
+      },
+      data: (chunk) => call.data(chunk),
+      end: () => call.end(),
+      abort: () => done = true,
+    };
   }
 
   #accept(
