@@ -358,6 +358,7 @@ export async function startGoProvider(options: GoProviderOptions = {}): Promise<
   const port = await freePort();
   const metricsPort = await freePort();
   const process = startPeerProcess(`${dir}/provider`, [
+    "-host=127.0.0.1",
     `-port=${port}`,
     `-metrics-port=${metricsPort}`,
     `-register=${options.register ?? "default"}`,
@@ -396,6 +397,8 @@ export interface GoConsumerOptions {
   interval?: string;
   /** Retry the first call until it succeeds or this passes (async subscription), e.g. "20s". */
   warmup?: string;
+  /** Failover retries (default: dubbo-go's own default). */
+  retries?: number;
   /** Keep running after the summary (to scrape its metrics) until stopped. */
   linger?: boolean;
   app?: string;
@@ -421,6 +424,7 @@ export async function startGoConsumer(options: GoConsumerOptions = {}): Promise<
     `-linger=${options.linger ?? false}`,
   ];
   if (options.url) args.push(`-url=${options.url}`);
+  if (options.retries !== undefined) args.push(`-retries=${options.retries}`);
   const process = startPeerProcess(`${dir}/consumer`, args, {
     ZK_ADDRESS: options.zk ?? "127.0.0.1:1",
     DUBBO_IP_TO_REGISTRY: "127.0.0.1",

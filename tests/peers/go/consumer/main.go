@@ -38,6 +38,7 @@ func main() {
 	register := flag.String("register", "default", "registry type: "+peer.RegisterModes)
 	app := flag.String("app", "dubbo.io", "application name")
 	name := flag.String("name", "hello world", "name to greet")
+	retries := flag.Int("retries", -1, "failover retries (-1: dubbo-go's default)")
 	linger := flag.Bool("linger", false, "after the summary, wait for SIGTERM (so metrics can be scraped)")
 	flag.Parse()
 
@@ -53,7 +54,10 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	cliOpts := []client.ClientOption{client.WithClientRequestTimeout(*timeout), client.WithClientRetries(0)}
+	cliOpts := []client.ClientOption{client.WithClientRequestTimeout(*timeout)}
+	if *retries >= 0 {
+		cliOpts = append(cliOpts, client.WithClientRetries(*retries))
+	}
 	if *url != "" {
 		cliOpts = append(cliOpts, client.WithClientURL(*url))
 	}
@@ -68,9 +72,9 @@ func main() {
 	fmt.Println("PEER READY consumer")
 
 	call := func() (*greet.GreetResponse, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), *timeout+time.Second)
-		defer cancel()
-		return svc.Greet(ctx, &greet.GreetRequest{Name: *name}, client.WithCallRequestTimeout(*timeout))
+		// context.Background() as the seed does: a context deadline would override dubbo-go's
+		// per-call timeout (triple_protocol applyDefaultTimeout).
+		return svc.Greet(context.Background(), &greet.GreetRequest{Name: *name}, client.WithCallRequestTimeout(*timeout))
 	}
 	if *warmup > 0 {
 		deadline := time.Now().Add(*warmup)

@@ -35,16 +35,14 @@ func (s *GreetTripleServer) Greet(ctx context.Context, req *greet.GreetRequest) 
 		return nil, errors.New("random error")
 	}
 	if s.delay > 0 {
-		select {
-		case <-time.After(s.delay):
-		case <-ctx.Done():
-		}
+		time.Sleep(s.delay) // the seed's "mock business delay", deaf to the caller's deadline
 	}
 	return &greet.GreetResponse{Greeting: req.Name}, nil
 }
 
 func main() {
 	port := flag.Int("port", 20000, "Triple port")
+	host := flag.String("host", "", "IP to listen on and register (default: dubbo-go picks the host's IP)")
 	metricsPort := flag.Int("metrics-port", 9099, "Prometheus pull port (path /prometheus)")
 	register := flag.String("register", "default", "registry type: "+peer.RegisterModes)
 	app := flag.String("app", "dubbo.io", "application name")
@@ -67,9 +65,11 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	srvOpts := []server.ServerOption{
-		server.WithServerProtocol(protocol.WithPort(*port), protocol.WithTriple()),
+	protoOpts := []protocol.ServerOption{protocol.WithPort(*port), protocol.WithTriple()}
+	if *host != "" {
+		protoOpts = append(protoOpts, protocol.WithIp(*host))
 	}
+	srvOpts := []server.ServerOption{server.WithServerProtocol(protoOpts...)}
 	if !withRegistry {
 		srvOpts = append(srvOpts, server.WithServerNotRegister())
 	}
