@@ -302,3 +302,75 @@ Deno.test("dubbo-go: our provider's random error and a short deadline reach a du
     (m) => m.failed === 3 && m.timeout === 3 && m.unknown === 0,
   );
 });
+
+Deno.test("dubbo-go: mixed fleet (a dubbo-go provider and ours, a consumer of each kind): traffic reaches both providers; after SIGKILL of ours, both consumers go on at >= 99 % success", async () => {
+  await using zk = await startZooKeeper();
+  await using goProvider = await startGoProvider({ zk: zk.address, register: "interface" });
+  const ours = await startOurProvider(zk.address);
+  await using _ours = ours.program;
+  await waitForProviderNode(zk.address, goProvider.port);
+  await waitForProviderNode(zk.address, ours.port);
+  const served = async () => ({
+    go: await scrapeSum(goProvider.metricsPort, "dubbo_provider_requests_total", GREET),
+    ours: await scrapeSum(ours.metricsPort, "dubbo_provider_requests_total", GREET),
+  });
+
+  // Our consumer alone: round robin over both providers.
+  const ourFirst = await startOurConsumer(zk.address, ["--count=40", "--interval=5ms"]);
+  await using _ourFirst = ourFirst.program;
+  assert.equal(await ourFirst.program.exited, 0);
+  assert.deepEqual(ourResults(ourFirst.program.output()), Array(40).fill("ok"));
+  const afterOurs = await served();
+  assert.ok(afterOurs.go >= 10 && afterOurs.ours >= 10, JSON.stringify(afterOurs));
+
+  // The dubbo-go consumer alone: dubbo-go 3.3.2 registers its provider with weight=0, and
+  // its own random load balancer then never picks it while a provider without a weight
+  // (ours, or Java's: default 100) is there. All its calls go to ours.
+  await using goFirst = await startGoConsumer({
+    zk: zk.address,
+    register: "interface",
+    n: 40,
+    warmup: "20s",
+  });
+  const goResults = await waitForGoSummary(goFirst);
+  assert.ok(goResults.every((r) => r.ok), goFirst.output().slice(-2000));
+  const afterGo = await served();
+  assert.equal(afterGo.go, afterOurs.go, JSON.stringify({ afterOurs, afterGo }));
+  assert.ok(afterGo.ours >= afterOurs.ours + 40, JSON.stringify({ afterOurs, afterGo }));
+
+  // Both consumers at once; SIGKILL our provider partway: both fail over to dubbo-go's.
+  const ourLoad = await startOurConsumer(zk.address, ["--count=300", "--interval=10ms"]);
+  await using _ourLoad = ourLoad.program;
+  await using goLoad = await startGoConsumer({
+    zk: zk.address,
+    register: "interface",
+    n: 300,
+    interval: "10ms",
+    warmup: "20s",
+  });
+  await waitFor(
+    "50 calls from each consumer",
+    () =>
+      ourResults(ourLoad.program.output()).length >= 50 &&
+      parseGoResults(goLoad.output()).length >= 50,
+    30_000,
+  );
+  const beforeKill = await served();
+  ours.program.kill("SIGKILL");
+  assert.equal(await ourLoad.program.exited, 0);
+  const ourCalls = ourResults(ourLoad.program.output());
+  const goCalls = await waitForGoSummary(goLoad);
+  assert.equal(ourCalls.length, 300);
+  assert.equal(goCalls.length, 300);
+  const ourOk = ourCalls.filter((r) => r === "ok").length;
+  const goOk = goCalls.filter((r) => r.ok).length;
+  assert.ok(ourOk >= 297, `our consumer: ${ourOk}/300 ok\n${ourCalls.filter((r) => r !== "ok")}`);
+  assert.ok(goOk >= 297, `dubbo-go consumer: ${goOk}/300 ok\n${goLoad.output().slice(-2000)}`);
+  // The dubbo-go provider took the rest of both consumers' calls.
+  const goServed = await scrapeSum(
+    goProvider.metricsPort,
+    "dubbo_provider_requests_total",
+    GREET,
+  );
+  assert.ok(goServed - beforeKill.go >= 100, JSON.stringify({ beforeKill, goServed }));
+});
