@@ -187,9 +187,20 @@ export async function buildPeer(peer: PeerBuilder, options: BuildOptions = {}): 
     await peer.build({ src: peer.src, out: tmp, tool, env, builtBefore });
     await Deno.writeTextFile(`${tmp}/.done`, new Date().toISOString());
     await Deno.rename(tmp, dir);
+    await pruneOlder(cacheRoot, peer.name, dir);
     return { dir, cached: false };
   } finally {
     await Deno.remove(lock, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Removes finished builds of `name` other than `keep` (old source hashes) from `cacheRoot`. */
+async function pruneOlder(cacheRoot: string, name: string, keep: string): Promise<void> {
+  for (const entry of Deno.readDirSync(cacheRoot)) {
+    const path = `${cacheRoot}/${entry.name}`;
+    if (path === keep || !/^[\w.-]+-[0-9a-f]{16}$/.test(entry.name)) continue;
+    if (!entry.name.startsWith(`${name}-`) || !exists(`${path}/.done`)) continue;
+    await Deno.remove(path, { recursive: true }).catch(() => {});
   }
 }
 
