@@ -38,12 +38,17 @@ async function startOurProvider(zk: string | undefined, extra: string[] = []): P
     ...(zk ? [] : ["--registry=none"]),
     ...extra,
   ], zk ? { ZK_ADDRESS: zk } : {});
-  await program.waitForLine(zk ? /registered in ZooKeeper/ : /provider/);
-  await waitFor("our provider port", async () => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  });
+  try {
+    await program.waitForLine(zk ? /registered in ZooKeeper/ : /provider/);
+    await waitFor("our provider port", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return true;
+    });
+  } catch (error) {
+    await program.stop(1000);
+    throw error;
+  }
   return { program, port, metricsPort };
 }
 
