@@ -152,27 +152,78 @@ Deno.test("dubbo-go: our consumer finds a dubbo-go provider in ZooKeeper (interf
   );
 });
 
-Deno.test("dubbo-go: direct both ways (our --url to a dubbo-go provider; dubbo-go's direct URL to ours)", async () => {
+/**
+ * A loopback TCP forwarder to `target` that keeps the first bytes each connection sent, to
+ * see which transport a caller speaks.
+ */
+function tap(target: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const firstBytes: string[] = [];
+  const conns: Deno.Conn[] = [];
+  const serve = async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: target });
+      conns.push(upstream);
+      let first = true;
+      const record = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          if (first) firstBytes.push(new TextDecoder().decode(chunk.subarray(0, 64)));
+          first = false;
+          controller.enqueue(chunk);
+        },
+      });
+      conn.readable.pipeThrough(record).pipeTo(upstream.writable).catch(() => {});
+      upstream.readable.pipeTo(conn.writable).catch(() => {});
+    }
+  };
+  const served = serve().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    firstBytes,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      await served;
+    },
+  };
+}
+
+Deno.test("dubbo-go: direct both ways (our --url to a dubbo-go provider over HTTP/1.1; dubbo-go's direct URL to ours over h2c)", async () => {
   await using provider = await startGoProvider({ register: "none" });
+  await using toGo = tap(provider.port);
   const client = await startOurConsumer(undefined, [
-    `--url=tri://127.0.0.1:${provider.port}`,
+    `--url=tri://127.0.0.1:${toGo.port}`,
     "--count=10",
     "--interval=0ms",
   ]);
   await using _client = client.program;
   assert.equal(await client.program.exited, 0, client.program.output());
   assert.deepEqual(ourResults(client.program.output()), Array(10).fill("ok"));
+  assert.ok(toGo.firstBytes.length >= 1);
+  for (const first of toGo.firstBytes) {
+    assert.match(first, /^POST \/greet\.GreetService\/Greet HTTP\/1\.1\r\n/);
+  }
 
   const ours = await startOurProvider(undefined);
   await using _ours = ours.program;
+  await using toOurs = tap(ours.port);
   await using consumer = await startGoConsumer({
     register: "none",
-    url: `tri://127.0.0.1:${ours.port}`,
+    url: `tri://127.0.0.1:${toOurs.port}`,
     n: 10,
   });
   const results = await waitForGoSummary(consumer);
   assert.equal(results.length, 10);
   assert.ok(results.every((r) => r.ok && r.greeting === "hello world"), consumer.output());
+  assert.ok(toOurs.firstBytes.length >= 1);
+  for (const first of toOurs.firstBytes) {
+    assert.ok(first.startsWith("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), JSON.stringify(first));
+  }
 });
 
 /** The failure families of one side on a scrape, for the Greet method. */
