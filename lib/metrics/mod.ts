@@ -27,6 +27,7 @@ import type { CallEnd, CallObserver, CallTarget, RegistryObserver, Side } from "
 import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./_family.ts";
 import { processFamilies } from "./process.ts";
 import { RegistryStats, type RtStats } from "./_registry_stats.ts";
+import { appRegistryEvents, appRegistryFamilies, AppRegistryStats } from "./registry_families.ts";
 import {
   CallSeries,
   DUBBO_WINDOW,
@@ -127,6 +128,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   }
   const entries = [...series.values()];
   const registryStats = new RegistryStats();
+  const appRegistryStats = new AppRegistryStats();
   let pushedAt = 0;
   let pushFailures = 0;
 
@@ -301,6 +303,9 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     }
   }
 
+  for (const f of appRegistryFamilies(appRegistryStats)) {
+    add(f.name, f.help, f.type, single(infoLabels, f.value));
+  }
   families.push(...processFamilies());
   add(
     "job_pushed_at_seconds",
@@ -367,6 +372,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
       register: (ok, ms) => stats.register(ok, ms),
       subscribe: (ok) => stats.subscribe(ok),
       notify: (providers, ms) => stats.notify(providers, ms),
+      ...appRegistryEvents(appRegistryStats),
     },
     targets: options.services,
     registry: textRegistry,

@@ -15,7 +15,7 @@ import {
   successReply,
   unwrapMessage,
 } from "./_replies.ts";
-import { invokeUnary, pathOf, type UnaryMethod } from "./methods.ts";
+import { invokeUnary, pathsOf, type UnaryMethod } from "./methods.ts";
 import { readTimeout } from "./_deadline.ts";
 import { concatBytes } from "./_bytes.ts";
 import {
@@ -127,6 +127,16 @@ interface CallContext {
   gzipOk: boolean;
 }
 
+/**
+ * Whether a call's deadline (`at`, a `performance.now()` time, of a `ms` timeout) is all but
+ * spent, so that a cancel now is the caller's timeout: within 50 ms or a quarter of the
+ * timeout, the head start the caller's clock has over ours.
+ */
+function deadlineSpent(deadline: { at: number; ms: number } | undefined): boolean {
+  if (deadline === undefined) return false;
+  return deadline.at - performance.now() <= Math.max(50, deadline.ms / 4);
+}
+
 /** An exchange already answered at open time; ignores the rest of the body. */
 const FINISHED: Exchange = { done: true, data() {}, end() {}, abort() {} };
 
@@ -169,7 +179,7 @@ export class CallCore {
     };
     this.#random = settings.random ?? Math.random;
     for (const method of settings.methods ?? []) {
-      this.#extra.set(pathOf(method), { kind: "extra", method });
+      for (const path of pathsOf(method)) this.#extra.set(path, { kind: "extra", method });
     }
   }
 
@@ -259,6 +269,7 @@ export class CallCore {
     let size = 0;
     let done = false;
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    let deadline: { at: number; ms: number } | undefined;
     let delayTimer: ReturnType<typeof setTimeout> | undefined;
     this.#inFlight++;
 
@@ -299,7 +310,10 @@ export class CallCore {
           delayTimer = timer;
         });
       },
-      abort: () => finish("canceled", undefined),
+      // A caller that gives up as its deadline passes cancels a moment before our own timer
+      // fires (its clock started first): count that as the timeout it is, like dubbo-go's
+      // deadline_exceeded, and only an earlier cancel as canceled.
+      abort: () => finish(deadlineSpent(deadline) ? "deadline_exceeded" : "canceled", undefined),
     };
 
     const timeout = readTimeout(head.header);
@@ -317,6 +331,7 @@ export class CallCore {
         fail("deadline_exceeded", "deadline exceeded");
         return exchange;
       }
+      deadline = { at: performance.now() + ms, ms };
       deadlineTimer = setTimeout(
         () => fail("deadline_exceeded", `deadline of ${ms}ms exceeded`),
         ms,

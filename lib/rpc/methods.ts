@@ -4,7 +4,8 @@
  * handler. Used for `grpc.health.v1.Health/Check` and by the application-level
  * registry for `org.apache.dubbo.metadata.MetadataServiceV2/GetMetadataInfo`.
  *
- * A method is served at `POST /<service>/<method>` over every wire the provider speaks
+ * A method is served at `POST /<service>/<method>` (also with a lower-case first
+ * letter, as dubbo-go routes) over every wire the provider speaks
  * (Triple unary JSON/proto, gRPC proto/json, gzip or not), without group/version
  * routing and without call metrics (only Greet is the sample's business method).
  *
@@ -64,6 +65,15 @@ export function pathOf(method: { service: string; method: string }): string {
   return `/${method.service}/${method.method}`;
 }
 
+/**
+ * The paths a method is routed by: `/<service>/<Method>` and, as dubbo-go also routes,
+ * the method name with a lower-case first letter.
+ */
+export function pathsOf(method: { service: string; method: string }): string[] {
+  const lower = method.method.charAt(0).toLowerCase() + method.method.slice(1);
+  return [...new Set([pathOf(method), `/${method.service}/${lower}`])];
+}
+
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -80,7 +90,9 @@ export async function invokeUnary(
   try {
     request = codec === "proto"
       ? fromBinary(method.input, body)
-      : fromJsonString(method.input, textDecoder.decode(body), { ignoreUnknownFields: true });
+      : fromJsonString(method.input, textDecoder.decode(body).trim() || "{}", {
+        ignoreUnknownFields: true,
+      });
   } catch (error) {
     throw new RpcError(
       "invalid_argument",
