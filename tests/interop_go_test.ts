@@ -193,20 +193,27 @@ function tap(target: number) {
   };
 }
 
-Deno.test("dubbo-go: direct both ways (our --url to a dubbo-go provider over HTTP/1.1; dubbo-go's direct URL to ours over h2c)", async () => {
+Deno.test("dubbo-go: direct both ways (our --url to a dubbo-go provider over h2c by default and over HTTP/1.1 with --protocol=triple --http=1.1; dubbo-go's direct URL to ours over h2c)", async () => {
   await using provider = await startGoProvider({ register: "none" });
-  await using toGo = tap(provider.port);
-  const client = await startOurConsumer(undefined, [
-    `--url=tri://127.0.0.1:${toGo.port}`,
-    "--count=10",
-    "--interval=0ms",
-  ]);
-  await using _client = client.program;
-  assert.equal(await client.program.exited, 0, client.program.output());
-  assert.deepEqual(ourResults(client.program.output()), Array(10).fill("ok"));
-  assert.ok(toGo.firstBytes.length >= 1);
-  for (const first of toGo.firstBytes) {
-    assert.match(first, /^POST \/greet\.GreetService\/Greet HTTP\/1\.1\r\n/);
+  // Our default (gRPC over h2c), then Triple over HTTP/1.1.
+  for (
+    const [flags, firstLine] of [
+      [[], /^PRI \* HTTP\/2\.0\r\n\r\nSM\r\n\r\n/],
+      [["--protocol=triple", "--http=1.1"], /^POST \/greet\.GreetService\/Greet HTTP\/1\.1\r\n/],
+    ] as const
+  ) {
+    await using toGo = tap(provider.port);
+    const client = await startOurConsumer(undefined, [
+      `--url=tri://127.0.0.1:${toGo.port}`,
+      "--count=10",
+      "--interval=0ms",
+      ...flags,
+    ]);
+    await using _client = client.program;
+    assert.equal(await client.program.exited, 0, client.program.output());
+    assert.deepEqual(ourResults(client.program.output()), Array(10).fill("ok"));
+    assert.ok(toGo.firstBytes.length >= 1);
+    for (const first of toGo.firstBytes) assert.match(first, firstLine);
   }
 
   const ours = await startOurProvider(undefined);
