@@ -74,6 +74,15 @@ export interface Provider {
 /** Default grace period of {@linkcode Provider.close}. */
 export const DEFAULT_GRACE_MS = 5000;
 
+/**
+ * Streams served on one h2c session before the provider sends a graceful GOAWAY (in-flight
+ * streams finish; clients open a new connection, as gRPC clients do on GOAWAY). Works around
+ * a crash of Deno 2.9.6's `node:http2` server (nghttp2 assertion `stream->closed_next == NULL`,
+ * or `free(): invalid pointer`): a consumer that made ~200 calls on one session and then
+ * disconnected aborted `deno task server` every time we tried; with this limit, never.
+ */
+export const STREAMS_PER_SESSION = 64;
+
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
@@ -107,6 +116,7 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
   const conns = new Set<Deno.TcpConn>();
   const http1Connections = new Set<Http1Connection>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  const streamsServed = new WeakMap<http2.Http2Session, number>();
   let closing = false;
 
   const h2 = http2.createServer();
@@ -118,6 +128,12 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
   });
   h2.on("sessionError", () => {});
   h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    const session = stream.session;
+    if (session) {
+      const served = (streamsServed.get(session) ?? 0) + 1;
+      streamsServed.set(session, served);
+      if (served === STREAMS_PER_SESSION) session.close();
+    }
     const path = String(headers[":path"] ?? "");
     const method = headers[":method"] === "POST" ? streamMethods.get(path) : undefined;
     if (!method) return serveStream(core, stream, headers);
