@@ -2,32 +2,18 @@
  * The Dubbo consumer: finds providers of greet.GreetService (ZooKeeper or `--url`),
  * calls Greet in a loop over Triple, and exports its metrics by pull and push.
  *
- *   config → metrics → exporters (pull endpoint, pusher) → registry directory → call loop
+ *   startProgram (config → metrics → exporters: pull endpoint, pusher) → registry directory → call loop
  *
  * @module
  */
-import { loadConfig } from "./lib/config.ts";
-import { advertisedIp, hostname } from "./lib/host.ts";
-import { createMetrics } from "./lib/metrics/mod.ts";
-import { startExporters } from "./lib/exporters/mod.ts";
 import { createConsumer, GREET_SERVICE, GREET_TARGET, runCallLoop } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
+import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
-import { VERSION } from "./lib/version.ts";
 
-const config = loadConfig("client");
-const ip = advertisedIp(config.advertiseIp, config.host);
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-
-const metrics = createMetrics({
-  side: "consumer",
-  app: config.app,
-  appVersion: VERSION,
-  hostname: hostname(),
-  ip,
+const { config, ip, log, metrics, exporters } = await startProgram("client", {
   services: [GREET_TARGET],
 });
-const exporters = await startExporters(config, ip, metrics, log);
 
 // A direct --url skips the registry, as Dubbo's direct connection does.
 const registry = createRegistry({

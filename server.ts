@@ -2,32 +2,18 @@
  * The Dubbo provider: serves greet.GreetService over Triple, registers in ZooKeeper,
  * and exports its metrics by pull (always) and push (unless `--push=false`).
  *
- *   config → metrics → exporters (pull endpoint, pusher) → Triple provider → registry
+ *   startProgram (config → metrics → exporters: pull endpoint, pusher) → Triple provider → registry
  *
  * @module
  */
-import { loadConfig } from "./lib/config.ts";
-import { advertisedIp, hostname } from "./lib/host.ts";
-import { createMetrics } from "./lib/metrics/mod.ts";
-import { startExporters } from "./lib/exporters/mod.ts";
 import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
+import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
-import { VERSION } from "./lib/version.ts";
 
-const config = loadConfig("server");
-const ip = advertisedIp(config.advertiseIp, config.host);
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-
-const metrics = createMetrics({
-  side: "provider",
-  app: config.app,
-  appVersion: VERSION,
-  hostname: hostname(),
-  ip,
+const { config, ip, log, metrics, exporters } = await startProgram("server", {
   services: [GREET_TARGET],
 });
-const exporters = await startExporters(config, ip, metrics, log);
 
 const provider = await serveProvider({
   hostname: config.host,

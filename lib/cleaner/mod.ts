@@ -4,13 +4,13 @@
  *
  * @example
  * ```ts
- * import { loadConfig } from "../config.ts";
+ * import { loadConfig } from "../cli.ts";
  * Deno.exit(await runCleaner(loadConfig("cleaner")));
  * ```
  *
  * @module
  */
-import type { CleanerConfig } from "../config.ts";
+import type { CleanerConfig } from "../config_types.ts";
 import { runCycle } from "./cycle.ts";
 import { runDaemon } from "./daemon.ts";
 import { Gateway } from "./gateway.ts";

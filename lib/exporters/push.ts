@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PushConfig } from "../config.ts";
+import type { PushConfig } from "../config_types.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { TEXT_CONTENT_TYPE } from "../metrics/mod.ts";
 import { groupPath } from "../grouping_key.ts";

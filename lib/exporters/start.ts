@@ -1,4 +1,4 @@
-import type { CommonConfig } from "../config.ts";
+import type { CommonConfig } from "../config_types.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { startPusher } from "./push.ts";
 import { serveMetrics } from "./scrape.ts";
