@@ -10,6 +10,7 @@ import { createConsumer, GREET_SERVICE, GREET_TARGET, runCallLoop } from "./lib/
 import { createRegistry } from "./lib/registry/mod.ts";
 import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
+import { errorText } from "./lib/error_text.ts";
 
 const { config, ip, log, metrics, exporters } = await startProgram("client", {
   services: [GREET_TARGET],
@@ -48,7 +49,7 @@ let directory;
 try {
   directory = await registry.subscribe({ ip, app: config.app });
 } catch (error) {
-  log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
+  log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${errorText(error)}`);
   await shutdown.now("subscription failed", 1);
   throw error;
 }

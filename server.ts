@@ -10,6 +10,7 @@ import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
 import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
+import { errorText } from "./lib/error_text.ts";
 
 const { config, ip, log, metrics, exporters } = await startProgram("server", {
   services: [GREET_TARGET],
@@ -44,6 +45,6 @@ try {
   await registry.register({ ip, port: provider.port, app: config.app });
   if (config.registry === "zookeeper") log(`registered in ZooKeeper ${config.zkAddress}`);
 } catch (error) {
-  log(`cannot register in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
+  log(`cannot register in ZooKeeper ${config.zkAddress}: ${errorText(error)}`);
   await shutdown.now("registration failed", 1);
 }

@@ -7,7 +7,7 @@
  * each cycle the gateway is read again to prove exactly the fresh half is left.
  */
 import assert from "node:assert/strict";
-import { Gateway, runCycle } from "../lib/cleaner/mod.ts";
+import { Pushgateway, runCycle } from "../lib/cleaner/mod.ts";
 import { seedGroups, startBenchGateway } from "./_cleaner_gateway.ts";
 
 const GROUPS = 10_000;
@@ -23,7 +23,7 @@ for (const concurrency of [16, 1]) {
       await using gateway = await startBenchGateway();
       const stale = await seedGroups(gateway.url, "dubbo_bench_", GROUPS);
       const options = {
-        gateway: new Gateway({ url: gateway.url }),
+        gateway: new Pushgateway({ url: gateway.url }),
         ttlMs: 3_600_000,
         jobPrefix: "dubbo_",
         concurrency,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorText } from "./error_text.ts";
 
 /** One named shutdown step. */
 export interface ShutdownStep {
@@ -82,7 +83,7 @@ async function runBounded(step: ShutdownStep, ms: number): Promise<string> {
       timeout,
     ]);
   } catch (error) {
-    return `failed: ${error instanceof Error ? error.message : String(error)}`;
+    return `failed: ${errorText(error)}`;
   } finally {
     clearTimeout(timer);
   }

@@ -22,6 +22,7 @@ import {
   startPushgateway,
   startZooKeeper,
 } from "../tests/support/services.ts";
+import { errorText } from "../lib/error_text.ts";
 
 const PROMETHEUS_DIR = new URL("../prometheus/", import.meta.url);
 
@@ -201,7 +202,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (error) {
     await closeAll();
     if (error instanceof StackError) throw error;
-    throw new StackError((error as Error).message);
+    throw new StackError(errorText(error));
   }
 }
 
@@ -288,7 +289,7 @@ export function parseStackArgs(args: string[]): StackOptions | "help" {
       },
     }));
   } catch (error) {
-    throw new StackError((error as Error).message.split("\n")[0]);
+    throw new StackError(errorText(error));
   }
   if (values.help) return "help";
   const port = (name: string, raw: string | undefined) => {
@@ -320,7 +321,7 @@ async function main(): Promise<void> {
   try {
     options = parseStackArgs(Deno.args);
   } catch (error) {
-    console.error(`stack: ${(error as Error).message} (see --help)`);
+    console.error(`stack: ${errorText(error)} (see --help)`);
     Deno.exit(2);
   }
   if (options === "help") {
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
   try {
     stack = await startStack(options);
   } catch (error) {
-    console.error(`stack: ${(error as Error).message}`);
+    console.error(`stack: ${errorText(error)}`);
     Deno.exit(1);
   }
   console.log(stack.summary());

@@ -30,7 +30,7 @@ export interface DaemonOptions extends Omit<CycleOptions, "signal"> {
  *
  * @example
  * ```ts
- * const gateway = new Gateway({ url: "http://127.0.0.1:9091" });
+ * const gateway = new Pushgateway({ url: "http://127.0.0.1:9091" });
  * await runDaemon({
  *   gateway, ttlMs: 3_600_000, jobPrefix: "dubbo_",
  *   intervalMs: 60_000, host: "0.0.0.0", metricsPort: 9105,

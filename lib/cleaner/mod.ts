@@ -13,11 +13,17 @@
 import type { CleanerConfig } from "../config_types.ts";
 import { runCycle } from "./cycle.ts";
 import { runDaemon } from "./daemon.ts";
-import { Gateway } from "./gateway.ts";
+import { Pushgateway } from "../pushgateway.ts";
+import { errorText } from "../error_text.ts";
 
 export { type CycleOptions, type CycleReport, runCycle } from "./cycle.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
-export { Gateway, GatewayError, type GatewayOptions, type Group } from "./gateway.ts";
+export {
+  type Group,
+  Pushgateway,
+  PushgatewayError,
+  type PushgatewayOptions,
+} from "../pushgateway.ts";
 export { base64Url, describeKey, groupPath, needsBase64 } from "../grouping_key.ts";
 export { CleanerMetrics } from "./metrics.ts";
 
@@ -27,7 +33,7 @@ export { CleanerMetrics } from "./metrics.ts";
  * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT.
  */
 export async function runCleaner(config: CleanerConfig): Promise<number> {
-  const gateway = new Gateway(config.pushgateway);
+  const gateway = new Pushgateway(config.pushgateway);
   const cycle = {
     gateway,
     ttlMs: config.ttlMs,
@@ -53,7 +59,7 @@ export async function runCleaner(config: CleanerConfig): Promise<number> {
   } catch (error) {
     console.error(
       `pgw-cleaner: cannot serve metrics on ${config.host}:${config.metricsPort}: ${
-        (error as Error).message
+        errorText(error)
       }`,
     );
     return 1;

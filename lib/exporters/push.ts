@@ -9,7 +9,8 @@
 import type { PushConfig } from "../config_types.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { TEXT_CONTENT_TYPE } from "../metrics/mod.ts";
-import { groupPath } from "../grouping_key.ts";
+import { errorText } from "../error_text.ts";
+import { Pushgateway, PushgatewayError } from "../pushgateway.ts";
 
 /** A running pusher. */
 export interface Pusher {
@@ -57,13 +58,9 @@ export function startPusher(options: PusherOptions): Pusher {
   const { pushgateway, metrics, intervalMs } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const timeoutMs = options.timeoutMs ?? Math.max(50, Math.min(intervalMs / 2, 5000));
-  const url = `${pushgateway.url}${
-    groupPath({ job: pushgateway.job, instance: options.instance })
-  }`;
-  const headers: Record<string, string> = {};
-  if (pushgateway.user !== undefined && pushgateway.user !== "") {
-    headers.authorization = `Basic ${basicCredentials(pushgateway.user, pushgateway.pass ?? "")}`;
-  }
+  const gateway = new Pushgateway({ ...pushgateway, timeoutMs });
+  const key = { job: pushgateway.job, instance: options.instance };
+  const url = gateway.groupUrl(key);
   const scrub = (text: string) =>
     pushgateway.pass ? text.replaceAll(pushgateway.pass, "***") : text;
 
@@ -77,26 +74,15 @@ export function startPusher(options: PusherOptions): Pusher {
   const pushOnce = async (): Promise<boolean> => {
     const abort = new AbortController();
     inFlightAbort = abort;
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]);
     try {
       metrics.markPushed(Date.now() / 1000);
       const { body } = await metrics.render(false);
-      const response = await fetch(url, {
-        method: "PUT",
-        headers: { ...headers, "content-type": TEXT_CONTENT_TYPE },
-        body,
-        signal,
-      });
-      const text = response.ok ? "" : (await response.text()).trim().slice(0, 300);
-      if (!response.ok) failed(`HTTP ${response.status}${text ? `: ${text}` : ""}`);
-      else {
-        await response.body?.cancel();
-        succeeded();
-      }
-      return response.ok;
+      await gateway.push(key, body, TEXT_CONTENT_TYPE, { signal: abort.signal });
+      succeeded();
+      return true;
     } catch (error) {
       if (abort.signal.aborted) return false; // stopping: not an outage
-      failed(describe(error, timeoutMs));
+      failed(error instanceof PushgatewayError ? error.reason : errorText(error));
       return false;
     } finally {
       if (inFlightAbort === abort) inFlightAbort = undefined;
@@ -147,18 +133,12 @@ export function startPusher(options: PusherOptions): Pusher {
       inFlightAbort?.abort();
       await inFlight;
       if (options.deleteOnStop === false) return;
-      const deleteTimeout = options.deleteTimeoutMs ?? 2000;
       try {
-        const response = await fetch(url, {
-          method: "DELETE",
-          headers,
-          signal: AbortSignal.timeout(deleteTimeout),
-        });
-        await response.body?.cancel();
-        if (response.ok) log(`deleted metrics group ${url}`);
-        else log(`deleting metrics group ${url} failed: HTTP ${response.status}`);
+        await gateway.deleteGroup(key, { timeoutMs: options.deleteTimeoutMs ?? 2000 });
+        log(`deleted metrics group ${url}`);
       } catch (error) {
-        log(scrub(`deleting metrics group ${url} failed: ${describe(error, deleteTimeout)}`));
+        const reason = error instanceof PushgatewayError ? error.reason : errorText(error);
+        log(scrub(`deleting metrics group ${url} failed: ${reason}`));
       }
     })();
 
@@ -168,24 +148,6 @@ export function startPusher(options: PusherOptions): Pusher {
     pushNow: () => stopped ? Promise.resolve(false) : run(),
     stop,
   };
-}
-
-function basicCredentials(user: string, pass: string): string {
-  const bytes = new TextEncoder().encode(`${user}:${pass}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function describe(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error
-    ? ` (${error.cause.message.replace(/^error sending request for url \([^)]*\): /, "")})`
-    : "";
-  return `${message}${cause}`.split("\n")[0];
 }
 
 function seconds(ms: number): string {

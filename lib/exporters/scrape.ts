@@ -5,6 +5,7 @@
  * @module
  */
 import type { DubboMetrics } from "../metrics/mod.ts";
+import { errorText } from "../error_text.ts";
 
 /** A running scrape endpoint. */
 export interface ScrapeEndpoint {
@@ -64,7 +65,7 @@ export async function handleScrape(
       headers: { "content-type": contentType },
     });
   } catch (error) {
-    return new Response(`cannot render metrics: ${(error as Error).message}\n`, {
+    return new Response(`cannot render metrics: ${errorText(error)}\n`, {
       status: 500,
       headers: { "content-type": "text/plain; charset=utf-8" },
     });
@@ -94,7 +95,7 @@ export function serveMetrics(options: ScrapeOptions): Promise<ScrapeEndpoint> {
     const where = `${hostname}:${port}`;
     const message = error instanceof Deno.errors.AddrInUse
       ? `metrics port ${where} is already in use (choose another --metrics-port)`
-      : `cannot serve metrics on ${where}: ${(error as Error).message}`;
+      : `cannot serve metrics on ${where}: ${errorText(error)}`;
     return Promise.reject(new Error(message));
   }
   let closing: Promise<void> | undefined;

@@ -13,6 +13,7 @@
  */
 import bcrypt from "bcryptjs";
 import { freePort } from "./ports.ts";
+import { concat } from "../../lib/bytes.ts";
 
 /** A running service started by this harness. */
 export interface Service extends AsyncDisposable {
@@ -324,14 +325,4 @@ async function launch(spec: LaunchSpec): Promise<Service> {
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
