@@ -4,7 +4,7 @@
  */
 import { NO_CALLS } from "../lib/observe.ts";
 import type { CallTarget } from "../lib/observe.ts";
-import { createMetrics, type DubboMetrics, parseExposition } from "../lib/metrics/mod.ts";
+import { createMetrics, type DubboMetrics } from "../lib/metrics/mod.ts";
 
 function targets(count: number): CallTarget[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -53,7 +53,7 @@ const small = metricsWith(20);
 const large = metricsWith(1000);
 const seriesCount = (metrics: DubboMetrics) =>
   metrics.render().then(({ body }) =>
-    [...parseExposition(body).values()].reduce((n, f) => n + f.samples.length, 0)
+    body.split("\n").filter((line) => line !== "" && !line.startsWith("#")).length
   );
 console.error(
   `series: 20 methods → ${await seriesCount(small)}, 1000 methods → ${await seriesCount(large)}`,

@@ -4,36 +4,7 @@
  *
  * @module
  */
-
-/** Since-start response-time stats, as dubbo-go's `RtVec` reports them. */
-export class RtStats {
-  count = 0;
-  sum = 0;
-  last = 0;
-  min = Infinity;
-  max = -Infinity;
-
-  /** Adds one observation in milliseconds. */
-  observe(ms: number): void {
-    this.count++;
-    this.sum += ms;
-    this.last = ms;
-    if (ms < this.min) this.min = ms;
-    if (ms > this.max) this.max = ms;
-  }
-
-  /** `[suffix, value]` pairs for `_sum`, `_last`, `_min`, `_max`, `_avg` (0 when empty). */
-  values(): [string, number][] {
-    const empty = this.count === 0;
-    return [
-      ["sum", this.sum],
-      ["last", this.last],
-      ["min", empty ? 0 : this.min],
-      ["max", empty ? 0 : this.max],
-      ["avg", empty ? 0 : this.sum / this.count],
-    ];
-  }
-}
+import { RtStats } from "./_rt_stats.ts";
 
 /** Everything the registry observer records. */
 export class RegistryStats {

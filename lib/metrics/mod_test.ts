@@ -4,16 +4,15 @@
  * fixed label space, registry events and the OpenMetrics rendering.
  */
 import assert from "node:assert/strict";
-import type { CallTarget, Side } from "../lib/observe.ts";
+import type { CallTarget, Side } from "../observe.ts";
 import {
   createMetrics,
   type DubboMetrics,
   type MetricsOptions,
   OPENMETRICS_CONTENT_TYPE,
-  type ParsedFamily,
-  parseExposition,
   TEXT_CONTENT_TYPE,
-} from "../lib/metrics/mod.ts";
+} from "./mod.ts";
+import { type ParsedFamily, parseExposition } from "../../tests/support/exposition.ts";
 
 const GREET: CallTarget = {
   interface: "greet.GreetService",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig, parseDuration } from "../lib/config.ts";
+import { ConfigError, parseConfig, parseDuration } from "./config.ts";
 
 function error(program: "server" | "client" | "cleaner", args: string[], env = {}): string {
   try {

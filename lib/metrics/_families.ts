@@ -1,0 +1,220 @@
+/**
+ * Every family Dubbo programs export, declared as data: name, help, type and how to
+ * read the value. Names, types, labels and help follow dubbo-go's metrics module.
+ *
+ * @module
+ */
+import type { Side } from "../observe.ts";
+import type { RegistryStats } from "./_registry_stats.ts";
+import type { RtStats } from "./_rt_stats.ts";
+import type { FamilyType } from "./_text.ts";
+import { type CallSeries, OUTCOMES, type WindowView } from "./_window.ts";
+
+/** A family with one sample per registered method, read from that method's state. */
+export interface CallFamilySpec {
+  name: string;
+  help: string;
+  type: Exclude<FamilyType, "histogram">;
+  /** `window` computes the sliding-window view (once per render, shared). */
+  value(state: CallSeries, window: () => WindowView): number;
+}
+
+/** A family with one sample, read from a source object at render time. */
+export interface SingleFamilySpec<S> {
+  name: string;
+  help: string;
+  type: Exclude<FamilyType, "histogram">;
+  value(source: S): number;
+}
+
+const QUANTILES = [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const;
+
+/** Since-start response-time stats: suffix, help word, value. */
+const RT_SINCE: [string, string, (s: RtStats) => number][] = [
+  ["sum", "Sum", (s) => s.sum],
+  ["last", "Last", (s) => s.last],
+  ["min", "Min", (s) => s.count > 0 ? s.min : 0],
+  ["max", "Max", (s) => s.count > 0 ? s.max : 0],
+  ["avg", "Average", (s) => s.count > 0 ? s.sum / s.count : 0],
+];
+
+/** The per-method families of one side (`provider` or `consumer`), in exposition order. */
+export function callFamilies(side: Side): CallFamilySpec[] {
+  const who = side === "provider"
+    ? "requests received by the provider"
+    : "requests sent by the consumer";
+  const outcomes: Record<typeof OUTCOMES[number], [string, string]> = {
+    requests: ["requests_total", `The total number of ${who}`],
+    succeed: ["requests_succeed_total", `The number of successful ${who}`],
+    failed: ["requests_failed_total", "Total Failed Requests"],
+    timeout: ["requests_timeout_total", `The number of timed-out ${who}`],
+    limit: ["requests_limit_total", `The number of rate-limited ${who}`],
+    unavailable: [
+      "requests_failed_service_unavailable_total",
+      `The number of ${who} failed because the service was unavailable`,
+    ],
+    business: [
+      "requests_business_failed_total",
+      `The number of ${who} failed with a business error`,
+    ],
+    unknown: ["requests_unknown_failed_total", `The number of ${who} failed for unknown reasons`],
+  };
+  const rtWhat = `response time among all requests processed by the ${side}`;
+  const rtWindow: [string, string, (w: WindowView) => number][] = [
+    ["avg", "The average", (w) => w.rtCount > 0 ? w.rtSum / w.rtCount : 0],
+    ["min", "The minimum", (w) => w.rtMin],
+    ["max", "The maximum", (w) => w.rtMax],
+  ];
+  const prefix = `dubbo_${side}`;
+  return [
+    ...OUTCOMES.flatMap((outcome, i): CallFamilySpec[] => {
+      const [suffix, help] = outcomes[outcome];
+      return [
+        { name: `${prefix}_${suffix}`, help, type: "counter", value: (s) => s.totals[i] },
+        {
+          name: `${prefix}_${suffix}_aggregate`,
+          help: `${help} under the sliding window`,
+          type: "gauge",
+          value: (_, window) => window().counts[i],
+        },
+      ];
+    }),
+    {
+      name: `${prefix}_requests_processing_total`,
+      help: `The number of ${who} being processed`,
+      type: "gauge",
+      value: (s) => s.processing,
+    },
+    {
+      name: `${prefix}_qps_total`,
+      help: `The number of ${who} per second under the sliding window`,
+      type: "gauge",
+      value: (_, window) => window().started / window().livedSeconds,
+    },
+    ...RT_SINCE.map(([suffix, word, value]): CallFamilySpec => ({
+      name: `${prefix}_rt_milliseconds_${suffix}`,
+      help: `${word} ${rtWhat}`,
+      type: "gauge",
+      value: (s) => value(s.rt),
+    })),
+    ...rtWindow.map(([suffix, word, value]): CallFamilySpec => ({
+      name: `${prefix}_rt_${suffix}_milliseconds_aggregate`,
+      help: `${word} response time of the ${side} under the sliding window`,
+      type: "gauge",
+      value: (_, window) => value(window()),
+    })),
+    ...QUANTILES.map(([suffix, q]): CallFamilySpec => ({
+      name: `${prefix}_rt_milliseconds_${suffix}`,
+      help: `The response time spent by the ${side} on ${
+        q * 100
+      }% of requests under the sliding window`,
+      type: "gauge",
+      value: (_, window) => window().quantile(q),
+    })),
+  ];
+}
+
+/** Name and help of the per-method response-time histogram (seconds). */
+export function histogramFamily(side: Side): { name: string; help: string } {
+  return {
+    name: `dubbo_${side}_rt_seconds`,
+    help: `Response time of ${side} calls in seconds (histogram, aggregatable across instances)`,
+  };
+}
+
+/** The application info family (constant 1 under the application's labels). */
+export const APPLICATION_INFO: SingleFamilySpec<unknown> = {
+  name: "dubbo_application_info_total",
+  help: "Total Application Info",
+  type: "counter",
+  value: () => 1,
+};
+
+const counter = (
+  name: string,
+  help: string,
+  value: (s: RegistryStats) => number,
+): SingleFamilySpec<RegistryStats> => ({ name, help, type: "counter", value });
+
+/** Registry activity (dubbo-go's registry collector), under the application's labels. */
+export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
+  counter(
+    "dubbo_registry_register_requests_total",
+    "Total Register Requests",
+    (s) => s.registerTotal,
+  ),
+  counter(
+    "dubbo_registry_register_requests_succeed_total",
+    "Succeed Register Requests",
+    (s) => s.registerSucceed,
+  ),
+  counter(
+    "dubbo_registry_register_requests_failed_total",
+    "Failed Register Requests",
+    (s) => s.registerFailed,
+  ),
+  counter("dubbo_registry_subscribe_num_total", "Total Subscribe Num", (s) => s.subscribeTotal),
+  counter(
+    "dubbo_registry_subscribe_num_succeed_total",
+    "Succeed Subscribe Num",
+    (s) => s.subscribeSucceed,
+  ),
+  counter(
+    "dubbo_registry_subscribe_num_failed_total",
+    "Failed Subscribe Num",
+    (s) => s.subscribeFailed,
+  ),
+  counter("dubbo_registry_notify_requests_total", "Total Notify Requests", (s) => s.notifyTotal),
+  {
+    name: "dubbo_registry_notify_num_last",
+    help: "Number of provider URLs in the last registry notification",
+    type: "gauge",
+    value: (s) => s.notifyNumLast,
+  },
+  ...([
+    ["dubbo_register_rt_milliseconds", "registry register", (s) => s.registerRt],
+    ["dubbo_notify_rt_milliseconds", "registry notify", (s) => s.notifyRt],
+  ] satisfies [string, string, (s: RegistryStats) => RtStats][]).flatMap(([prefix, what, rt]) =>
+    RT_SINCE.map(([suffix, word, value]): SingleFamilySpec<RegistryStats> => ({
+      name: `${prefix}_${suffix}`,
+      help: `${word} response time of ${what} operations in milliseconds`,
+      type: "gauge",
+      value: (s) => value(rt(s)),
+    }))
+  ),
+];
+
+/** What the program itself reports: push bookkeeping and its start time and memory. */
+export interface ProgramState {
+  startTimeSeconds: number;
+  pushedAtSeconds: number;
+  pushFailures: number;
+}
+
+/** Program families, without labels. */
+export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
+  {
+    name: "process_start_time_seconds",
+    help: "Start time of the process since unix epoch in seconds.",
+    type: "gauge",
+    value: (s) => s.startTimeSeconds,
+  },
+  {
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    type: "gauge",
+    value: () => Deno.memoryUsage().rss,
+  },
+  {
+    name: "job_pushed_at_seconds",
+    help: "Unix seconds of last push to Pushgateway",
+    type: "gauge",
+    value: (s) => s.pushedAtSeconds,
+  },
+  {
+    name: "dubbo_metrics_push_failed_total",
+    help: "Pushes to the Pushgateway that failed",
+    type: "counter",
+    value: (s) => s.pushFailures,
+  },
+];
