@@ -23,7 +23,7 @@ export interface Started<C> {
 }
 
 /** Which program to start and what its metrics cover. */
-export type ProgramOptions = Pick<MetricsOptions, "services">;
+export type ProgramOptions = Pick<MetricsOptions, "services" | "extraFamilies">;
 
 /**
  * Loads the config of `program` (exiting on a bad one), then creates its metrics and

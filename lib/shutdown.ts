@@ -27,10 +27,14 @@ export interface Shutdown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const done: string[] = [];
  * const shutdown = onShutdown([
- *   { name: "registry", run: () => registry.close() },
- *   { name: "provider", run: () => provider.close() },
- * ]);
+ *   { name: "remove registry nodes", run: () => void done.push("registry") },
+ *   { name: "drain provider", run: () => void done.push("provider") },
+ * ], { log: () => {}, exit: (code) => done.push(`exit ${code}`) });
+ * await shutdown.now("example"); // what SIGTERM or SIGINT does
+ * assert.deepEqual(done, ["registry", "provider", "exit 0"]);
  * ```
  */
 export function onShutdown(

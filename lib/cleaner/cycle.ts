@@ -58,9 +58,17 @@ interface StaleGroup {
  *
  * @example
  * ```ts
- * const gateway = new Pushgateway({ url: "http://127.0.0.1:9091" });
- * const report = await runCycle({ gateway, ttlMs: 3_600_000, jobPrefix: "dubbo_" });
- * if (report.errors > 0) Deno.exitCode = 1;
+ * import assert from "node:assert/strict";
+ * import { Pushgateway } from "../pushgateway.ts";
+ * // fetch refuses port 1: the read fails (no traffic), is logged through `warn`, and counted.
+ * const gateway = new Pushgateway({ url: "http://127.0.0.1:1" });
+ * const warnings: string[] = [];
+ * const report = await runCycle({
+ *   gateway, ttlMs: 3_600_000, jobPrefix: "dubbo_", log: () => {}, warn: (l) => warnings.push(l),
+ * });
+ * assert.equal(report.readOk, false);
+ * assert.equal(report.errors, 1);
+ * assert.match(warnings[0], /cannot read groups from the Pushgateway at http:\/\/127\.0\.0\.1:1/);
  * ```
  */
 export async function runCycle(options: CycleOptions): Promise<CycleReport> {

@@ -12,9 +12,11 @@ import type { CycleReport } from "./cycle.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const metrics = new CleanerMetrics();
+ * const report = { checked: 3, stale: 1, deleted: 1, errors: 0, readOk: true, durationMs: 5 };
  * metrics.record(report, Date.now());
- * console.log(await metrics.registry.metrics());
+ * assert.match(await metrics.registry.metrics(), /^pgw_cleaner_deleted_total 1$/m);
  * ```
  */
 export class CleanerMetrics {

@@ -4,8 +4,13 @@
  *
  * @example
  * ```ts
- * import { loadConfig } from "../cli.ts";
- * Deno.exit(await runCleaner(loadConfig("cleaner")));
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "../config.ts";
+ * // cleaner.ts does `Deno.exit(await runCleaner(loadConfig("cleaner")))`.
+ * const parsed = parseConfig("cleaner", ["--pushgw=http://127.0.0.1:1", "--dry-run"], {});
+ * assert.ok(!parsed.help);
+ * const quiet = { log: () => {}, error: () => {} };
+ * assert.equal(await runCleaner(parsed.config, quiet), 1); // fetch refuses port 1
  * ```
  *
  * @module
@@ -30,9 +35,13 @@ export { CleanerMetrics } from "./metrics.ts";
 /**
  * Runs the cleaner as configured and returns the exit code: 0 when done, 1 when the
  * gateway could not be read or a delete failed (one-shot), or the metrics port could not
- * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT.
+ * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT. Lines go to `out`
+ * (default the console).
  */
-export async function runCleaner(config: CleanerConfig): Promise<number> {
+export async function runCleaner(
+  config: CleanerConfig,
+  out: Pick<Console, "log" | "error"> = console,
+): Promise<number> {
   const gateway = new Pushgateway(config.pushgateway);
   const cycle = {
     gateway,
@@ -41,7 +50,7 @@ export async function runCleaner(config: CleanerConfig): Promise<number> {
     dryRun: config.dryRun,
   };
   if (!config.daemon) {
-    const report = await runCycle(cycle);
+    const report = await runCycle({ ...cycle, log: out.log, warn: out.error });
     return report.errors > 0 ? 1 : 0;
   }
   // A long-running process: every line gets a timestamp, as the server's and client's do.
@@ -49,15 +58,15 @@ export async function runCleaner(config: CleanerConfig): Promise<number> {
   try {
     await runDaemon({
       ...cycle,
-      log: (line) => console.log(stamp(line)),
-      warn: (line) => console.error(stamp(line)),
+      log: (line) => out.log(stamp(line)),
+      warn: (line) => out.error(stamp(line)),
       intervalMs: config.intervalMs,
       host: config.host,
       metricsPort: config.metricsPort,
     });
     return 0;
   } catch (error) {
-    console.error(
+    out.error(
       `pgw-cleaner: cannot serve metrics on ${config.host}:${config.metricsPort}: ${
         errorText(error)
       }`,

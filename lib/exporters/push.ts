@@ -46,12 +46,19 @@ export interface PusherOptions {
  *
  * @example
  * ```ts
- * const pusher = startPusher({
- *   pushgateway: { url: "http://127.0.0.1:9091", job: "dubbo_server" },
- *   instance: "10.0.0.5:9099", intervalMs: 10_000, metrics,
+ * import assert from "node:assert/strict";
+ * import { createMetrics } from "../metrics/mod.ts";
+ * const metrics = createMetrics({
+ *   side: "provider", app: "a", appVersion: "1", hostname: "h", ip: "127.0.0.1", services: [],
  * });
- * // on shutdown:
- * await pusher.stop();
+ * const lines: string[] = [];
+ * const pusher = startPusher({
+ *   pushgateway: { url: "http://127.0.0.1:1", job: "dubbo_server" }, // fetch refuses port 1: no traffic
+ *   instance: "10.0.0.5:9099", intervalMs: 10_000, metrics, log: (line) => lines.push(line),
+ * });
+ * assert.equal(await pusher.pushNow(), false); // counted and logged once, never thrown
+ * await pusher.stop(); // on shutdown: stop and DELETE the group (bounded)
+ * assert.match(lines[0], /^metrics push to http:\/\/127\.0\.0\.1:1\/metrics\/job\/dubbo_server\/instance\/10\.0\.0\.5%3A9099 failed: /);
  * ```
  */
 export function startPusher(options: PusherOptions): Pusher {

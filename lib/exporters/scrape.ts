@@ -38,8 +38,8 @@ export function wantsOpenMetrics(accept: string | null): boolean {
   return false;
 }
 
-/** Answers one request for the scrape endpoint (exported for tests and embedding). */
-export async function handleScrape(
+/** Answers one request for the scrape endpoint. */
+async function handleScrape(
   request: Request,
   path: string,
   metrics: DubboMetrics,
@@ -78,8 +78,14 @@ export async function handleScrape(
  *
  * @example
  * ```ts
- * const endpoint = await serveMetrics({ hostname: "0.0.0.0", port: 9099, path: "/prometheus", metrics });
- * // curl http://127.0.0.1:9099/prometheus
+ * import assert from "node:assert/strict";
+ * import { createMetrics } from "../metrics/mod.ts";
+ * const metrics = createMetrics({
+ *   side: "provider", app: "a", appVersion: "1", hostname: "h", ip: "127.0.0.1", services: [],
+ * });
+ * const endpoint = await serveMetrics({ hostname: "127.0.0.1", port: 0, path: "/prometheus", metrics });
+ * const response = await fetch(`http://127.0.0.1:${endpoint.port}/prometheus`);
+ * assert.match(await response.text(), /^dubbo_application_info_total\{/m);
  * await endpoint.close();
  * ```
  */
