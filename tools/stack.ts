@@ -16,12 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  type Service,
-  startPrometheus,
-  startPushgateway,
-  startZooKeeper,
-} from "../tests/support/services.ts";
+import { type Service, startPrometheus, startPushgateway, startZooKeeper } from "./services.ts";
 import { errorText } from "../lib/error_text.ts";
 
 const PROMETHEUS_DIR = new URL("../prometheus/", import.meta.url);
