@@ -130,41 +130,32 @@ export const APPLICATION_INFO: SingleFamilySpec<unknown> = {
   value: () => 1,
 };
 
-const counter = (
-  name: string,
-  help: string,
-  value: (s: RegistryStats) => number,
-): SingleFamilySpec<RegistryStats> => ({ name, help, type: "counter", value });
+/** Registry counters: name, help, the {@linkcode RegistryStats} field counted. */
+const REGISTRY_COUNTERS: [string, string, NumberField<RegistryStats>][] = [
+  ["dubbo_registry_register_requests_total", "Total Register Requests", "registerTotal"],
+  [
+    "dubbo_registry_register_requests_succeed_total",
+    "Succeed Register Requests",
+    "registerSucceed",
+  ],
+  ["dubbo_registry_register_requests_failed_total", "Failed Register Requests", "registerFailed"],
+  ["dubbo_registry_subscribe_num_total", "Total Subscribe Num", "subscribeTotal"],
+  ["dubbo_registry_subscribe_num_succeed_total", "Succeed Subscribe Num", "subscribeSucceed"],
+  ["dubbo_registry_subscribe_num_failed_total", "Failed Subscribe Num", "subscribeFailed"],
+  ["dubbo_registry_notify_requests_total", "Total Notify Requests", "notifyTotal"],
+];
+
+/** The keys of `T` whose values are numbers. */
+type NumberField<T> = { [K in keyof T]: T[K] extends number ? K : never }[keyof T];
 
 /** Registry activity (dubbo-go's registry collector), under the application's labels. */
 export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
-  counter(
-    "dubbo_registry_register_requests_total",
-    "Total Register Requests",
-    (s) => s.registerTotal,
-  ),
-  counter(
-    "dubbo_registry_register_requests_succeed_total",
-    "Succeed Register Requests",
-    (s) => s.registerSucceed,
-  ),
-  counter(
-    "dubbo_registry_register_requests_failed_total",
-    "Failed Register Requests",
-    (s) => s.registerFailed,
-  ),
-  counter("dubbo_registry_subscribe_num_total", "Total Subscribe Num", (s) => s.subscribeTotal),
-  counter(
-    "dubbo_registry_subscribe_num_succeed_total",
-    "Succeed Subscribe Num",
-    (s) => s.subscribeSucceed,
-  ),
-  counter(
-    "dubbo_registry_subscribe_num_failed_total",
-    "Failed Subscribe Num",
-    (s) => s.subscribeFailed,
-  ),
-  counter("dubbo_registry_notify_requests_total", "Total Notify Requests", (s) => s.notifyTotal),
+  ...REGISTRY_COUNTERS.map(([name, help, field]): SingleFamilySpec<RegistryStats> => ({
+    name,
+    help,
+    type: "counter",
+    value: (s) => s[field],
+  })),
   {
     name: "dubbo_registry_notify_num_last",
     help: "Number of provider URLs in the last registry notification",
