@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseDuration } from "./_duration.ts";
+import { formatMs, parseDuration } from "./_duration.ts";
 import { ConfigError, type DirectUrl } from "./config_types.ts";
 
 /** How a flag's raw text becomes a value of type `T`, and how a `T` is written back. */
@@ -119,15 +119,8 @@ export function duration(options: { zero: boolean }): Kind<number> {
       }
       return value;
     },
-    show: showDuration,
+    show: formatMs,
   };
-}
-
-function showDuration(ms: number): string {
-  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
 }
 
 /** One of a fixed list of words. */

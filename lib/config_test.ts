@@ -24,7 +24,7 @@ function client(args: string[], env = {}) {
   return parsed.config;
 }
 
-Deno.test("config: server defaults match SPEC", () => {
+Deno.test("config: server defaults are the documented ones", () => {
   const config = server([]);
   assert.equal(config.port, 20000);
   assert.equal(config.metricsPort, 9099);
@@ -41,7 +41,7 @@ Deno.test("config: server defaults match SPEC", () => {
   assert.equal(config.instance, undefined);
 });
 
-Deno.test("config: client defaults match SPEC", () => {
+Deno.test("config: client defaults are the documented ones", () => {
   const config = client([]);
   assert.equal(config.metricsPort, 9097);
   assert.equal(config.app, "dubbo-metrics-client");
@@ -54,7 +54,7 @@ Deno.test("config: client defaults match SPEC", () => {
   assert.equal(config.pushgateway.job, "dubbo_client");
 });
 
-Deno.test("config: cleaner defaults match SPEC", () => {
+Deno.test("config: cleaner defaults are the documented ones", () => {
   const parsed = parseConfig("cleaner", [], {});
   assert.ok(!parsed.help);
   assert.equal(parsed.config.pushgateway.url, "http://127.0.0.1:9091");

@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown in a fixed order within a fixed budget: each step gets what is left
  * of the budget, a failing or hanging step never blocks the next one, and the process
- * exits 0 when done (SPEC: exit 0 within 5 s even when a service is down).
+ * exits 0 when done, within the budget even when a service is down.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatAge, formatMs } from "./_format.ts";
+import { formatAge, formatMs } from "../_duration.ts";
 import { type Group, Pushgateway, PushgatewayError } from "../pushgateway.ts";
 import { describeKey } from "../grouping_key.ts";
 

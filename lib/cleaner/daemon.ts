@@ -7,7 +7,7 @@
  */
 import { sleep } from "../_sleep.ts";
 import { type CycleOptions, runCycle } from "./cycle.ts";
-import { formatMs } from "./_format.ts";
+import { formatMs } from "../_duration.ts";
 import { CleanerMetrics } from "./metrics.ts";
 
 /** What the daemon runs and where it serves its metrics. */

@@ -9,6 +9,7 @@
 import type { PushConfig } from "../config_types.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { TEXT_CONTENT_TYPE } from "../metrics/mod.ts";
+import { formatMs } from "../_duration.ts";
 import { errorText } from "../error_text.ts";
 import { Pushgateway, PushgatewayError } from "../pushgateway.ts";
 
@@ -102,7 +103,7 @@ export function startPusher(options: PusherOptions): Pusher {
     if (!failing) {
       failing = true;
       log(
-        scrub(`metrics push to ${url} failed: ${reason}; retrying every ${seconds(intervalMs)}`),
+        scrub(`metrics push to ${url} failed: ${reason}; retrying every ${formatMs(intervalMs)}`),
       );
     }
   };
@@ -155,8 +156,4 @@ export function startPusher(options: PusherOptions): Pusher {
     pushNow: () => stopped ? Promise.resolve(false) : run(),
     stop,
   };
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

@@ -1,5 +1,5 @@
 /**
- * Library-level tests of lib/metrics: every SPEC metric with its type and labels, counts
+ * Library-level tests of lib/metrics: every exported metric (as dubbo-go names them) with its type and labels, counts
  * and error classification, window gauges and quantiles (with an injected clock), the
  * fixed label space, registry events and the OpenMetrics rendering.
  */
@@ -31,7 +31,7 @@ const APP_LABELS = ["application_name", "application_version", "hostname", "ip"]
 const RPC_LABELS = [...APP_LABELS, "interface", "method", "group", "version"];
 const INFO_LABELS = [...APP_LABELS, "git_commit_id"];
 
-/** Every name SPEC lists for one side, with its Prometheus type. */
+/** Every name we export for one side, with its Prometheus type. */
 function specRpcFamilies(side: Side): Record<string, string> {
   const families: Record<string, string> = {};
   for (
@@ -118,7 +118,7 @@ function fakeClock(start = 1_000_000) {
 }
 
 for (const side of ["provider", "consumer"] as const) {
-  Deno.test(`metrics(${side}): every SPEC family is present with its type and labels, at 0`, async () => {
+  Deno.test(`metrics(${side}): every exported family is present with its type and labels, at 0`, async () => {
     const metrics = createMetrics(options(side));
     const all = await families(metrics);
     for (const [name, type] of Object.entries(specRpcFamilies(side))) {
