@@ -76,8 +76,7 @@ export function startPusher(options: PusherOptions): Pusher {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<boolean> | undefined;
   let inFlightAbort: AbortController | undefined;
-  let failing = false;
-  let failedAttempts = 0;
+  const outage = new OutageLog(`metrics push to ${url}`, intervalMs, (line) => log(scrub(line)));
 
   const pushOnce = async (): Promise<boolean> => {
     const abort = new AbortController();
@@ -86,34 +85,16 @@ export function startPusher(options: PusherOptions): Pusher {
       metrics.markPushed(Date.now() / 1000);
       const { body } = await metrics.render(false);
       await gateway.push(key, body, TEXT_CONTENT_TYPE, { signal: abort.signal });
-      succeeded();
+      outage.succeeded();
       return true;
     } catch (error) {
       if (abort.signal.aborted) return false; // stopping: not an outage
-      failed(error instanceof PushgatewayError ? error.reason : errorText(error));
+      metrics.pushFailed();
+      outage.failed(reasonOf(error));
       return false;
     } finally {
       if (inFlightAbort === abort) inFlightAbort = undefined;
     }
-  };
-
-  const failed = (reason: string) => {
-    metrics.pushFailed();
-    failedAttempts++;
-    if (!failing) {
-      failing = true;
-      log(
-        scrub(`metrics push to ${url} failed: ${reason}; retrying every ${formatMs(intervalMs)}`),
-      );
-    }
-  };
-
-  const succeeded = () => {
-    if (failing) {
-      log(`metrics push to ${url} recovered after ${failedAttempts} unsuccessful attempt(s)`);
-      failing = false;
-    }
-    failedAttempts = 0;
   };
 
   const run = (): Promise<boolean> => {
@@ -145,8 +126,7 @@ export function startPusher(options: PusherOptions): Pusher {
         await gateway.deleteGroup(key, { timeoutMs: options.deleteTimeoutMs ?? 2000 });
         log(`deleted metrics group ${url}`);
       } catch (error) {
-        const reason = error instanceof PushgatewayError ? error.reason : errorText(error);
-        log(scrub(`deleting metrics group ${url} failed: ${reason}`));
+        log(scrub(`deleting metrics group ${url} failed: ${reasonOf(error)}`));
       }
     })();
 
@@ -156,4 +136,51 @@ export function startPusher(options: PusherOptions): Pusher {
     pushNow: () => stopped ? Promise.resolve(false) : run(),
     stop,
   };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof PushgatewayError ? error.reason : errorText(error);
+}
+
+/**
+ * Logs an outage once, when it starts, and once more when it ends, however many
+ * attempts fail in between.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * const outage = new OutageLog("push", 10_000, (line) => lines.push(line));
+ * outage.failed("HTTP 503");
+ * outage.failed("HTTP 503");
+ * outage.succeeded();
+ * assert.deepEqual(lines, [
+ *   "push failed: HTTP 503; retrying every 10s",
+ *   "push recovered after 2 unsuccessful attempt(s)",
+ * ]);
+ * ```
+ */
+export class OutageLog {
+  #failedAttempts = 0;
+
+  constructor(
+    readonly what: string,
+    readonly retryMs: number,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** One attempt failed for `reason`. */
+  failed(reason: string): void {
+    if (this.#failedAttempts++ === 0) {
+      this.log(`${this.what} failed: ${reason}; retrying every ${formatMs(this.retryMs)}`);
+    }
+  }
+
+  /** One attempt succeeded. */
+  succeeded(): void {
+    if (this.#failedAttempts > 0) {
+      this.log(`${this.what} recovered after ${this.#failedAttempts} unsuccessful attempt(s)`);
+    }
+    this.#failedAttempts = 0;
+  }
 }
