@@ -233,26 +233,31 @@ interface LaunchSpec {
   ready: () => Promise<boolean>;
 }
 
+/** Spawns the service's binary; a missing binary is an error that says how to install it. */
+function spawn(spec: LaunchSpec): Deno.ChildProcess {
+  try {
+    return new Deno.Command(spec.command, {
+      args: spec.args,
+      cwd: spec.dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    throw new Error(
+      `cannot start ${spec.name} (${spec.command}): ${errorText(error)}; ` +
+        "install it with: apt-get install -y --no-install-recommends prometheus prometheus-pushgateway zookeeper",
+    );
+  }
+}
+
 async function launch(spec: LaunchSpec): Promise<Service> {
   let child: Deno.ChildProcess | undefined;
   let output = "";
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
-    try {
-      child = new Deno.Command(spec.command, {
-        args: spec.args,
-        cwd: spec.dir,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-    } catch (error) {
-      throw new Error(
-        `cannot start ${spec.name} (${spec.command}): ${errorText(error)}; ` +
-          "install it with: apt-get install -y --no-install-recommends prometheus prometheus-pushgateway zookeeper",
-      );
-    }
+    child = spawn(spec);
     const current = child;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const decoder = new TextDecoder();

@@ -168,24 +168,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(prometheus);
 
     const summary = () =>
-      [
-        "Dubbo metrics stack is up (Ctrl-C stops it):",
-        `  ZooKeeper    ${zookeeper.address}`,
-        `  Pushgateway  ${pushgateway.url}`,
-        `  Prometheus   ${prometheus.url}`,
-        `               push job: pushgateway ${pushgateway.address} (honor_labels)`,
-        `               pull jobs: dubbo-provider ${providerTarget}/prometheus, ` +
-        `dubbo-consumer ${consumerTarget}/prometheus`,
-        `               rules: ${Object.keys(rules).sort().join(", ")}`,
-        `  Data in ${root}${keepDir ? "" : " (removed on exit)"}`,
-        "",
-        "Next, in other terminals:",
-        "  deno task server            # provider, pushes and serves :9099/prometheus",
-        "  deno task client            # consumer, pushes and serves :9097/prometheus",
-        "  (add --push=false to either for pull only)",
-        "Grafana: add a Prometheus datasource with uid `prometheus` pointing at " +
-        `${prometheus.url}, then import grafana/dashboards/dubbo-observability.json.`,
-      ].join("\n");
+      summaryText({ zookeeper, pushgateway, prometheus, providerTarget, consumerTarget }, {
+        rules: Object.keys(rules),
+        root,
+        keepDir,
+      });
     return {
       zookeeper,
       pushgateway,
@@ -199,6 +186,39 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (error instanceof StackError) throw error;
     throw new StackError(errorText(error));
   }
+}
+
+/** What `deno task stack` prints once everything is up. */
+function summaryText(
+  at: {
+    zookeeper: Service;
+    pushgateway: Service;
+    prometheus: Service;
+    providerTarget: string;
+    consumerTarget: string;
+  },
+  data: { rules: string[]; root: string; keepDir: boolean },
+): string {
+  const { zookeeper, pushgateway, prometheus, providerTarget, consumerTarget } = at;
+  const { root, keepDir } = data;
+  return [
+    "Dubbo metrics stack is up (Ctrl-C stops it):",
+    `  ZooKeeper    ${zookeeper.address}`,
+    `  Pushgateway  ${pushgateway.url}`,
+    `  Prometheus   ${prometheus.url}`,
+    `               push job: pushgateway ${pushgateway.address} (honor_labels)`,
+    `               pull jobs: dubbo-provider ${providerTarget}/prometheus, ` +
+    `dubbo-consumer ${consumerTarget}/prometheus`,
+    `               rules: ${[...data.rules].sort().join(", ")}`,
+    `  Data in ${root}${keepDir ? "" : " (removed on exit)"}`,
+    "",
+    "Next, in other terminals:",
+    "  deno task server            # provider, pushes and serves :9099/prometheus",
+    "  deno task client            # consumer, pushes and serves :9097/prometheus",
+    "  (add --push=false to either for pull only)",
+    "Grafana: add a Prometheus datasource with uid `prometheus` pointing at " +
+    `${prometheus.url}, then import grafana/dashboards/dubbo-observability.json.`,
+  ].join("\n");
 }
 
 function checkPortFree(name: string, port: number): void {
