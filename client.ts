@@ -2,19 +2,19 @@
  * The Dubbo consumer: finds providers of greet.GreetService (ZooKeeper or `--url`),
  * calls Greet in a loop over Triple, and exports its metrics by pull and push.
  *
- *   startProgram (config → metrics → exporters: pull endpoint, pusher) → registry directory → call loop
+ *   config → startProgram (metrics → exporters: pull endpoint, pusher) → registry directory → call loop
  *
  * @module
  */
 import { createConsumer, GREET_SERVICE, GREET_TARGET, runCallLoop } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
+import { loadConfig } from "./lib/cli.ts";
 import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { errorText } from "./lib/error_text.ts";
 
-const { config, ip, log, metrics, exporters } = await startProgram("client", {
-  services: [GREET_TARGET],
-});
+const config = loadConfig("client");
+const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
 
 // A direct --url skips the registry, as Dubbo's direct connection does.
 const registry = createRegistry({

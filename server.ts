@@ -2,19 +2,19 @@
  * The Dubbo provider: serves greet.GreetService over Triple, registers in ZooKeeper,
  * and exports its metrics by pull (always) and push (unless `--push=false`).
  *
- *   startProgram (config → metrics → exporters: pull endpoint, pusher) → Triple provider → registry
+ *   config → startProgram (metrics → exporters: pull endpoint, pusher) → Triple provider → registry
  *
  * @module
  */
 import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
+import { loadConfig } from "./lib/cli.ts";
 import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { errorText } from "./lib/error_text.ts";
 
-const { config, ip, log, metrics, exporters } = await startProgram("server", {
-  services: [GREET_TARGET],
-});
+const config = loadConfig("server");
+const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
 
 const provider = await serveProvider({
   hostname: config.host,

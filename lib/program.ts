@@ -1,10 +1,9 @@
 /**
- * The start every long-running program shares: config, advertised IP, a timestamped
- * log, the metrics, and both exporters (pull endpoint, pusher), in that order.
+ * The start every long-running program shares once its config is loaded: advertised
+ * IP, a timestamped log, the metrics, and both exporters (pull endpoint, pusher).
  *
  * @module
  */
-import { loadConfig } from "./cli.ts";
 import type { ClientConfig, ServerConfig } from "./config_types.ts";
 import { type Exporters, startExporters } from "./exporters/mod.ts";
 import { advertisedIp, hostname } from "./host.ts";
@@ -22,36 +21,38 @@ export interface Started<C> {
   exporters: Exporters;
 }
 
-/** Which program to start and what its metrics cover. */
+/** What the metrics cover. */
 export type ProgramOptions = Pick<MetricsOptions, "services" | "extraFamilies">;
 
 /**
- * Loads the config of `program` (exiting on a bad one), then creates its metrics and
- * starts its exporters.
+ * Creates the metrics of a loaded config (provider for the server, consumer for the
+ * client) and starts its exporters: pull endpoint, and pusher unless `--push=false`.
  *
  * @example
- * ```ts ignore
- * const { config, metrics, log } = await startProgram("server", { services: [GREET_TARGET] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ * // server.ts: `startProgram(loadConfig("server"), { services: [GREET_TARGET] })`
+ * const args = ["--push=false", "--host=127.0.0.1", "--advertise-ip=127.0.0.1"];
+ * const parsed = parseConfig("server", args, {});
+ * assert.ok(!parsed.help);
+ * const { metrics, exporters } = await startProgram(
+ *   { ...parsed.config, metricsPort: 0 }, // any free port
+ *   { services: [] },
+ * );
+ * assert.match((await metrics.render()).body, /^dubbo_application_info_total\{/m);
+ * await exporters.closeScrape();
  * ```
  */
-export function startProgram(
-  program: "server",
+export async function startProgram<C extends ServerConfig | ClientConfig>(
+  config: C,
   options: ProgramOptions,
-): Promise<Started<ServerConfig>>;
-export function startProgram(
-  program: "client",
-  options: ProgramOptions,
-): Promise<Started<ClientConfig>>;
-export async function startProgram(
-  program: "server" | "client",
-  options: ProgramOptions,
-): Promise<Started<ServerConfig | ClientConfig>> {
-  const config = program === "server" ? loadConfig("server") : loadConfig("client");
+): Promise<Started<C>> {
   const ip = advertisedIp(config.advertiseIp, config.host);
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const metrics = createMetrics({
     ...options,
-    side: program === "server" ? "provider" : "consumer",
+    side: config.program === "server" ? "provider" : "consumer",
     app: config.app,
     appVersion: VERSION,
     hostname: hostname(),
