@@ -92,8 +92,6 @@ export interface DubboMetrics {
   readonly registryEvents: RegistryObserver;
   /** The registered targets, as given (handy for callers and tests). */
   readonly targets: readonly CallTarget[];
-  /** Every family, in exposition order. */
-  readonly families: readonly Family[];
   /** Sets `job_pushed_at_seconds` (Unix seconds of the last successful push). */
   markPushed(unixSeconds: number): void;
   /** Counts one failed push in `dubbo_metrics_push_failed_total`. */
@@ -176,7 +174,6 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
       notify: (providers, ms) => stats.notify(providers, ms),
     },
     targets: options.services,
-    families,
     markPushed(unixSeconds: number) {
       program.pushedAtSeconds = unixSeconds;
     },
