@@ -47,7 +47,7 @@ log(
 );
 let directory;
 try {
-  directory = await registry.subscribe({ ip, app: config.app });
+  directory = await registry.subscribe({ ip, app: config.app, discovery: config.discovery });
 } catch (error) {
   log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${errorText(error)}`);
   await shutdown.now("subscription failed", 1);

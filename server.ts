@@ -7,7 +7,12 @@
  * @module
  */
 import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
-import { createRegistry } from "./lib/registry/mod.ts";
+import {
+  appMetadata,
+  createRegistry,
+  type MetadataInfo,
+  metadataServiceV2,
+} from "./lib/registry/mod.ts";
 import { loadConfig } from "./lib/cli.ts";
 import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
@@ -16,13 +21,17 @@ import { errorText } from "./lib/error_text.ts";
 const config = loadConfig("server");
 const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
 
+// What the instance advertises, served as MetadataServiceV2 on the Triple port.
+const exported: { metadata?: MetadataInfo } = {};
 const provider = await serveProvider({
   hostname: config.host,
   port: config.port,
   failureRate: config.failureRate,
   delayMs: config.delayMs,
   observer: metrics.calls,
+  methods: [metadataServiceV2(() => exported.metadata)],
 });
+const metadata = exported.metadata = appMetadata({ app: config.app, port: provider.port });
 const registry = createRegistry({
   kind: config.registry,
   address: config.zkAddress,
@@ -42,7 +51,13 @@ log(
     `(metrics ${exporters.scrapeUrl}, push ${exporters.pushTarget})`,
 );
 try {
-  await registry.register({ ip, port: provider.port, app: config.app });
+  await registry.register({
+    ip,
+    port: provider.port,
+    app: config.app,
+    registerMode: config.registerMode,
+    metadata,
+  });
   if (config.registry === "zookeeper") log(`registered in ZooKeeper ${config.zkAddress}`);
 } catch (error) {
   log(`cannot register in ZooKeeper ${config.zkAddress}: ${errorText(error)}`);

@@ -14,6 +14,7 @@
 import { freePort } from "./ports.ts";
 import { concat } from "../lib/bytes.ts";
 import { errorText } from "../lib/error_text.ts";
+import { requirePackage } from "./requirements.ts";
 
 /** A running service started by this harness. */
 export interface Service extends AsyncDisposable {
@@ -257,6 +258,8 @@ async function launch(spec: LaunchSpec): Promise<Service> {
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
+    // A missing package fails here, at once, with the command that installs it.
+    requirePackage(spec.name === "pushgateway" ? "prometheus-pushgateway" : spec.name);
     child = spawn(spec);
     const current = child;
     const collect = async (stream: ReadableStream<Uint8Array>) => {

@@ -6,7 +6,7 @@
  */
 import type { Side } from "../observe.ts";
 import type { RegistryStats } from "./_registry_stats.ts";
-import type { RtStats } from "./_rt_stats.ts";
+import { RT_STATS, type RtStats } from "./_rt_stats.ts";
 import type { FamilyType } from "./_text.ts";
 import { type CallSeries, OUTCOMES, type WindowView } from "./_window.ts";
 
@@ -28,15 +28,6 @@ export interface SingleFamilySpec<S> {
 }
 
 const QUANTILES = [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const;
-
-/** Since-start response-time stats: suffix, help word, value. */
-const RT_SINCE: [string, string, (s: RtStats) => number][] = [
-  ["sum", "Sum", (s) => s.sum],
-  ["last", "Last", (s) => s.last],
-  ["min", "Min", (s) => s.count > 0 ? s.min : 0],
-  ["max", "Max", (s) => s.count > 0 ? s.max : 0],
-  ["avg", "Average", (s) => s.count > 0 ? s.sum / s.count : 0],
-];
 
 /** The per-method families of one side (`provider` or `consumer`), in exposition order. */
 export function callFamilies(side: Side): CallFamilySpec[] {
@@ -91,7 +82,7 @@ export function callFamilies(side: Side): CallFamilySpec[] {
       type: "gauge",
       value: (_, window) => window().started / window().livedSeconds,
     },
-    ...RT_SINCE.map(([suffix, word, value]): CallFamilySpec => ({
+    ...RT_STATS.map(([suffix, word, value]): CallFamilySpec => ({
       name: `${prefix}_rt_milliseconds_${suffix}`,
       help: `${word} ${rtWhat}`,
       type: "gauge",
@@ -166,7 +157,7 @@ export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
     ["dubbo_register_rt_milliseconds", "registry register", (s) => s.registerRt],
     ["dubbo_notify_rt_milliseconds", "registry notify", (s) => s.notifyRt],
   ] satisfies [string, string, (s: RegistryStats) => RtStats][]).flatMap(([prefix, what, rt]) =>
-    RT_SINCE.map(([suffix, word, value]): SingleFamilySpec<RegistryStats> => ({
+    RT_STATS.map(([suffix, word, value]): SingleFamilySpec<RegistryStats> => ({
       name: `${prefix}_${suffix}`,
       help: `${word} response time of ${what} operations in milliseconds`,
       type: "gauge",
@@ -175,27 +166,14 @@ export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
   ),
 ];
 
-/** What the program itself reports: push bookkeeping and its start time and memory. */
+/** What the program itself reports: push bookkeeping (process families: process.ts). */
 export interface ProgramState {
-  startTimeSeconds: number;
   pushedAtSeconds: number;
   pushFailures: number;
 }
 
-/** Program families, without labels. */
+/** Push bookkeeping families, without labels. */
 export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
-  {
-    name: "process_start_time_seconds",
-    help: "Start time of the process since unix epoch in seconds.",
-    type: "gauge",
-    value: (s) => s.startTimeSeconds,
-  },
-  {
-    name: "process_resident_memory_bytes",
-    help: "Resident memory size in bytes.",
-    type: "gauge",
-    value: () => Deno.memoryUsage().rss,
-  },
   {
     name: "job_pushed_at_seconds",
     help: "Unix seconds of last push to Pushgateway",

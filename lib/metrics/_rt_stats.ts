@@ -22,3 +22,15 @@ export class RtStats {
     if (ms > this.max) this.max = ms;
   }
 }
+
+/**
+ * The since-start gauges of one {@linkcode RtStats}: name suffix, the help text's first
+ * word, and the value (0 while nothing was observed).
+ */
+export const RT_STATS: readonly [string, string, (s: RtStats) => number][] = [
+  ["sum", "Sum", (s) => s.sum],
+  ["last", "Last", (s) => s.last],
+  ["min", "Min", (s) => s.count > 0 ? s.min : 0],
+  ["max", "Max", (s) => s.count > 0 ? s.max : 0],
+  ["avg", "Average", (s) => s.count > 0 ? s.sum / s.count : 0],
+];

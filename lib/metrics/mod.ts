@@ -36,6 +36,8 @@ import {
   type SingleFamilySpec,
 } from "./_families.ts";
 import { RegistryStats } from "./_registry_stats.ts";
+import { processFamilies } from "./process.ts";
+import { appRegistryEvents, appRegistryFamilies, AppRegistryStats } from "./registry_families.ts";
 import {
   type Family,
   type Labels,
@@ -149,8 +151,8 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   const series = seriesByTarget(options.services, appLabels, options.window ?? DUBBO_WINDOW, clock);
   const entries = [...series.values()];
   const stats = new RegistryStats();
+  const appStats = new AppRegistryStats();
   const program: ProgramState = {
-    startTimeSeconds: performance.timeOrigin / 1000,
     pushedAtSeconds: 0,
     pushFailures: 0,
   };
@@ -163,6 +165,8 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     ...callFamilies(options.side).map((spec) => perMethod(spec, entries, windows)),
     histogram(histogramFamily(options.side), entries),
     ...REGISTRY_FAMILIES.map((spec) => single(spec, infoLabels, stats)),
+    ...appRegistryFamilies(appStats).map((spec) => single(spec, infoLabels, undefined)),
+    ...processFamilies(),
     ...PROGRAM_FAMILIES.map((spec) => single(spec, {}, program)),
     ...options.extraFamilies ?? [],
   ];
@@ -172,6 +176,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
       register: (ok, ms) => stats.register(ok, ms),
       subscribe: (ok) => stats.subscribe(ok),
       notify: (providers, ms) => stats.notify(providers, ms),
+      ...appRegistryEvents(appStats),
     },
     targets: options.services,
     markPushed(unixSeconds: number) {

@@ -67,6 +67,25 @@ export const PROGRAM_FAMILIES: Readonly<Record<string, MetricType>> = {
   process_resident_memory_bytes: "gauge",
 };
 
+/** lib/metrics/process.ts: the runtime families (prom-client's names, plus deno_version_info). */
+export const RUNTIME_FAMILIES: Readonly<Record<string, MetricType>> = {
+  ...Object.fromEntries(
+    ["user_", "system_", ""].map((part) => [`process_cpu_${part}seconds_total`, "counter"]),
+  ),
+  ...Object.fromEntries(
+    [
+      ...["heap_size_total", "heap_size_used", "external_memory"].map((n) => `nodejs_${n}_bytes`),
+      ...["total", "used", "available"].map((n) => `nodejs_heap_space_size_${n}_bytes`),
+      ...["", "_min", "_max", "_mean", "_stddev", "_p50", "_p90", "_p99"].map((part) =>
+        `nodejs_eventloop_lag${part}_seconds`
+      ),
+      "nodejs_version_info",
+      "deno_version_info",
+    ].map((name) => [name, "gauge"]),
+  ),
+  nodejs_gc_duration_seconds: "histogram",
+};
+
 /** Every series name our server and client export (histograms as their three series). */
 export const EXPORTED_METRICS: ReadonlySet<string> = new Set(
   Object.entries({
@@ -74,6 +93,7 @@ export const EXPORTED_METRICS: ReadonlySet<string> = new Set(
     ...rpcFamilies("consumer"),
     ...REGISTRY_FAMILIES,
     ...PROGRAM_FAMILIES,
+    ...RUNTIME_FAMILIES,
   }).flatMap(([name, type]) =>
     type === "histogram" ? ["bucket", "sum", "count"].map((s) => `${name}_${s}`) : [name]
   ),
