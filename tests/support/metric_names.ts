@@ -58,6 +58,22 @@ export const REGISTRY_FAMILIES: Readonly<Record<string, MetricType>> = {
   ),
 };
 
+/** Application-level discovery families (dubbo-go 3.3's registry and metadata sets). */
+export const APP_REGISTRY_FAMILIES: Readonly<Record<string, MetricType>> = Object.fromEntries([
+  ...[
+    "dubbo_registry_register_service",
+    "dubbo_registry_subscribe_service_num",
+    "dubbo_metadata_subscribe_num",
+  ].flatMap((prefix) =>
+    ["total", "succeed_total", "failed_total"].map((s) => [`${prefix}_${s}`, "counter"])
+  ),
+  ...[
+    "dubbo_register_service_rt_milliseconds",
+    "dubbo_subscribe_service_rt_milliseconds",
+    "dubbo_subscribe_rt_milliseconds",
+  ].flatMap((prefix) => RT_SINCE_START.map((s) => [`${prefix}_${s}`, "gauge"])),
+]);
+
 /** Families every program has besides the RPC and registry ones. */
 export const PROGRAM_FAMILIES: Readonly<Record<string, MetricType>> = {
   dubbo_application_info_total: "counter",
@@ -92,6 +108,7 @@ export const EXPORTED_METRICS: ReadonlySet<string> = new Set(
     ...rpcFamilies("provider"),
     ...rpcFamilies("consumer"),
     ...REGISTRY_FAMILIES,
+    ...APP_REGISTRY_FAMILIES,
     ...PROGRAM_FAMILIES,
     ...RUNTIME_FAMILIES,
   }).flatMap(([name, type]) =>
