@@ -60,6 +60,11 @@ export interface MetricsOptions {
   clock?: () => number;
 }
 
+/** `labels` with its names in order, as Prometheus and dubbo-go print them. */
+function sortedLabels(labels: Labels): Labels {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : 1));
+}
+
 /** The metrics of one program. */
 export interface DubboMetrics {
   /** Recording seam for `lib/rpc`: wrap every call with `start(target)` / `end(code)`. */
@@ -303,8 +308,9 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     }
   }
 
-  for (const f of appRegistryFamilies(appRegistryStats)) {
-    add(f.name, f.help, f.type, single(infoLabels, f.value));
+  const subscribed = options.services[0]?.interface;
+  for (const f of appRegistryFamilies(appRegistryStats, subscribed)) {
+    add(f.name, f.help, f.type, single(sortedLabels({ ...infoLabels, ...f.labels }), f.value));
   }
   families.push(...processFamilies());
   add(
