@@ -119,6 +119,39 @@ Deno.test("dubbo-java: provider at its defaults registers both layouts at 127.0.
   assert.deepEqual(await raw.children("/dubbo/mapping"), ["greet.GreetService"]);
 });
 
+Deno.test("dubbo-java: --register-mode=interface|instance writes only that layout", async () => {
+  await using zk = await startZooKeeper();
+  await using iface = await startJavaProvider({
+    zkAddress: zk.address,
+    registerMode: "interface",
+    app: "java-iface",
+  });
+  await using inst = await startJavaProvider({
+    zkAddress: zk.address,
+    registerMode: "instance",
+    app: "java-inst",
+  });
+  await using raw = await connectRaw(zk.address);
+  const providers = await raw.children("/dubbo/greet.GreetService/providers");
+  assert.equal(providers.length, 1, JSON.stringify(providers));
+  assert.ok(providers[0].startsWith(`tri://127.0.0.1:${iface.port}/`), providers[0]);
+  assert.deepEqual(await raw.children("/services"), ["java-inst"]);
+  assert.deepEqual(await raw.children("/services/java-inst"), [`127.0.0.1:${inst.port}`]);
+});
+
+Deno.test("dubbo-java: Java consumer FORCE_INTERFACE → our provider via ZooKeeper", async () => {
+  await using zk = await startZooKeeper();
+  const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
+  await using _server = ours.server;
+  await using java = await startJavaConsumer({
+    zkAddress: zk.address,
+    count: 3,
+    migration: "FORCE_INTERFACE",
+  });
+  assertAll(await java.results(), 3, succeeded("hello world"));
+  assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 3);
+});
+
 Deno.test("dubbo-java: Java consumer (defaults, APPLICATION_FIRST) → our provider via ZooKeeper", async () => {
   await using zk = await startZooKeeper();
   const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
