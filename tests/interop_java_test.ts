@@ -209,11 +209,10 @@ Deno.test("dubbo-java: Java consumer → our provider: random error is unknown, 
   });
   assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
   assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
-  // Java 3.3.6 files its first timed-out call under _timeout_total and, as observed, the
-  // later ones (same client-side timer) under _business_failed_total.
+  // Java 3.3.6 files a timed-out call under _timeout_total or _business_failed_total, varying
+  // from run to run (seen: 1 of 2, 0 of 2 as timeouts); together they count every call.
   const timeouts = await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total");
   const business = await metric(late.metricsUrl, "dubbo_consumer_requests_business_failed_total");
-  assert.ok(timeouts >= 1, `timeouts ${timeouts}`);
   assert.equal(timeouts + business, 2);
   // Our provider counts the call as timed out once its deadline passed.
   await waitForMetric(slow.metricsUrl, "dubbo_provider_requests_timeout_total", 2);
