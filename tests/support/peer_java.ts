@@ -84,9 +84,20 @@ async function doBuild(log: (line: string) => void): Promise<JavaPeerBuild> {
     await Deno.rename(tmp, dir);
     const built = await readBuild(dir);
     if (!built) throw new Error(`dubbo-java peer: build in ${dir} is incomplete`);
+    await pruneOtherBuilds(dir);
     return built;
   } finally {
     await lock.unlock();
+  }
+}
+
+/** Removes builds of older sources (this checkout's only; the lock is held). */
+async function pruneOtherBuilds(keep: string): Promise<void> {
+  for await (const entry of Deno.readDir(BUILD_ROOT)) {
+    const path = `${BUILD_ROOT}/${entry.name}`;
+    if (entry.isDirectory && entry.name.startsWith("java-") && path !== keep) {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    }
   }
 }
 
