@@ -369,10 +369,12 @@ function relevant(text: string): string {
 
 if (import.meta.main) {
   const started = performance.now();
-  const build = await buildJavaPeer((line) => console.log(line));
-  console.log(
-    `Dubbo Java peer ready in ${build.dir} (${
-      ((performance.now() - started) / 1000).toFixed(1)
-    } s)`,
-  );
+  try {
+    const build = await buildJavaPeer((line) => console.log(line));
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`Dubbo Java peer ready in ${build.dir} (${seconds} s)`);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
 }
