@@ -227,6 +227,11 @@ Deno.test("dubbo-java: our consumer → Java provider: random error is unknown, 
   assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
   assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_unknown_failed_total"), 4);
   assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_failed_total"), 4);
+  // Java files an exception thrown by the service as a business failure.
+  assert.equal(
+    await metric(failing.metricsUrl, "dubbo_provider_requests_business_failed_total"),
+    4,
+  );
 
   await using slow = await startJavaProvider({ delayMs: 3000 });
   const late = await startOurConsumer(undefined, 2, [
