@@ -21,6 +21,7 @@ import { NO_CALLS } from "../observe.ts";
 import { CallCore, type Exchange, type Reply, type RequestHead } from "./_call.ts";
 import { HTTP1_IDLE_TIMEOUT_MS, HTTP1_LINGER_MS, Http1Connection } from "./_http1.ts";
 import { connDuplex, ConnStream } from "./_conn.ts";
+import type { UnaryMethod } from "./_unary_method.ts";
 
 /** Settings of {@linkcode serveProvider}. */
 export interface ProviderOptions {
@@ -38,6 +39,8 @@ export interface ProviderOptions {
   version?: string;
   /** Records every call to a registered method. */
   observer?: CallObserver;
+  /** Extra unary methods served on the same port (e.g. MetadataServiceV2). */
+  methods?: readonly UnaryMethod[];
 }
 
 /** A running provider. */
@@ -76,6 +79,7 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     group: options.group ?? "",
     version: options.version ?? "",
     observer: options.observer ?? NO_CALLS,
+    methods: options.methods,
   });
   /** Every accepted connection until it closes (sniffing, HTTP/1.1 or h2c). */
   const conns = new Set<Deno.TcpConn>();
