@@ -59,27 +59,9 @@ async function doBuild(log: (line: string) => void): Promise<JavaPeerBuild> {
     const again = await readBuild(dir);
     if (again) return again;
     log(`building the Dubbo Java peer into ${dir}`);
-    const deps = `${PROJECT}/target/classpath.txt`;
-    const goals = [
-      "-q",
-      "-B",
-      "compile",
-      "dependency:build-classpath",
-      `-Dmdep.outputFile=${deps}`,
-    ];
-    const offline = await mvn(["-o", ...goals]);
-    if (!offline.ok) {
-      log("offline Maven build failed; resolving online");
-      const online = await mvn(goals);
-      if (!online.ok) {
-        throw new Error(`dubbo-java peer: mvn build failed:\n${online.output.slice(-3000)}`);
-      }
-    }
     const tmp = `${dir}.tmp-${Deno.pid}`;
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    await Deno.mkdir(tmp, { recursive: true });
-    await copyDir(`${PROJECT}/target/classes`, `${tmp}/classes`);
-    await Deno.writeTextFile(`${tmp}/classpath.txt`, (await Deno.readTextFile(deps)).trim());
+    await buildJavaInto(tmp, log);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.rename(tmp, dir);
     const built = await readBuild(dir);
@@ -89,6 +71,31 @@ async function doBuild(log: (line: string) => void): Promise<JavaPeerBuild> {
   } finally {
     await lock.unlock();
   }
+}
+
+/**
+ * Runs Maven on tests/peers/java (offline first, online when the local repository lacks
+ * something) and writes the build into `out`: `classes/` and `classpath.txt` (the dependency
+ * jars, `:`-separated). The step a generic peer builder can call; `java -cp
+ * out/classes:<classpath.txt>` then runs `peer.Provider` / `peer.Consumer`.
+ */
+export async function buildJavaInto(
+  out: string,
+  log: (line: string) => void = () => {},
+): Promise<void> {
+  const deps = `${PROJECT}/target/classpath.txt`;
+  const goals = ["-q", "-B", "compile", "dependency:build-classpath", `-Dmdep.outputFile=${deps}`];
+  const offline = await mvn(["-o", ...goals]);
+  if (!offline.ok) {
+    log("offline Maven build failed; resolving online");
+    const online = await mvn(goals);
+    if (!online.ok) {
+      throw new Error(`dubbo-java peer: mvn build failed:\n${online.output.slice(-3000)}`);
+    }
+  }
+  await Deno.mkdir(out, { recursive: true });
+  await copyDir(`${PROJECT}/target/classes`, `${out}/classes`);
+  await Deno.writeTextFile(`${out}/classpath.txt`, (await Deno.readTextFile(deps)).trim());
 }
 
 /** Removes builds of older sources (this checkout's only; the lock is held). */
