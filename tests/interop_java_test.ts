@@ -152,6 +152,19 @@ Deno.test("dubbo-java: Java consumer FORCE_INTERFACE → our provider via ZooKee
   assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 3);
 });
 
+Deno.test("dubbo-java: Java consumer FORCE_APPLICATION → our provider via ZooKeeper (application-level)", async () => {
+  await using zk = await startZooKeeper();
+  const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
+  await using _server = ours.server;
+  await using java = await startJavaConsumer({
+    zkAddress: zk.address,
+    count: 3,
+    migration: "FORCE_APPLICATION",
+  });
+  assertAll(await java.results(), 3, succeeded("hello world"));
+  assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 3);
+});
+
 Deno.test("dubbo-java: Java consumer (defaults, APPLICATION_FIRST) → our provider via ZooKeeper", async () => {
   await using zk = await startZooKeeper();
   const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
