@@ -165,7 +165,9 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     ...callFamilies(options.side).map((spec) => perMethod(spec, entries, windows)),
     histogram(histogramFamily(options.side), entries),
     ...REGISTRY_FAMILIES.map((spec) => single(spec, infoLabels, stats)),
-    ...appRegistryFamilies(appStats).map((spec) => single(spec, infoLabels, undefined)),
+    ...appRegistryFamilies(appStats, options.services[0]?.interface).map((spec) =>
+      single(spec, sortedLabels({ ...infoLabels, ...spec.labels }), undefined)
+    ),
     ...processFamilies(),
     ...PROGRAM_FAMILIES.map((spec) => single(spec, {}, program)),
     ...options.extraFamilies ?? [],
@@ -214,10 +216,16 @@ function seriesByTarget(
   return series;
 }
 
+/** `labels` with its names in order, as Prometheus and dubbo-go print them. */
+function sortedLabels(labels: Labels): Labels {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : 1));
+}
+
 /** A family with one sample under `labels`, read from `source`. */
 function single<S>(spec: SingleFamilySpec<S>, labels: Labels, source: S): Family {
   const text = seriesText(spec.name, labels);
-  return { ...spec, collect: (emit) => emit(text, spec.value(source)) };
+  const { name, help, type } = spec;
+  return { name, help, type, collect: (emit) => emit(text, spec.value(source)) };
 }
 
 /** A family with one sample per registered method. */

@@ -10,7 +10,7 @@
  */
 import type { RegistryObserver } from "../observe.ts";
 import { RT_STATS, RtStats } from "./_rt_stats.ts";
-import type { FamilyType } from "./_text.ts";
+import type { FamilyType, Labels } from "./_text.ts";
 
 /** Counts of one operation kind. */
 class Outcomes {
@@ -40,6 +40,8 @@ export interface FamilySpec {
   help: string;
   type: Exclude<FamilyType, "histogram">;
   value: () => number;
+  /** Labels besides the application info labels (dubbo-go labels some families by `interface`). */
+  labels?: Labels;
 }
 
 /** The observer methods feeding `stats` (merged into the registry observer). */
@@ -53,8 +55,14 @@ export function appRegistryEvents(
   };
 }
 
-/** Every family of application-level discovery, read from `stats` at collect time. */
-export function appRegistryFamilies(stats: AppRegistryStats): FamilySpec[] {
+/**
+ * Every family of application-level discovery, read from `stats` at collect time.
+ * `serviceInterface` labels the service-level subscribe times, as dubbo-go does.
+ */
+export function appRegistryFamilies(
+  stats: AppRegistryStats,
+  serviceInterface = "greet.GreetService",
+): FamilySpec[] {
   const specs: FamilySpec[] = [];
   const counters = (prefix: string, what: string, o: Outcomes) => {
     specs.push(
@@ -73,13 +81,14 @@ export function appRegistryFamilies(stats: AppRegistryStats): FamilySpec[] {
       },
     );
   };
-  const rt = (prefix: string, what: string, o: Outcomes) => {
+  const rt = (prefix: string, what: string, o: Outcomes, labels?: Labels) => {
     for (const [suffix, word, read] of RT_STATS) {
       specs.push({
         name: `${prefix}_${suffix}`,
         help: `${word} ${what} time in milliseconds`,
         type: "gauge",
         value: () => read(o.rt),
+        labels,
       });
     }
   };
@@ -94,7 +103,9 @@ export function appRegistryFamilies(stats: AppRegistryStats): FamilySpec[] {
     "Service-Level Subscribe Num",
     stats.subscribeService,
   );
-  rt("dubbo_subscribe_service_rt_milliseconds", "service-level subscribe", stats.subscribeService);
+  rt("dubbo_subscribe_service_rt_milliseconds", "service-level subscribe", stats.subscribeService, {
+    interface: serviceInterface,
+  });
   counters("dubbo_metadata_subscribe_num", "Metadata Subscribe Num", stats.metadataSubscribe);
   rt("dubbo_subscribe_rt_milliseconds", "metadata subscribe", stats.metadataSubscribe);
   return specs;
