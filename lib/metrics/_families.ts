@@ -6,7 +6,7 @@
  */
 import type { Side } from "../observe.ts";
 import type { RegistryStats } from "./_registry_stats.ts";
-import { RT_STATS, type RtStats } from "./_rt_stats.ts";
+import { type Outcomes, RT_STATS, type RtStats } from "./_rt_stats.ts";
 import type { FamilyType } from "./_text.ts";
 import { type CallSeries, OUTCOMES, type WindowView } from "./_window.ts";
 
@@ -114,55 +114,92 @@ export function histogramFamily(side: Side): { name: string; help: string } {
 }
 
 /** The application info family (constant 1 under the application's labels). */
-export const APPLICATION_INFO: SingleFamilySpec<unknown> = {
-  name: "dubbo_application_info_total",
-  help: "Total Application Info",
-  type: "counter",
-  value: () => 1,
-};
+export const APPLICATION_INFO: SingleFamilySpec<unknown> = single(
+  "dubbo_application_info_total",
+  "Total Application Info",
+  "counter",
+  () => 1,
+);
 
-/** Registry counters: name, help, the {@linkcode RegistryStats} field counted. */
-const REGISTRY_COUNTERS: [string, string, NumberField<RegistryStats>][] = [
-  ["dubbo_registry_register_requests_total", "Total Register Requests", "registerTotal"],
-  [
-    "dubbo_registry_register_requests_succeed_total",
-    "Succeed Register Requests",
-    "registerSucceed",
-  ],
-  ["dubbo_registry_register_requests_failed_total", "Failed Register Requests", "registerFailed"],
-  ["dubbo_registry_subscribe_num_total", "Total Subscribe Num", "subscribeTotal"],
-  ["dubbo_registry_subscribe_num_succeed_total", "Succeed Subscribe Num", "subscribeSucceed"],
-  ["dubbo_registry_subscribe_num_failed_total", "Failed Subscribe Num", "subscribeFailed"],
-  ["dubbo_registry_notify_requests_total", "Total Notify Requests", "notifyTotal"],
-];
+/** A single-sample family spec in one line. */
+function single<S>(
+  name: string,
+  help: string,
+  type: "counter" | "gauge",
+  value: (source: S) => number,
+): SingleFamilySpec<S> {
+  return { name, help, type, value };
+}
 
-/** The keys of `T` whose values are numbers. */
-type NumberField<T> = { [K in keyof T]: T[K] extends number ? K : never }[keyof T];
+/** `<prefix>_total`, `_succeed_total` and `_failed_total` of one kind of attempt. */
+export function outcomeFamilies<S>(
+  prefix: string,
+  what: string,
+  read: (source: S) => Outcomes,
+): SingleFamilySpec<S>[] {
+  const parts: [string, string, (o: Outcomes) => number][] = [
+    ["total", "Total", (o) => o.total],
+    ["succeed_total", "Succeed", (o) => o.succeed],
+    ["failed_total", "Failed", (o) => o.failed],
+  ];
+  return parts.map(([suffix, word, pick]) => ({
+    name: `${prefix}_${suffix}`,
+    help: `${word} ${what}`,
+    type: "counter",
+    value: (source) => pick(read(source)),
+  }));
+}
+
+/** The since-start response-time gauges `<prefix>_sum|last|min|max|avg` of one kind. */
+export function rtFamilies<S>(
+  prefix: string,
+  help: (word: string) => string,
+  read: (source: S) => RtStats,
+): SingleFamilySpec<S>[] {
+  return RT_STATS.map(([suffix, word, value]) => ({
+    name: `${prefix}_${suffix}`,
+    help: help(word),
+    type: "gauge",
+    value: (source) => value(read(source)),
+  }));
+}
+
+const registryRt = (what: string) => (word: string) =>
+  `${word} response time of registry ${what} operations in milliseconds`;
 
 /** Registry activity (dubbo-go's registry collector), under the application's labels. */
 export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
-  ...REGISTRY_COUNTERS.map(([name, help, field]): SingleFamilySpec<RegistryStats> => ({
-    name,
-    help,
-    type: "counter",
-    value: (s) => s[field],
-  })),
-  {
-    name: "dubbo_registry_notify_num_last",
-    help: "Number of provider URLs in the last registry notification",
-    type: "gauge",
-    value: (s) => s.notifyNumLast,
-  },
-  ...([
-    ["dubbo_register_rt_milliseconds", "registry register", (s) => s.registerRt],
-    ["dubbo_notify_rt_milliseconds", "registry notify", (s) => s.notifyRt],
-  ] satisfies [string, string, (s: RegistryStats) => RtStats][]).flatMap(([prefix, what, rt]) =>
-    RT_STATS.map(([suffix, word, value]): SingleFamilySpec<RegistryStats> => ({
-      name: `${prefix}_${suffix}`,
-      help: `${word} response time of ${what} operations in milliseconds`,
-      type: "gauge",
-      value: (s) => value(rt(s)),
-    }))
+  ...outcomeFamilies(
+    "dubbo_registry_register_requests",
+    "Register Requests",
+    (s: RegistryStats) => s.register,
+  ),
+  ...outcomeFamilies(
+    "dubbo_registry_subscribe_num",
+    "Subscribe Num",
+    (s: RegistryStats) => s.subscribe,
+  ),
+  single(
+    "dubbo_registry_notify_requests_total",
+    "Total Notify Requests",
+    "counter",
+    (s) => s.notifyTotal,
+  ),
+  single(
+    "dubbo_registry_notify_num_last",
+    "Number of provider URLs in the last registry notification",
+    "gauge",
+    (s) => s.notifyNumLast,
+  ),
+  ...rtFamilies(
+    "dubbo_register_rt_milliseconds",
+    registryRt("register"),
+    (s: RegistryStats) => s.register.rt,
+  ),
+  ...rtFamilies(
+    "dubbo_notify_rt_milliseconds",
+    registryRt("notify"),
+    (s: RegistryStats) => s.notifyRt,
   ),
 ];
 
@@ -174,16 +211,16 @@ export interface ProgramState {
 
 /** Push bookkeeping families, without labels. */
 export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
-  {
-    name: "job_pushed_at_seconds",
-    help: "Unix seconds of last push to Pushgateway",
-    type: "gauge",
-    value: (s) => s.pushedAtSeconds,
-  },
-  {
-    name: "dubbo_metrics_push_failed_total",
-    help: "Pushes to the Pushgateway that failed",
-    type: "counter",
-    value: (s) => s.pushFailures,
-  },
+  single(
+    "job_pushed_at_seconds",
+    "Unix seconds of last push to Pushgateway",
+    "gauge",
+    (s) => s.pushedAtSeconds,
+  ),
+  single(
+    "dubbo_metrics_push_failed_total",
+    "Pushes to the Pushgateway that failed",
+    "counter",
+    (s) => s.pushFailures,
+  ),
 ];

@@ -34,3 +34,20 @@ export const RT_STATS: readonly [string, string, (s: RtStats) => number][] = [
   ["max", "Max", (s) => s.count > 0 ? s.max : 0],
   ["avg", "Average", (s) => s.count > 0 ? s.sum / s.count : 0],
 ];
+
+/** Attempts of one operation kind: how many, how many succeeded or failed, and how long. */
+export class Outcomes {
+  total = 0;
+  succeed = 0;
+  failed = 0;
+  /** Response times of the attempts that reported one. */
+  readonly rt = new RtStats();
+
+  /** One attempt finished; `ms` is skipped unless finite and ≥ 0. */
+  record(ok: boolean, ms: number): void {
+    this.total++;
+    if (ok) this.succeed++;
+    else this.failed++;
+    if (Number.isFinite(ms) && ms >= 0) this.rt.observe(ms);
+  }
+}

@@ -175,8 +175,8 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   return {
     calls: callObserver(series, clock),
     registryEvents: {
-      register: (ok, ms) => stats.register(ok, ms),
-      subscribe: (ok) => stats.subscribe(ok),
+      register: (ok, ms) => stats.register.record(ok, ms),
+      subscribe: (ok) => stats.subscribe.record(ok, NaN),
       notify: (providers, ms) => stats.notify(providers, ms),
       ...appRegistryEvents(appStats),
     },

@@ -9,23 +9,9 @@
  * @module
  */
 import type { RegistryObserver } from "../observe.ts";
-import { RT_STATS, RtStats } from "./_rt_stats.ts";
+import { outcomeFamilies, rtFamilies, type SingleFamilySpec } from "./_families.ts";
+import { Outcomes } from "./_rt_stats.ts";
 import type { FamilyType, Labels } from "./_text.ts";
-
-/** Counts of one operation kind. */
-class Outcomes {
-  total = 0;
-  succeed = 0;
-  failed = 0;
-  readonly rt = new RtStats();
-
-  record(ok: boolean, ms: number): void {
-    this.total++;
-    if (ok) this.succeed++;
-    else this.failed++;
-    if (Number.isFinite(ms) && ms >= 0) this.rt.observe(ms);
-  }
-}
 
 /** What the application-level registry observer records. */
 export class AppRegistryStats {
@@ -63,50 +49,48 @@ export function appRegistryFamilies(
   stats: AppRegistryStats,
   serviceInterface = "greet.GreetService",
 ): FamilySpec[] {
-  const specs: FamilySpec[] = [];
-  const counters = (prefix: string, what: string, o: Outcomes) => {
-    specs.push(
-      { name: `${prefix}_total`, help: `Total ${what}`, type: "counter", value: () => o.total },
-      {
-        name: `${prefix}_succeed_total`,
-        help: `Succeed ${what}`,
-        type: "counter",
-        value: () => o.succeed,
-      },
-      {
-        name: `${prefix}_failed_total`,
-        help: `Failed ${what}`,
-        type: "counter",
-        value: () => o.failed,
-      },
-    );
-  };
-  const rt = (prefix: string, what: string, o: Outcomes, labels?: Labels) => {
-    for (const [suffix, word, read] of RT_STATS) {
-      specs.push({
-        name: `${prefix}_${suffix}`,
-        help: `${word} ${what} time in milliseconds`,
-        type: "gauge",
-        value: () => read(o.rt),
-        labels,
-      });
-    }
-  };
-  counters(
+  const time = (what: string) => (word: string) => `${word} ${what} time in milliseconds`;
+  const bind = (labels?: Labels) => (spec: SingleFamilySpec<AppRegistryStats>): FamilySpec => ({
+    name: spec.name,
+    help: spec.help,
+    type: spec.type,
+    value: () => spec.value(stats),
+    labels,
+  });
+  return KINDS.flatMap(([field, counters, counted, times, timed, labelled]) => [
+    ...outcomeFamilies(counters, counted, (s: AppRegistryStats) => s[field]).map(bind()),
+    ...rtFamilies(times, time(timed), (s: AppRegistryStats) => s[field].rt)
+      .map(bind(labelled ? { interface: serviceInterface } : undefined)),
+  ]);
+}
+
+/**
+ * Per kind of attempt: the stats field, counter prefix and help, response-time prefix
+ * and help, and whether dubbo-go labels the times with the subscribed `interface`.
+ */
+const KINDS: [keyof AppRegistryStats, string, string, string, string, boolean][] = [
+  [
+    "registerService",
     "dubbo_registry_register_service",
     "Service-Level Register Requests",
-    stats.registerService,
-  );
-  rt("dubbo_register_service_rt_milliseconds", "service-level register", stats.registerService);
-  counters(
+    "dubbo_register_service_rt_milliseconds",
+    "service-level register",
+    false,
+  ],
+  [
+    "subscribeService",
     "dubbo_registry_subscribe_service_num",
     "Service-Level Subscribe Num",
-    stats.subscribeService,
-  );
-  rt("dubbo_subscribe_service_rt_milliseconds", "service-level subscribe", stats.subscribeService, {
-    interface: serviceInterface,
-  });
-  counters("dubbo_metadata_subscribe_num", "Metadata Subscribe Num", stats.metadataSubscribe);
-  rt("dubbo_subscribe_rt_milliseconds", "metadata subscribe", stats.metadataSubscribe);
-  return specs;
-}
+    "dubbo_subscribe_service_rt_milliseconds",
+    "service-level subscribe",
+    true,
+  ],
+  [
+    "metadataSubscribe",
+    "dubbo_metadata_subscribe_num",
+    "Metadata Subscribe Num",
+    "dubbo_subscribe_rt_milliseconds",
+    "metadata subscribe",
+    false,
+  ],
+];
