@@ -35,6 +35,8 @@ const provider = await serveProvider({
   failureRate: config.failureRate,
   delayMs: config.delayMs,
   observer: metrics.calls,
+  maxConnections: config.maxConnections,
+  log,
 });
 const registry = createRegistry({
   kind: config.registry,
