@@ -122,8 +122,9 @@ Deno.test("hostile: pipelining without reading answers keeps memory bounded", as
   }
   const grown = rssBytes(server.pid) - before;
   conn.close();
-  assert(sent < 200 * MiB, `server kept reading: ${sent} bytes accepted`);
-  assert(grown < 150 * MiB, `RSS grew ${grown} bytes`);
+  console.log(`pipelining: server stopped reading after ${sent} bytes; RSS +${grown} bytes`);
+  assert(sent < 100 * MiB, `server kept reading: ${sent} bytes accepted`);
+  assert(grown < 250 * MiB, `RSS grew ${grown} bytes`);
 });
 
 Deno.test("hostile: a chunked body in 1-byte chunks costs about its own size", async () => {
@@ -142,7 +143,8 @@ Deno.test("hostile: a chunked body in 1-byte chunks costs about its own size", a
   assert.deepEqual(probe.statuses, [200]);
   const grown = rssBytes(server.pid) - before;
   conn.close();
-  assert(grown < 100 * MiB, `RSS grew ${grown} bytes for a 3.5 MiB body`);
+  console.log(`1-byte chunks: 3.5 MiB body, RSS +${grown} bytes`);
+  assert(grown < 200 * MiB, `RSS grew ${grown} bytes for a 3.5 MiB body`);
 });
 
 /** Opens an h2c connection, sends the preface, then a plain FIN; resolves when the server closed. */
@@ -187,6 +189,7 @@ Deno.test("hostile: 1,000 h2c connections closed with a plain FIN leak no fds", 
   }
   await waitFor("fds released", () => fdCount(server.pid) <= before + 5, 10_000).catch(() => {});
   const after = fdCount(server.pid);
+  console.log(`h2c FIN: fds ${before} → ${after}, ${closedByServer} closed by the server`);
   assert.deepEqual(closedByServer, 1000);
   assert(after <= before + 5, `fds ${before} → ${after}`);
   assert.deepEqual(closeWaitCount(server.pid), 0);
@@ -230,6 +233,7 @@ Deno.test("hostile: h2c advertises 100 streams and caps a session's body memory"
   peak = Math.max(peak, rssBytes(server.pid) - before);
   session.destroy();
   await Promise.all(streams.map((s) => s.done));
+  console.log(`h2c 200 streams: RSS peak +${peak} bytes`);
   assert(peak < 250 * MiB, `RSS grew ${peak} bytes`);
 });
 
@@ -315,6 +319,7 @@ Deno.test("hostile: a 60 KB head sent byte by byte costs little CPU", async () =
   const result = await reading;
   const used = cpuSeconds(server.pid) - before;
   assert.deepEqual(result.statuses, [200]);
+  console.log(`60 KB head byte by byte: ${used} CPU seconds`);
   assert(used < 2.5, `server used ${used} CPU seconds`);
 });
 
@@ -348,6 +353,7 @@ Deno.test("hostile: after a 429 for a huge Content-Length the drain is bounded",
   } catch { /* closed */ }
   assert.deepEqual(result.statuses, [429], result.text);
   assert(result.closed, "connection not closed");
+  console.log(`429 drain: ${sent} bytes accepted before close`);
   assert(sent < 64 * MiB, `server drained ${sent} bytes`);
 });
 
@@ -375,6 +381,7 @@ Deno.test("hostile: out of file descriptors, accept backs off and both ports sur
     );
     await waitFor("3 s exhausted", () => Date.now() - wall > 3000, 5000);
     const spent = cpuSeconds(server.pid) - cpuBefore;
+    console.log(`fd exhaustion: ${spent} CPU seconds in 3 s`);
     assert(spent < 1.5, `accept loop used ${spent} CPU seconds in 3 s`);
     for (const conn of conns.splice(0)) conn.close();
     const scraped = await scrape;
@@ -382,7 +389,8 @@ Deno.test("hostile: out of file descriptors, accept backs off and both ports sur
     const greet = await rawRequest(server.port, greetRequest("Connection: close\r\n"));
     assert.deepEqual(greet.statuses, [200]);
     const episodes = server.program.output().match(/out of file descriptors/g) ?? [];
-    assert(episodes.length <= 4, `${episodes.length} log lines`);
+    // One line per port and episode.
+    assert(episodes.length <= 2, server.program.output());
     assert(!/panic|Uncaught/.test(server.program.output()), server.program.output());
   } finally {
     for (const conn of conns) conn.close();
@@ -401,6 +409,10 @@ Deno.test("hostile: --max-connections closes new connections before fds run out"
   for (const conn of conns) conn.close();
   assert(closed >= 40, `${closed} of 60 closed`);
   assert(during <= before + 25, `fds ${before} → ${during}`);
-  const greet = await rawRequest(server.port, greetRequest("Connection: close\r\n"));
-  assert.deepEqual(greet.statuses, [200]);
+  // Once ours are gone the port serves again.
+  await waitFor("a greet after the connections closed", async () => {
+    const greet = await rawRequest(server.port, greetRequest("Connection: close\r\n"));
+    return greet.statuses[0] === 200;
+  });
+  console.log(`max-connections=20: ${closed} of 60 closed at once; fds ${before} → ${during}`);
 });

@@ -30,6 +30,9 @@ export interface AcceptLoop {
   readonly done: Promise<void>;
 }
 
+/** A quiet period that ends an out-of-descriptors episode (and allows its next log line). */
+const EPISODE_MS = 30_000;
+
 /** True for "too many open files" (process or system). */
 export function isFdExhaustion(error: unknown): boolean {
   const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
@@ -42,6 +45,7 @@ export function isFdExhaustion(error: unknown): boolean {
 export function acceptLoop(listener: Deno.TcpListener, options: AcceptOptions): AcceptLoop {
   let open = 0;
   let refusedInEpisode = 0;
+  let lastFailure = -Infinity;
   const done = (async () => {
     let backoff = 0;
     for (;;) {
@@ -51,12 +55,15 @@ export function acceptLoop(listener: Deno.TcpListener, options: AcceptOptions): 
       } catch (error) {
         if (options.closing() || error instanceof Deno.errors.BadResource) return;
         if (!isFdExhaustion(error)) continue; // e.g. the peer reset before accept
-        if (backoff === 0) {
+        // One line per episode; an episode ends after a quiet EPISODE_MS without failures.
+        const now = Date.now();
+        if (now - lastFailure > EPISODE_MS) {
           options.log(
             `${options.label}: out of file descriptors (${open} connections open); ` +
               `accept paused, retrying with back-off`,
           );
         }
+        lastFailure = now;
         backoff = Math.min(
           backoff === 0 ? ACCEPT_BACKOFF_MS.first : backoff * 2,
           ACCEPT_BACKOFF_MS.max,
@@ -64,10 +71,7 @@ export function acceptLoop(listener: Deno.TcpListener, options: AcceptOptions): 
         await new Promise((resolve) => setTimeout(resolve, backoff));
         continue;
       }
-      if (backoff !== 0) {
-        options.log(`${options.label}: accepting again (${open} connections open)`);
-        backoff = 0;
-      }
+      backoff = 0;
       if (options.closing()) {
         closeQuietly(conn);
         continue;
