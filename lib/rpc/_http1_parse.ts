@@ -90,7 +90,12 @@ export function parseFieldLine(line: string): [string, string] {
   if (!FIELD_NAME.test(name)) throw new HttpError(400, "malformed header name");
   const raw = line.slice(colon + 1);
   if (!FIELD_VALUE.test(raw)) throw new HttpError(400, "invalid character in a header value");
-  return [name.toLowerCase(), trimOws(raw)];
+  const lower = name.toLowerCase();
+  // llhttp allows only SP after a Content-Length or Transfer-Encoding value.
+  if ((lower === "content-length" || lower === "transfer-encoding") && /\t[ \t]*$/.test(raw)) {
+    throw new HttpError(400, "invalid whitespace after a framing header value");
+  }
+  return [lower, trimOws(raw)];
 }
 
 /** Parses the head `text` (without its final CRLFCRLF) or throws {@linkcode HttpError}. */
