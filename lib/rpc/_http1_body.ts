@@ -125,6 +125,8 @@ export class ChunkedDecoder {
   #digits = 0;
   #size = 0;
   #lineBytes = 0;
+  /** Whether the current extension name has a character yet. */
+  #extName = false;
   #trailerBytes = 0;
 
   /** True once the last chunk and the trailer section were read. */
@@ -176,7 +178,13 @@ export class ChunkedDecoder {
         return this.#line();
       }
       case S.ExtName:
-        if (TOKEN[b]) return this.#line();
+        if (TOKEN[b]) {
+          this.#extName = true;
+          return this.#line();
+        }
+        // llhttp refuses `1;` before CR but lets `1;;a` and `1;=b` through; so do we.
+        if (!this.#extName && b === 13) throw new HttpError(400, "empty chunk extension name");
+        this.#extName = false;
         if (b === 0x3d) this.#state = S.ExtValueStart;
         else if (b === 0x3b) this.#state = S.ExtName;
         else if (b === 13) this.#state = S.SizeCr;
@@ -184,6 +192,7 @@ export class ChunkedDecoder {
         return this.#line();
       case S.ExtValueStart:
         if (b === 0x22) this.#state = S.ExtQuoted;
+        else if (b === 13) this.#state = S.SizeCr; // `;a=` (empty value), as llhttp allows
         else if (TOKEN[b]) this.#state = S.ExtToken;
         else throw new HttpError(400, "invalid chunk extension");
         return this.#line();

@@ -34,7 +34,7 @@ export interface ParsedHead {
   expectContinue: boolean;
 }
 
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const ANY_VERSION = /^[^ ]+ [^ ]+ HTTP\/(\d)\.(\d)$/;
 /** A field name (token) followed by ':'. */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -156,6 +156,7 @@ function framingOf(headers: Map<string, string>, minor: number): BodyFraming {
     return { kind: "chunked" };
   }
   if (contentLength === undefined) return { kind: "length", length: 0 };
-  if (!/^\d{1,15}$/.test(contentLength)) throw new HttpError(400, "invalid Content-Length");
+  // Leading zeros are allowed (as llhttp does); the value must fit 15 digits.
+  if (!/^0*\d{1,15}$/.test(contentLength)) throw new HttpError(400, "invalid Content-Length");
   return { kind: "length", length: Number(contentLength) };
 }

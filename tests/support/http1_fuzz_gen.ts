@@ -40,7 +40,7 @@ const SAFE_VALUES = [
   "~!#$%&'*+.^_`|",
 ];
 const OWS = ["", " ", "\t", "  ", " \t"];
-const EXTENSIONS = ["", ";a", ";a=b", ';a="q"', ';a="q\\"x"', ";a=b;c"];
+const EXTENSIONS = ["", ";a", ";a=b", ';a="q"', ';a="q\\"x"', ";a=b;c", ";a="];
 
 type Rand = () => number;
 const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() * items.length)];
@@ -73,7 +73,11 @@ function validParts(rand: Rand): Parts {
       pick(rand, ["chunked", "Chunked", " chunked\t"]),
     ]);
   } else {
-    fields.push(["Content-Length", pick(rand, OWS) + String(BODY.length) + pick(rand, OWS)]);
+    const zeros = rand() < 0.1 ? "0000000000000000" : "";
+    fields.push([
+      "Content-Length",
+      pick(rand, OWS) + zeros + String(BODY.length) + pick(rand, [" ", ""]),
+    ]);
   }
   if (version === "1.0" || rand() < 0.3) fields.push(["Connection", "close"]);
   // Fields in random order (Host stays somewhere).
@@ -152,8 +156,16 @@ const MUTATIONS: Record<string, (rand: Rand, parts: Parts) => string> = {
     if (!parts.chunked) return MUTATIONS["NUL in the target"](rand, parts);
     return render(rand, parts, pick(rand, [" ", "\t"]));
   },
+  "empty chunk extension name": (rand, parts) => {
+    if (!parts.chunked) return MUTATIONS["NUL in the target"](rand, parts);
+    const text = render(rand, parts);
+    const head = text.slice(0, text.indexOf("\r\n\r\n") + 4);
+    const rest = BODY.slice(1);
+    const bad = pick(rand, ["1;\r\n", "1;;a\r\n", "1;=b\r\n"]);
+    return `${head}${bad}{\r\n${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`;
+  },
   "NUL in the target": (rand, parts) => {
-    parts.target = `${PATH}\0x`;
+    parts.target = `${PATH}${pick(rand, ["\0", "\x7f", "\xff", "\x01"])}x`;
     return render(rand, parts);
   },
   "Transfer-Encoding on HTTP/1.0": (rand, parts) => {
