@@ -10,8 +10,12 @@ const h1 = http.createServer((req, res) => {
   req.setEncoding("utf8");
   req.on("data", (chunk) => body += chunk);
   req.on("end", () => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(echo(body));
+    const out = echo(body);
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(out),
+    });
+    res.end(out);
   });
 });
 const h2 = http2.createServer();
