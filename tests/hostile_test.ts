@@ -237,6 +237,39 @@ Deno.test("hostile: h2c advertises 100 streams and caps a session's body memory"
   assert(peak < 250 * MiB, `RSS grew ${peak} bytes`);
 });
 
+Deno.test("hostile: h2c responses queued for a closed window are bounded", async () => {
+  await using server = await startProviderProcess();
+  const before = rssBytes(server.pid);
+  // A client that never opens its flow-control window: no response body can be sent.
+  const session = http2.connect(`http://127.0.0.1:${server.port}`, {
+    settings: { initialWindowSize: 0 },
+  });
+  session.on("error", () => {});
+  const ended = new Promise<string>((resolve) => {
+    session.once("goaway", () => resolve("goaway"));
+    session.once("close", () => resolve("close"));
+    setTimeout(() => resolve("still open"), 30_000);
+  });
+  const name = "x".repeat(512 * 1024);
+  let peak = 0;
+  for (let i = 0; i < 40 && !session.closed && !session.destroyed; i++) {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/greet.GreetService/Greet",
+      "content-type": "application/json",
+    });
+    stream.on("error", () => {});
+    stream.end(JSON.stringify({ name })); // 40 × 512 KiB of answers to queue
+    peak = Math.max(peak, rssBytes(server.pid) - before);
+  }
+  const outcome = await ended;
+  peak = Math.max(peak, rssBytes(server.pid) - before);
+  session.destroy();
+  console.log(`h2c closed window: ${outcome}; RSS peak +${peak} bytes`);
+  assert.notEqual(outcome, "still open");
+  assert(peak < 250 * MiB, `RSS grew ${peak} bytes`);
+});
+
 Deno.test("hostile: silent, partial, trickled and idle connections are closed", async () => {
   await using server = await startProviderProcess();
   const started = Date.now();
