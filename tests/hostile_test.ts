@@ -246,7 +246,7 @@ Deno.test("hostile: h2c responses queued for a closed window are bounded", async
   });
   session.on("error", () => {});
   const ended = new Promise<string>((resolve) => {
-    session.once("goaway", () => resolve("goaway"));
+    session.once("goaway", (code: number) => resolve(`goaway ${code}`));
     session.once("close", () => resolve("close"));
     setTimeout(() => resolve("still open"), 30_000);
   });
