@@ -40,7 +40,6 @@ interface StreamState {
   stream: http2.ServerHttp2Stream;
   body: number;
   started: number;
-  ended: boolean;
 }
 
 interface SessionState {
@@ -80,21 +79,20 @@ export function guardSession(session: http2.ServerHttp2Session, activity: Activi
   }
 }
 
-/** Counts `stream`'s request body against its session's cap; call before other listeners. */
+/**
+ * Counts `stream`'s request body against its session's cap. One `data` listener per
+ * stream (the cheapest hook under Deno's node:http2); ended and closed streams are found
+ * and released by the sweep.
+ */
 export function guardStream(stream: http2.ServerHttp2Stream): void {
   const state = byKey.get(stream.session as http2.ServerHttp2Session);
   if (!state) return;
-  const entry: StreamState = { stream, body: 0, started: Date.now(), ended: false };
+  const entry: StreamState = { stream, body: 0, started: Date.now() };
   state.streams.add(entry);
   stream.on("data", (chunk: Uint8Array) => {
     entry.body += chunk.length;
     state.body += chunk.length;
     if (state.body > H2_MAX_SESSION_BODY_BYTES) reset(stream, ENHANCE_YOUR_CALM);
-  });
-  stream.once("end", () => entry.ended = true);
-  stream.once("close", () => {
-    state.body -= entry.body;
-    state.streams.delete(entry);
   });
 }
 
@@ -119,8 +117,14 @@ function checkSession(state: SessionState, now: number) {
   }
   let queued = 0;
   for (const entry of state.streams) {
-    queued += entry.stream.writableLength ?? 0;
-    if (!entry.ended && now - entry.started > BODY_MS) reset(entry.stream, CANCEL);
+    const { stream } = entry;
+    if (stream.closed || stream.destroyed) {
+      state.body -= entry.body;
+      state.streams.delete(entry);
+      continue;
+    }
+    queued += stream.writableLength ?? 0;
+    if (!stream.readableEnded && now - entry.started > BODY_MS) reset(stream, CANCEL);
   }
   if (queued > H2_MAX_QUEUED_RESPONSE_BYTES) {
     goAway(state, ENHANCE_YOUR_CALM, now);
