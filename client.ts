@@ -60,7 +60,7 @@ log(
 );
 let directory;
 try {
-  directory = await registry.subscribe({ ip, app: config.app });
+  directory = await registry.subscribe({ ip, app: config.app, discovery: config.discovery });
 } catch (error) {
   log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
   await shutdown.now("subscription failed", 1);

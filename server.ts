@@ -11,7 +11,12 @@ import { advertisedIp, hostname } from "./lib/host.ts";
 import { createMetrics } from "./lib/metrics/mod.ts";
 import { startExporters } from "./lib/exporters/mod.ts";
 import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
-import { createRegistry } from "./lib/registry/mod.ts";
+import {
+  appMetadata,
+  createRegistry,
+  type MetadataInfo,
+  metadataServiceV2,
+} from "./lib/registry/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -29,6 +34,8 @@ const metrics = createMetrics({
 });
 const exporters = await startExporters(config, ip, metrics, log);
 
+// What the instance advertises, served as MetadataServiceV2 on the Triple port.
+const exported: { metadata?: MetadataInfo } = {};
 const provider = await serveProvider({
   hostname: config.host,
   port: config.port,
@@ -37,7 +44,9 @@ const provider = await serveProvider({
   observer: metrics.calls,
   maxConnections: config.maxConnections,
   log,
+  methods: [metadataServiceV2(() => exported.metadata)],
 });
+const metadata = exported.metadata = appMetadata({ app: config.app, port: provider.port });
 const registry = createRegistry({
   kind: config.registry,
   address: config.zkAddress,
@@ -57,7 +66,13 @@ log(
     `(metrics ${exporters.scrapeUrl}, push ${exporters.pushTarget})`,
 );
 try {
-  await registry.register({ ip, port: provider.port, app: config.app });
+  await registry.register({
+    ip,
+    port: provider.port,
+    app: config.app,
+    registerMode: config.registerMode,
+    metadata,
+  });
   if (config.registry === "zookeeper") log(`registered in ZooKeeper ${config.zkAddress}`);
 } catch (error) {
   log(`cannot register in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);

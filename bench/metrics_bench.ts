@@ -1,6 +1,6 @@
 /**
  * Cost of the metrics: recording one call through the CallObserver (goal ≤ 2 µs) and
- * rendering the scrape body (goal ≤ 10 ms for 1,000 series). Run: `deno bench -A bench/`.
+ * rendering the scrape body (goal ≤ 10 ms for 1,000 series). Run: `deno task bench`.
  */
 import { NO_CALLS } from "../lib/observe.ts";
 import type { CallTarget } from "../lib/observe.ts";

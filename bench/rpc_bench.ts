@@ -15,7 +15,7 @@
  *
  * Knobs: `RPC_BENCH_ROUNDS` (24), `RPC_BENCH_SECONDS` (per target per round, 0.5),
  * `RPC_BENCH_WARMUP` (seconds per target, 1), `RPC_BENCH_CONCURRENCY` (32).
- * Run: `deno bench -A bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
+ * Run: `deno bench -P bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
  */
 import { GREET_PATH } from "../lib/rpc/mod.ts";
 import { loadH2c, loadHttp1, type LoadResult, type LoadShape } from "./_load.ts";
@@ -37,17 +37,18 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Sums `/proc/<pid>/task/<tid>/schedstat` (first field: ns on CPU) over all threads. */
+/**
+ * Sums `/proc/<pid>/task/<tid>/schedstat` (first field: ns on CPU) over all threads. Read by
+ * `cat`: Deno grants reads under /proc only with --allow-all, and benches run with `-P`.
+ */
 function processCpuNanos(pid: number): number {
+  const out = new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/*/schedstat 2>/dev/null`],
+  }).outputSync();
   let total = 0;
-  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(
-        Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
-      );
-    } catch {
-      // The thread ended between listing and reading.
-    }
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const ns = Number(line.split(" ")[0]);
+    if (line && Number.isFinite(ns)) total += ns;
   }
   return total;
 }

@@ -37,6 +37,12 @@ export interface RegistryObserver {
   subscribe(ok: boolean): void;
   /** A provider-list notification delivered `providers` URLs after `ms` milliseconds. */
   notify(providers: number, ms: number): void;
+  /** An application-level (instance + mapping) register attempt finished. */
+  registerService?(ok: boolean, ms: number): void;
+  /** An application-level subscribe attempt finished. */
+  subscribeService?(ok: boolean, ms: number): void;
+  /** A provider's metadata fetch (by revision) finished. */
+  metadataSubscribe?(ok: boolean, ms: number): void;
 }
 
 /** An observer that records nothing (metrics off, tests, benchmarks). */

@@ -538,7 +538,8 @@ Deno.test("registry: ZooKeeper restarted with its data lost: parents, nodes and 
   const consumer = zkRegistry(zk.address);
   let rawZk: Raw | undefined;
   try {
-    await provider.register({ ip: "127.0.0.1", port: 25001, app: "p" });
+    // Interface-level only: at the default (auto), application-level providers would win.
+    await provider.register({ ip: "127.0.0.1", port: 25001, app: "p", registerMode: "interface" });
     const directory = await consumer.subscribe({ ip: "127.0.0.1", app: "c" });
     await waitFor("provider discovered", () => directory.list().length === 1);
     await zk.stop();

@@ -25,7 +25,9 @@
 import client from "prom-client";
 import type { CallEnd, CallObserver, CallTarget, RegistryObserver, Side } from "../observe.ts";
 import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./_family.ts";
+import { processFamilies } from "./process.ts";
 import { RegistryStats, type RtStats } from "./_registry_stats.ts";
+import { appRegistryEvents, appRegistryFamilies, AppRegistryStats } from "./registry_families.ts";
 import {
   CallSeries,
   DUBBO_WINDOW,
@@ -56,6 +58,11 @@ export interface MetricsOptions {
   window?: WindowShape;
   /** Monotonic millisecond clock; default `performance.now` (tests inject a fake one). */
   clock?: () => number;
+}
+
+/** `labels` with its names in order, as Prometheus and dubbo-go print them. */
+function sortedLabels(labels: Labels): Labels {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : 1));
 }
 
 /** The metrics of one program. */
@@ -126,9 +133,9 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   }
   const entries = [...series.values()];
   const registryStats = new RegistryStats();
+  const appRegistryStats = new AppRegistryStats();
   let pushedAt = 0;
   let pushFailures = 0;
-  const startTimeSeconds = performance.timeOrigin / 1000;
 
   // One window snapshot per collection, shared by every family read in that collection.
   let snapshot: WindowView[] | undefined;
@@ -301,18 +308,11 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     }
   }
 
-  add(
-    "process_start_time_seconds",
-    "Start time of the process since unix epoch in seconds.",
-    "gauge",
-    single(NO_LABELS, () => startTimeSeconds),
-  );
-  add(
-    "process_resident_memory_bytes",
-    "Resident memory size in bytes.",
-    "gauge",
-    single(NO_LABELS, () => Deno.memoryUsage().rss),
-  );
+  const subscribed = options.services[0]?.interface;
+  for (const f of appRegistryFamilies(appRegistryStats, subscribed)) {
+    add(f.name, f.help, f.type, single(sortedLabels({ ...infoLabels, ...f.labels }), f.value));
+  }
+  families.push(...processFamilies());
   add(
     "job_pushed_at_seconds",
     "Unix seconds of last push to Pushgateway",
@@ -378,6 +378,7 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
       register: (ok, ms) => stats.register(ok, ms),
       subscribe: (ok) => stats.subscribe(ok),
       notify: (providers, ms) => stats.notify(providers, ms),
+      ...appRegistryEvents(appRegistryStats),
     },
     targets: options.services,
     registry: textRegistry,

@@ -21,6 +21,7 @@ import { Buffer } from "node:buffer";
 export type ZkErrorCode =
   | "NO_NODE"
   | "NODE_EXISTS"
+  | "BAD_VERSION"
   | "CONNECTION_LOSS"
   | "SESSION_EXPIRED"
   | "TIMEOUT"
@@ -54,7 +55,7 @@ export interface NodeStat {
   ephemeralOwner: string;
 }
 
-const { CONNECTION_LOSS, NO_NODE, NODE_EXISTS, SESSION_EXPIRED } = zookeeper.Exception;
+const { BAD_VERSION, CONNECTION_LOSS, NO_NODE, NODE_EXISTS, SESSION_EXPIRED } = zookeeper.Exception;
 
 // Connection manager states of node-zookeeper-client 1.1.3 (lib/ConnectionManager.js).
 const CM_CLOSING = -1;
@@ -193,13 +194,17 @@ export class ZkSession {
     );
   }
 
-  /** The node's stat, or `undefined` when it does not exist. */
-  async exists(path: string, timeoutMs: number): Promise<NodeStat | undefined> {
-    const stat = await this.#call<zookeeper.Stat | undefined>(
-      path,
-      timeoutMs,
-      (done) => this.#client.exists(path, (error, stat) => done(error, stat ?? undefined)),
-    );
+  /** The node's stat, or `undefined` when it does not exist; `watcher` fires on a change. */
+  async exists(
+    path: string,
+    timeoutMs: number,
+    watcher?: () => void,
+  ): Promise<NodeStat | undefined> {
+    const stat = await this.#call<zookeeper.Stat | undefined>(path, timeoutMs, (done) => {
+      const reply = (error: unknown, stat?: zookeeper.Stat) => done(error, stat ?? undefined);
+      if (watcher) this.#client.exists(path, watcher, reply);
+      else this.#client.exists(path, reply);
+    });
     return stat ? { ephemeralOwner: Buffer.from(stat.ephemeralOwner).toString("hex") } : undefined;
   }
 
@@ -214,6 +219,30 @@ export class ZkSession {
         this.#client.getChildren(path, watcher, (error, children) => done(error, children));
       } else this.#client.getChildren(path, (error, children) => done(error, children));
     });
+  }
+
+  /** A node's data (UTF-8) and version; with `watcher`, a one-shot watch on change/delete. */
+  getData(
+    path: string,
+    watcher: (() => void) | undefined,
+    timeoutMs: number,
+  ): Promise<{ data: string; version: number }> {
+    return this.#call(path, timeoutMs, (done) => {
+      const reply = (error: unknown, data?: Buffer, stat?: zookeeper.Stat) =>
+        done(error, { data: data ? data.toString("utf8") : "", version: stat?.version ?? -1 });
+      if (watcher) this.#client.getData(path, watcher, reply);
+      else this.#client.getData(path, reply);
+    });
+  }
+
+  /** Sets a node's data if its version is still `version` (-1: any); else `BAD_VERSION`. */
+  setData(path: string, data: string, version: number, timeoutMs: number): Promise<void> {
+    return this.#call(
+      path,
+      timeoutMs,
+      (done) =>
+        this.#client.setData(path, Buffer.from(data), version, (error) => done(error, undefined)),
+    );
   }
 
   /**
@@ -346,6 +375,8 @@ function toZkError(error: unknown, path: string): ZkError {
       return new ZkError("NO_NODE", path, "no such node");
     case NODE_EXISTS:
       return new ZkError("NODE_EXISTS", path, "node exists");
+    case BAD_VERSION:
+      return new ZkError("BAD_VERSION", path, "node changed meanwhile");
     case CONNECTION_LOSS:
       return new ZkError("CONNECTION_LOSS", path, "connection to ZooKeeper lost");
     case SESSION_EXPIRED:

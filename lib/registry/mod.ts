@@ -38,6 +38,8 @@ export {
   ZooKeeperRegistry,
 } from "./zookeeper.ts";
 export { StaticRegistry } from "./none.ts";
+export { appMetadata, type MetadataInfo } from "./instance.ts";
+export { metadataServiceV2 } from "./metadata_v2.ts";
 
 /** Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers. */
 export interface RegistryOptions extends ZooKeeperRegistryOptions {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Directory } from "./directory.ts";
+import type { MetadataInfo } from "./instance.ts";
 
 /** Who we are as a provider: advertised address, application and service group/version. */
 export interface ProviderInfo {
@@ -12,6 +13,10 @@ export interface ProviderInfo {
   app: string;
   group?: string;
   version?: string;
+  /** Interface-level node, application-level instance + mapping, or both (default). */
+  registerMode?: "interface" | "instance" | "all";
+  /** What the instance advertises; default `appMetadata` of this provider. */
+  metadata?: MetadataInfo;
 }
 
 /** Who we are as a consumer, and which group/version of the service we want. */
@@ -20,6 +25,8 @@ export interface ConsumerInfo {
   app: string;
   group?: string;
   version?: string;
+  /** Interface-level, application-level, or application first (default `auto`). */
+  discovery?: "interface" | "instance" | "auto";
 }
 
 /** Service registration and discovery (Dubbo's interface-level registry). */

@@ -22,14 +22,16 @@ import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
 import { isTransient, ZkError, ZkSession } from "./_zk.ts";
 import { type Balance, type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
 import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
+import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
+import { mappingPath, mergeMapping } from "./mapping.ts";
+import { AppDiscovery } from "./app_discovery.ts";
+import { InterfaceDiscovery } from "./interface_discovery.ts";
+import { Selection } from "./selection.ts";
 import {
   CATEGORIES,
   categoryPath,
   consumerUrl,
   nodeName,
-  parseUrl,
-  type ProviderFilter,
-  providerMatches,
   providerUrl,
   SERVICE_INTERFACE,
 } from "./url.ts";
@@ -64,19 +66,18 @@ const OP_TIMEOUT_MS = 5_000;
 interface OwnNode {
   path: string;
   data: string;
-  kind: "provider" | "consumer";
+  kind: "provider" | "consumer" | "instance";
+  /** For `instance`: the mapping node our app is merged into after each write. */
+  mapping?: { path: string; app: string };
   writtenIn?: ZkSession;
 }
 
-/** One consumer subscription: its node, the watched path and the directory it feeds. */
+/** One consumer subscription: its node, and the discoveries feeding its directory. */
 interface Subscription {
   node: OwnNode;
-  providersPath: string;
-  filter: ProviderFilter;
   directory: ProviderDirectory;
-  watcher?: { session: ZkSession; fire: () => void };
-  running: boolean;
-  again: boolean;
+  /** Interface-level and/or application-level discovery, per the discovery mode. */
+  parts: Array<InterfaceDiscovery | AppDiscovery>;
 }
 
 /** The ZooKeeper `Registry` (see the module doc). */
@@ -115,19 +116,45 @@ export class ZooKeeperRegistry implements Registry {
 
   async register(provider: ProviderInfo): Promise<void> {
     this.#assertOpen();
-    const url = providerUrl({ ...provider, pid: this.#pid, timestamp: Date.now() });
-    const node: OwnNode = {
-      path: `${categoryPath("providers", this.#chroot)}/${nodeName(url)}`,
-      data: provider.ip,
-      kind: "provider",
-    };
-    this.#nodes.set(node.path, node);
+    const mode = provider.registerMode ?? "all";
+    const written: string[] = [];
+    if (mode !== "instance") {
+      const url = providerUrl({ ...provider, pid: this.#pid, timestamp: Date.now() });
+      this.#own(
+        `${categoryPath("providers", this.#chroot)}/${nodeName(url)}`,
+        provider.ip,
+        "provider",
+      );
+      written.push(url);
+    }
+    if (mode !== "interface") {
+      const metadata = provider.metadata ?? appMetadata(provider);
+      const path =
+        `${this.#chroot}${SERVICES_ROOT}/${provider.app}/${provider.ip}:${provider.port}`;
+      const node = this.#own(
+        path,
+        instanceJson(metadata, provider.ip, provider.port),
+        "instance",
+      );
+      node.mapping = { path: mappingPath(SERVICE_INTERFACE, this.#chroot), app: provider.app };
+      written.push(`instance ${path} (revision ${metadata.revision})`);
+    }
     try {
-      await this.#whenConnected(`register ${url}`, (session) => this.#write(session, node));
-      this.#log(`registry: registered ${url} at zookeeper://${this.#address}`);
+      await this.#whenConnected(`register ${written.join(", ")}`, async (session) => {
+        for (const node of this.#nodes.values()) await this.#write(session, node);
+      });
+      for (const what of written) {
+        this.#log(`registry: registered ${what} at zookeeper://${this.#address}`);
+      }
     } catch (error) {
       throw this.#failure(`cannot register ${SERVICE_INTERFACE} provider`, error);
     }
+  }
+
+  #own(path: string, data: string, kind: OwnNode["kind"]): OwnNode {
+    const node: OwnNode = { path, data, kind };
+    this.#nodes.set(path, node);
+    return node;
   }
 
   async subscribe(consumer: ConsumerInfo): Promise<Directory> {
@@ -138,24 +165,29 @@ export class ZooKeeperRegistry implements Registry {
       data: consumer.ip,
       kind: "consumer",
     };
-    const subscription: Subscription = {
-      node,
-      providersPath: categoryPath("providers", this.#chroot),
+    const directory = new ProviderDirectory(this.#balance);
+    const mode = consumer.discovery ?? "auto";
+    const options = {
+      chroot: this.#chroot,
       filter: {
         interface: SERVICE_INTERFACE,
         group: consumer.group ?? "",
         version: consumer.version ?? "",
       },
-      directory: new ProviderDirectory(this.#balance),
-      running: false,
-      again: false,
+      selection: new Selection(directory, mode, this.#log),
+      observer: this.#observer,
+      log: this.#log,
+      current: () => this.#session,
     };
+    const subscription: Subscription = { node, directory, parts: [] };
+    if (mode !== "instance") subscription.parts.push(new InterfaceDiscovery(options));
+    if (mode !== "interface") subscription.parts.push(new AppDiscovery(options));
     this.#nodes.set(node.path, node);
     this.#subscriptions.push(subscription);
     try {
       await this.#whenConnected(`subscribe ${url}`, async (session) => {
         await this.#write(session, node);
-        await this.#follow(subscription, session);
+        for (const part of subscription.parts) await part.follow(session);
       });
       this.#observer.subscribe(true);
       const found = subscription.directory.list().map(endpointKey).join(", ") || "none yet";
@@ -171,6 +203,7 @@ export class ZooKeeperRegistry implements Registry {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#lostTimer);
+    for (const { parts } of this.#subscriptions) for (const part of parts) part.close();
     const session = this.#session;
     this.#session = undefined;
     if (!session) return;
@@ -178,8 +211,11 @@ export class ZooKeeperRegistry implements Registry {
     try {
       if (session.connected) {
         const ours = [...this.#nodes.values()].filter((n) => n.writtenIn === session);
-        const left = Math.max(1, deadline - Date.now());
-        await Promise.allSettled(ours.map((n) => session.remove(n.path, left)));
+        const first = ours.filter((n) => n.kind === "instance");
+        const left = () => Math.max(1, deadline - Date.now());
+        await Promise.allSettled(first.map((n) => session.remove(n.path, left())));
+        const rest = ours.filter((n) => n.kind !== "instance");
+        await Promise.allSettled(rest.map((n) => session.remove(n.path, left())));
       }
       await session.close(Math.max(0, deadline - Date.now()));
     } catch { /* close never throws */ }
@@ -242,7 +278,7 @@ export class ZooKeeperRegistry implements Registry {
       }
       for (const subscription of this.#subscriptions) {
         if (session !== this.#session) return;
-        await this.#follow(subscription, session);
+        for (const part of subscription.parts) await part.follow(session);
       }
     }).catch((error) => {
       if (session === this.#session && !this.#closed) {
@@ -295,7 +331,9 @@ export class ZooKeeperRegistry implements Registry {
     if (node.writtenIn === session) return;
     const started = performance.now();
     try {
-      await this.#layout(session);
+      if (node.kind === "instance") {
+        await session.mkdirp(node.path.slice(0, node.path.lastIndexOf("/")), OP_TIMEOUT_MS);
+      } else await this.#layout(session);
       try {
         await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
       } catch (error) {
@@ -309,12 +347,21 @@ export class ZooKeeperRegistry implements Registry {
           await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
         }
       }
+      if (node.mapping) {
+        await mergeMapping(session, node.mapping.path, node.mapping.app, OP_TIMEOUT_MS);
+      }
       node.writtenIn = session;
-      if (node.kind === "provider") this.#observer.register(true, performance.now() - started);
+      this.#observeWrite(node, true, started);
     } catch (error) {
-      if (node.kind === "provider") this.#observer.register(false, performance.now() - started);
+      this.#observeWrite(node, false, started);
       throw error;
     }
+  }
+
+  #observeWrite(node: OwnNode, ok: boolean, started: number): void {
+    const ms = performance.now() - started;
+    if (node.kind === "provider") this.#observer.register(ok, ms);
+    if (node.kind === "instance") this.#observer.registerService?.(ok, ms);
   }
 
   /** The persistent parents Dubbo creates: chroot, `/dubbo/<interface>/<category>`. */
@@ -322,67 +369,6 @@ export class ZooKeeperRegistry implements Registry {
     for (const category of CATEGORIES) {
       await session.mkdirp(categoryPath(category, this.#chroot), OP_TIMEOUT_MS);
     }
-  }
-
-  // ---- discovery --------------------------------------------------------------------
-
-  /** Lists providers with a watch in `session` and updates the directory. */
-  async #follow(subscription: Subscription, session: ZkSession): Promise<void> {
-    let watcher = subscription.watcher;
-    if (!watcher || watcher.session !== session) {
-      watcher = { session, fire: () => this.#onProvidersChanged(subscription, session) };
-      subscription.watcher = watcher;
-    }
-    const started = performance.now();
-    let children: string[];
-    try {
-      children = await session.getChildren(subscription.providersPath, watcher.fire, OP_TIMEOUT_MS);
-    } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
-      await session.mkdirp(subscription.providersPath, OP_TIMEOUT_MS);
-      children = await session.getChildren(subscription.providersPath, watcher.fire, OP_TIMEOUT_MS);
-    }
-    const endpoints = [];
-    for (const child of children) {
-      const parsed = parseUrl(child);
-      if (parsed && providerMatches(parsed, subscription.filter)) {
-        endpoints.push({ host: parsed.host, port: parsed.port });
-      }
-    }
-    const changed = subscription.directory.update(endpoints);
-    const list = subscription.directory.list();
-    this.#observer.notify(list.length, performance.now() - started);
-    if (changed) {
-      const names = list.map(endpointKey).join(", ");
-      this.#log(
-        `registry: ${SERVICE_INTERFACE} providers: ${list.length}${names ? ` (${names})` : ""}`,
-      );
-    }
-  }
-
-  /** A providers watch fired: re-list (coalescing bursts) while the session is current. */
-  #onProvidersChanged(subscription: Subscription, session: ZkSession): void {
-    if (session !== this.#session || this.#closed) return;
-    if (subscription.running) {
-      subscription.again = true;
-      return;
-    }
-    subscription.running = true;
-    const run = async () => {
-      do {
-        subscription.again = false;
-        if (session !== this.#session || this.#closed) break;
-        try {
-          await this.#follow(subscription, session);
-        } catch (error) {
-          // Transient errors are cured by the reconnect handler's re-list.
-          if (!isTransient(error)) this.#log(`registry: cannot list providers: ${reason(error)}`);
-          break;
-        }
-      } while (subscription.again);
-      subscription.running = false;
-    };
-    run();
   }
 
   // ---- helpers ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ import type { CallEnd, CallObserver, CallTarget } from "../observe.ts";
 import { type Code, grpcStatusOf, httpStatusOf } from "./errors.ts";
 import { readTimeout } from "./_deadline.ts";
 import { concatBytes } from "./_bytes.ts";
+import { findUnaryMethod, openUnaryCall, type UnaryMethod } from "./_unary_method.ts";
 import {
   type Codec,
   decodeGreetRequestName,
@@ -72,6 +73,8 @@ export interface CallSettings {
   observer: CallObserver;
   /** Source of randomness in [0, 1); tests may pin it. */
   random?: () => number;
+  /** Extra unary methods (e.g. MetadataServiceV2), see `_unary_method.ts`. */
+  methods?: readonly UnaryMethod[];
 }
 
 type Protocol = "connect" | "grpc";
@@ -161,6 +164,16 @@ function successReply(protocol: Protocol, contentType: string, message: Uint8Arr
 }
 
 /** An exchange already answered at open time; ignores the rest of the body. */
+/**
+ * Whether a call's deadline (`at`, a `performance.now()` time, of a `ms` timeout) is all but
+ * spent, so that a cancel now is the caller's timeout: within 50 ms or a quarter of the
+ * timeout, the head start the caller's clock has over ours.
+ */
+function deadlineSpent(deadline: { at: number; ms: number } | undefined): boolean {
+  if (deadline === undefined) return false;
+  return deadline.at - performance.now() <= Math.max(50, deadline.ms / 4);
+}
+
 const FINISHED: Exchange = { done: true, data() {}, end() {}, abort() {} };
 
 function routeMethod(path: string): string | undefined {
@@ -238,6 +251,8 @@ export class CallCore {
       sink.send(errorReply(type.protocol, contentType, code, message));
       return FINISHED;
     };
+    const extra = findUnaryMethod(this.#settings.methods, head.path);
+    if (extra) return this.#extra(extra, type, contentType, sink);
     const method = routeMethod(head.path);
     if (!method) {
       const path = head.path.split("?")[0];
@@ -258,6 +273,26 @@ export class CallCore {
     return this.#accept(head, sink, type, contentType, end);
   }
 
+  #extra(method: UnaryMethod, type: ContentType, contentType: string, sink: ReplySink): Exchange {
+    let done = false;
+    const reply = (r: Reply) => {
+      if (!done) sink.send(r);
+      done = true;
+    };
+    const call = openUnaryCall(method, type.protocol === "grpc", type.codec === "json", {
+      ok: (message) => reply(successReply(type.protocol, contentType, message)),
+      fail: (code, message) => reply(errorReply(type.protocol, contentType, code, message)),
+    });
+    return {
+      get done() {
+        return done;
+      },
+      data: (chunk) => call.data(chunk),
+      end: () => call.end(),
+      abort: () => done = true,
+    };
+  }
+
   #accept(
     head: RequestHead,
     sink: ReplySink,
@@ -271,6 +306,7 @@ export class CallCore {
     let size = 0;
     let done = false;
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    let deadline: { at: number; ms: number } | undefined;
     let delayTimer: ReturnType<typeof setTimeout> | undefined;
     this.#inFlight++;
 
@@ -311,7 +347,10 @@ export class CallCore {
           delayTimer = timer;
         });
       },
-      abort: () => finish("canceled", undefined),
+      // A caller that gives up as its deadline passes cancels a moment before our own timer
+      // fires (its clock started first): count that as the timeout it is, like dubbo-go's
+      // deadline_exceeded, and only an earlier cancel as canceled.
+      abort: () => finish(deadlineSpent(deadline) ? "deadline_exceeded" : "canceled", undefined),
     };
 
     const timeout = readTimeout(head.header);
@@ -334,6 +373,7 @@ export class CallCore {
         fail("deadline_exceeded", "deadline exceeded");
         return exchange;
       }
+      deadline = { at: performance.now() + ms, ms };
       deadlineTimer = setTimeout(
         () => fail("deadline_exceeded", `deadline of ${ms}ms exceeded`),
         ms,

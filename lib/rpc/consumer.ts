@@ -59,6 +59,11 @@ async function readError(response: Response): Promise<RpcError> {
     if (body && isCode(body.code)) {
       return new RpcError(body.code, typeof body.message === "string" ? body.message : "");
     }
+    // dubbo-go names codes outside Connect's set "code_<n>" (a handler's error is code_17,
+    // its CodeBizError): unknown to us, but the peer's message is kept.
+    if (body && typeof body.code === "string" && /^code_\d{1,3}$/.test(body.code)) {
+      return new RpcError("unknown", typeof body.message === "string" ? body.message : "");
+    }
   } catch {
     // not a Connect error body; fall back to the status
   }

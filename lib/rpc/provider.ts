@@ -25,6 +25,7 @@ import { serveHttp1Conn } from "./_http1_server.ts";
 import { acceptLoop } from "./_accept.ts";
 import { type Activity, guardSession, guardStream, h2ServerOptions } from "./_h2_limits.ts";
 import { DEFAULT_MAX_CONNECTIONS, FIRST_BYTES_MS, LINGER_MS } from "./_limits.ts";
+import type { UnaryMethod } from "./_unary_method.ts";
 
 /** Settings of {@linkcode serveProvider}. */
 export interface ProviderOptions {
@@ -46,6 +47,8 @@ export interface ProviderOptions {
   maxConnections?: number;
   /** Where accept-loop episode lines go (default stderr). */
   log?: (line: string) => void;
+  /** Extra unary methods served on the same port (e.g. MetadataServiceV2). */
+  methods?: readonly UnaryMethod[];
 }
 
 /** A running provider. */
@@ -84,6 +87,7 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     group: options.group ?? "",
     version: options.version ?? "",
     observer: options.observer ?? NO_CALLS,
+    methods: options.methods,
   });
   /** Every accepted connection until it closes (sniffing, HTTP/1.1 or h2c). */
   const conns = new Set<Deno.TcpConn>();

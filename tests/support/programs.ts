@@ -11,7 +11,12 @@
  *
  * @module
  */
+import { preflight } from "./preflight.ts";
 import { waitFor } from "./services.ts";
+
+// Without run access (plain `deno test tests/x_test.ts`) every start would fail with
+// NotCapable: stop this module at once with the one line instead.
+await preflight("test", ["run"]);
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 

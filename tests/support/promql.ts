@@ -55,6 +55,16 @@ export const EXPORTED_METRICS: ReadonlySet<string> = new Set([
   "dubbo_metrics_push_failed_total",
   "process_start_time_seconds",
   "process_resident_memory_bytes",
+  // lib/metrics/process.ts: the runtime families (prom-client's names, plus deno_version_info).
+  ...["user_", "system_", ""].map((part) => `process_cpu_${part}seconds_total`),
+  ...["heap_size_total", "heap_size_used", "external_memory"].map((n) => `nodejs_${n}_bytes`),
+  ...["total", "used", "available"].map((n) => `nodejs_heap_space_size_${n}_bytes`),
+  ...["", "_min", "_max", "_mean", "_stddev", "_p50", "_p90", "_p99"].map((part) =>
+    `nodejs_eventloop_lag${part}_seconds`
+  ),
+  ...["bucket", "sum", "count"].map((s) => `nodejs_gc_duration_seconds_${s}`),
+  "nodejs_version_info",
+  "deno_version_info",
 ]);
 
 /** Series Prometheus itself adds for every target (usable in alerts, not exported by us). */

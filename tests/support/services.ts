@@ -13,6 +13,7 @@
  */
 import bcrypt from "bcryptjs";
 import { freePort } from "./ports.ts";
+import { requirePackage } from "./requirements.ts";
 
 /** A running service started by this harness. */
 export interface Service extends AsyncDisposable {
@@ -244,6 +245,8 @@ async function launch(spec: LaunchSpec): Promise<Service> {
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
+    // A missing package fails here, at once, with the command that installs it.
+    requirePackage(spec.name === "pushgateway" ? "prometheus-pushgateway" : spec.name);
     try {
       child = new Deno.Command(spec.command, {
         args: spec.args,

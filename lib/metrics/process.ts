@@ -1,0 +1,336 @@
+/**
+ * The runtime families a user of a Deno service expects beside Dubbo's: CPU, memory, V8
+ * heap and heap spaces, event-loop lag, GC pauses and the runtime's version, named as
+ * prom-client's default metrics name them (`process_*`, `nodejs_*`) so existing Node.js
+ * dashboards work, plus `deno_version_info`.
+ *
+ * Everything is read from in-process APIs that need no Deno permission
+ * (`Deno.memoryUsage`, `process.cpuUsage`, `node:v8`, a timer). The families
+ * that need `/proc` (`process_open_fds`, `process_max_fds`, `process_virtual_memory_bytes`)
+ * are left out: Deno 2.9.6 grants reads under `/proc` only with `--allow-all`, and the
+ * tasks never run with it.
+ *
+ * The event-loop sampler (an unref'd timer) and the GC profiler are process-wide and start
+ * on first use; neither keeps the process alive.
+ *
+ * @module
+ */
+import process from "node:process";
+import v8 from "node:v8";
+import { LagMonitor, type LagSnapshot } from "./_lag.ts";
+import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./_family.ts";
+
+/** Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults. */
+export const GC_BUCKETS_SECONDS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
+
+/** How often the GC profiler's records are folded into the histogram without a scrape. */
+const GC_DRAIN_MS = 10_000;
+
+/** The `kind` label values of `nodejs_gc_duration_seconds`, as prom-client uses them. */
+export const GC_KINDS: readonly string[] = ["minor", "major", "incremental", "weakcb"];
+
+/**
+ * Maps V8's GC type name (as `v8.GCProfiler` reports it) to prom-client's `kind` label;
+ * unknown names count as `major`, so no pause is lost.
+ */
+export function gcKind(gcType: string): string {
+  switch (gcType) {
+    case "Scavenge":
+    case "MinorMarkSweep":
+    case "MinorMarkCompact":
+      return "minor";
+    case "IncrementalMarking":
+      return "incremental";
+    case "ProcessWeakCallbacks":
+      return "weakcb";
+    default:
+      return "major";
+  }
+}
+
+/** Cumulative GC pause histogram of one `kind`. */
+interface GcSeries {
+  labels: Labels;
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** One entry of `v8.GCProfiler#stop().statistics`; `cost` is in nanoseconds under Deno. */
+interface GcStatistic {
+  gcType: string;
+  cost: number;
+}
+
+/** Minimal shape of `v8.GCProfiler` (Node ≥ 19, present in Deno's `node:v8`). */
+interface GcProfiler {
+  start(): void;
+  stop(): { statistics: GcStatistic[] } | undefined;
+}
+
+/** GC pauses as a histogram per kind, fed by a `v8.GCProfiler` drained at each read. */
+export class GcRecorder {
+  readonly #series = new Map<string, GcSeries>();
+  #profiler: GcProfiler | undefined;
+
+  constructor() {
+    for (const kind of GC_KINDS) {
+      this.#series.set(kind, {
+        labels: { kind },
+        buckets: GC_BUCKETS_SECONDS.map(() => 0),
+        sum: 0,
+        count: 0,
+      });
+    }
+  }
+
+  /** Starts profiling; a runtime without `v8.GCProfiler` just reports no pauses. */
+  start(): void {
+    const ctor = (v8 as unknown as { GCProfiler?: new () => GcProfiler }).GCProfiler;
+    if (ctor === undefined || this.#profiler !== undefined) return;
+    this.#profiler = new ctor();
+    this.#profiler.start();
+    // The profiler keeps every GC's record until stopped: fold them in even when no one
+    // scrapes, so an unscraped process does not grow.
+    Deno.unrefTimer(setInterval(() => this.drain(), GC_DRAIN_MS));
+  }
+
+  /** Records one pause of `seconds` of the given kind. */
+  record(kind: string, seconds: number): void {
+    const series = this.#series.get(kind) ?? this.#series.get("major")!;
+    for (let i = 0; i < GC_BUCKETS_SECONDS.length; i++) {
+      if (seconds <= GC_BUCKETS_SECONDS[i]) series.buckets[i]++;
+    }
+    series.sum += seconds;
+    series.count++;
+  }
+
+  /** Moves what the profiler saw since the last drain into the histogram, then restarts it. */
+  drain(): void {
+    const profiler = this.#profiler;
+    if (profiler === undefined) return;
+    const report = profiler.stop();
+    profiler.start();
+    for (const stat of report?.statistics ?? []) {
+      if (Number.isFinite(stat.cost) && stat.cost >= 0) record(this, stat);
+    }
+  }
+
+  /** The histogram's sample lines (cumulative buckets, `_sum`, `_count`) per kind. */
+  samples(name: string): Sample[] {
+    const out: Sample[] = [];
+    for (const series of this.#series.values()) {
+      for (let i = 0; i < GC_BUCKETS_SECONDS.length; i++) {
+        out.push({
+          metricName: `${name}_bucket`,
+          labels: GC_LE_LABELS[i],
+          sharedLabels: series.labels,
+          value: series.buckets[i],
+        });
+      }
+      out.push(
+        {
+          metricName: `${name}_bucket`,
+          labels: GC_LE_LABELS[GC_BUCKETS_SECONDS.length],
+          sharedLabels: series.labels,
+          value: series.count,
+        },
+        {
+          metricName: `${name}_sum`,
+          labels: NO_LABELS,
+          sharedLabels: series.labels,
+          value: series.sum,
+        },
+        {
+          metricName: `${name}_count`,
+          labels: NO_LABELS,
+          sharedLabels: series.labels,
+          value: series.count,
+        },
+      );
+    }
+    return out;
+  }
+}
+
+/** Records one profiler entry (nanoseconds) as seconds. */
+function record(recorder: GcRecorder, stat: GcStatistic): void {
+  recorder.record(gcKind(stat.gcType), stat.cost / 1e9);
+}
+
+const GC_LE_LABELS: readonly Labels[] = [
+  ...GC_BUCKETS_SECONDS.map((bound) => ({ le: String(bound) })),
+  { le: "+Inf" },
+];
+
+/** Process-wide samplers, started by the first {@linkcode processFamilies} call. */
+let shared: { gc: GcRecorder; lag: LagMonitor } | undefined;
+
+function samplers(): { gc: GcRecorder; lag: LagMonitor } {
+  if (shared === undefined) {
+    const gc = new GcRecorder();
+    gc.start();
+    shared = { gc, lag: new LagMonitor() };
+  }
+  return shared;
+}
+
+const one = (labels: Labels, value: () => number) => (): Sample[] => [
+  { labels: NO_LABELS, sharedLabels: labels, value: value() },
+];
+
+/** `major.minor.patch` of a version string such as `v26.3.0` or `2.9.6`. */
+export function versionLabels(version: string): { major: string; minor: string; patch: string } {
+  const [major = "0", minor = "0", patch = "0"] = version.replace(/^v/, "").split(/[.+-]/);
+  return { major, minor, patch };
+}
+
+/** Per-space labels, built once per space name so prom-client caches their text. */
+const spaceLabels = new Map<string, Labels>();
+function heapSpaces(field: "space_size" | "space_used_size" | "space_available_size"): Sample[] {
+  return v8.getHeapSpaceStatistics().map((space) => {
+    let labels = spaceLabels.get(space.space_name);
+    if (labels === undefined) {
+      labels = { space: space.space_name.replace(/_space$/, "") };
+      spaceLabels.set(space.space_name, labels);
+    }
+    return { labels: NO_LABELS, sharedLabels: labels, value: space[field] };
+  });
+}
+
+type Spec = [name: string, help: string, type: FamilyType, read: () => Sample[]];
+
+/** CPU, start time and memory (`Deno.memoryUsage`, `process.cpuUsage`, `node:v8`). */
+function cpuAndMemory(): Spec[] {
+  const startTimeSeconds = performance.timeOrigin / 1000;
+  const cpu = (pick: (u: { user: number; system: number }) => number) =>
+    one(NO_LABELS, () => pick(process.cpuUsage()) / 1e6);
+  const mem = (pick: (m: Deno.MemoryUsage) => number) =>
+    one(NO_LABELS, () => pick(Deno.memoryUsage()));
+  return [
+    [
+      "process_cpu_user_seconds_total",
+      "Total user CPU time spent in seconds.",
+      "counter",
+      cpu((u) => u.user),
+    ],
+    [
+      "process_cpu_system_seconds_total",
+      "Total system CPU time spent in seconds.",
+      "counter",
+      cpu((u) => u.system),
+    ],
+    [
+      "process_cpu_seconds_total",
+      "Total user and system CPU time spent in seconds.",
+      "counter",
+      cpu((u) => u.user + u.system),
+    ],
+    [
+      "process_start_time_seconds",
+      "Start time of the process since unix epoch in seconds.",
+      "gauge",
+      one(NO_LABELS, () => startTimeSeconds),
+    ],
+    ["process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", mem((m) => m.rss)],
+    [
+      "nodejs_heap_size_total_bytes",
+      "Process heap size from V8 in bytes.",
+      "gauge",
+      mem((m) => m.heapTotal),
+    ],
+    [
+      "nodejs_heap_size_used_bytes",
+      "Process heap size used from V8 in bytes.",
+      "gauge",
+      mem((m) => m.heapUsed),
+    ],
+    [
+      "nodejs_external_memory_bytes",
+      "V8 external memory size in bytes.",
+      "gauge",
+      mem((m) => m.external),
+    ],
+    [
+      "nodejs_heap_space_size_total_bytes",
+      "Process heap space size total from V8 in bytes.",
+      "gauge",
+      () => heapSpaces("space_size"),
+    ],
+    [
+      "nodejs_heap_space_size_used_bytes",
+      "Process heap space size used from V8 in bytes.",
+      "gauge",
+      () => heapSpaces("space_used_size"),
+    ],
+    [
+      "nodejs_heap_space_size_available_bytes",
+      "Process heap space size available from V8 in bytes.",
+      "gauge",
+      () => heapSpaces("space_available_size"),
+    ],
+  ];
+}
+
+/** Event-loop delay families, all read from one snapshot per window. */
+function eventLoop(lag: LagMonitor): Spec[] {
+  const parts: [string, string, (s: LagSnapshot) => number][] = [
+    ["", "Lag of event loop in seconds (mean over the last window).", (s) => s.mean],
+    ["_min", "The minimum recorded event loop delay.", (s) => s.min],
+    ["_max", "The maximum recorded event loop delay.", (s) => s.max],
+    ["_mean", "The mean of the recorded event loop delays.", (s) => s.mean],
+    ["_stddev", "The standard deviation of the recorded event loop delays.", (s) => s.stddev],
+    ["_p50", "The 50th percentile of the recorded event loop delays.", (s) => s.p50],
+    ["_p90", "The 90th percentile of the recorded event loop delays.", (s) => s.p90],
+    ["_p99", "The 99th percentile of the recorded event loop delays.", (s) => s.p99],
+  ];
+  return parts.map(([suffix, help, pick]) => [
+    `nodejs_eventloop_lag${suffix}_seconds`,
+    help,
+    "gauge",
+    one(NO_LABELS, () => pick(lag.snapshot())),
+  ]);
+}
+
+/** GC pauses and the runtime's version. */
+function gcAndVersion(gc: GcRecorder): Spec[] {
+  const nodeVersion = { version: process.version, ...versionLabels(process.version) };
+  const { deno, v8: v8Version, typescript } = Deno.version;
+  const gcName = "nodejs_gc_duration_seconds";
+  return [
+    [
+      gcName,
+      "Garbage collection duration by kind, one of major, minor, incremental or weakcb.",
+      "histogram",
+      () => {
+        gc.drain();
+        return gc.samples(gcName);
+      },
+    ],
+    [
+      "nodejs_version_info",
+      "Node.js API version info (Deno's node compatibility).",
+      "gauge",
+      one(nodeVersion, () => 1),
+    ],
+    [
+      "deno_version_info",
+      "Deno runtime version info.",
+      "gauge",
+      one({ version: deno, v8: v8Version, typescript }, () => 1),
+    ],
+  ];
+}
+
+/**
+ * The process and runtime families, read at collect time; no Deno permission needed.
+ * Hook: `families.push(...processFamilies())` in `createMetrics`.
+ */
+export function processFamilies(): Family[] {
+  const { gc, lag } = samplers();
+  return [...cpuAndMemory(), ...eventLoop(lag), ...gcAndVersion(gc)].map(
+    ([name, help, type, read]) => new Family(name, help, type, read),
+  );
+}
+
+export { LagMonitor, type LagSnapshot, summarize } from "./_lag.ts";

@@ -1,0 +1,229 @@
+/**
+ * Application-level discovery records: the app's `MetadataInfo` (what it exports, with a
+ * stable revision) and the Curator `ServiceInstance` JSON Dubbo writes at
+ * `/services/<app>/<ip>:<port>`, as dubbo-go 3.3 and Dubbo Java 3.3 write and read them.
+ * Parsing treats the JSON as hostile: anything malformed is an error string, never a throw.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { SERVICE_INTERFACE } from "./url.ts";
+
+/** Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`). */
+export const SERVICES_ROOT = "/services";
+/** Payload class both Dubbo implementations put in the Curator JSON. */
+export const INSTANCE_PAYLOAD_CLASS = "org.apache.dubbo.registry.zookeeper.ZookeeperInstance";
+/** Metadata keys (dubbo-go `common/constant/key.go`). */
+export const META = {
+  revision: "dubbo.metadata.revision",
+  storageType: "dubbo.metadata.storage-type",
+  endpoints: "dubbo.endpoints",
+  urlParams: "dubbo.metadata-service.url-params",
+  metaVersion: "meta-v",
+} as const;
+
+/** One exported service as MetadataInfo lists it (Java `MetadataInfo$ServiceInfo`). */
+export interface ServiceInfo {
+  name: string;
+  group: string;
+  version: string;
+  protocol: string;
+  port: number;
+  path: string;
+  params: Record<string, string>;
+}
+
+/** An application's exported services at one revision (Java `MetadataInfo`). */
+export interface MetadataInfo {
+  app: string;
+  revision: string;
+  tag: string;
+  /** Keyed by match key, e.g. `greet.GreetService:tri` or `g/greet.GreetService:1.0:tri`. */
+  services: Record<string, ServiceInfo>;
+}
+
+/** dubbo-go `common.ServiceKey` + `MatchKey`: `[group/]name[:version]:protocol`. */
+export function matchKey(name: string, group: string, version: string, protocol: string): string {
+  return `${group ? `${group}/` : ""}${name}${version ? `:${version}` : ""}:${protocol}`;
+}
+
+/** What our provider exports, for `appMetadata`. */
+export interface ExportInfo {
+  app: string;
+  port: number;
+  group?: string;
+  version?: string;
+}
+
+/** Our app's MetadataInfo: greet.GreetService over tri, with a revision hashed from it. */
+export function appMetadata(info: ExportInfo): MetadataInfo {
+  const group = info.group ?? "";
+  const version = info.version ?? "";
+  const service: ServiceInfo = {
+    name: SERVICE_INTERFACE,
+    group,
+    version,
+    protocol: "tri",
+    port: info.port,
+    path: SERVICE_INTERFACE,
+    params: {
+      application: info.app,
+      interface: SERVICE_INTERFACE,
+      methods: "Greet",
+      "prefer.serialization": "protobuf",
+      serialization: "protobuf",
+      side: "provider",
+      ...(group ? { group } : {}),
+      ...(version ? { version } : {}),
+    },
+  };
+  const services = { [matchKey(SERVICE_INTERFACE, group, version, "tri")]: service };
+  return { app: info.app, revision: revisionOf(info.app, services), tag: "", services };
+}
+
+/** A stable, never-"0" hash of the app and its sorted service descriptors. */
+export function revisionOf(app: string, services: Record<string, ServiceInfo>): string {
+  const hash = createHash("sha256").update(app);
+  for (const key of Object.keys(services).sort()) {
+    const s = services[key];
+    const params = Object.keys(s.params).sort().map((k) => `${k}=${s.params[k]}`).join("&");
+    hash.update(`\n${key}|${s.name}|${s.group}|${s.version}|${s.protocol}|${s.path}|${params}`);
+  }
+  return hash.digest("hex").slice(0, 32);
+}
+
+/** The Curator ServiceInstance JSON of our provider instance. */
+export function instanceJson(metadata: MetadataInfo, ip: string, port: number): string {
+  const id = `${ip}:${port}`;
+  const meta: Record<string, string> = {
+    [META.revision]: metadata.revision,
+    [META.storageType]: "local",
+    [META.endpoints]: JSON.stringify([{ port, protocol: "tri" }]),
+    [META.urlParams]: JSON.stringify({ port: String(port), protocol: "tri" }),
+    [META.metaVersion]: "2.0.0",
+  };
+  return JSON.stringify({
+    name: metadata.app,
+    id,
+    address: ip,
+    port,
+    sslPort: null,
+    payload: { "@class": INSTANCE_PAYLOAD_CLASS, id, name: metadata.app, metadata: meta },
+    registrationTimeUTC: Date.now(),
+    serviceType: "DYNAMIC",
+    uriSpec: null,
+  });
+}
+
+/** A provider instance as read from `/services/<app>/<node>`. */
+export interface Instance {
+  app: string;
+  host: string;
+  port: number;
+  revision: string;
+  storageType: string;
+  /** `dubbo.endpoints`: ports by protocol. */
+  endpoints: Array<{ port: number; protocol: string }>;
+  /** `dubbo.metadata-service.url-params`: how to reach its MetadataService. */
+  metadataService?: { protocol: string; port: number };
+  metaVersion: string;
+}
+
+const MAX_JSON = 64 * 1024;
+
+/** Parses instance JSON; returns an error message instead of throwing. */
+export function parseInstance(app: string, text: string): Instance | string {
+  if (text.length > MAX_JSON) return "instance JSON too large";
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return "instance data is not JSON";
+  }
+  if (!isObject(doc)) return "instance JSON is not an object";
+  const host = doc.address;
+  const port = doc.port;
+  if (typeof host !== "string" || !/^[\w.:\-\[\]]{1,255}$/.test(host)) return "bad address";
+  if (!isPort(port)) return "bad port";
+  const payload = doc.payload;
+  const raw = isObject(payload) && isObject(payload.metadata) ? payload.metadata : {};
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (typeof v === "string") meta[k] = v;
+  const revision = meta[META.revision] ?? "";
+  if (!revision) return `no ${META.revision}`;
+  return {
+    app,
+    host,
+    port,
+    revision,
+    storageType: meta[META.storageType] ?? "local",
+    endpoints: parseEndpoints(meta[META.endpoints]),
+    metadataService: parseUrlParams(meta[META.urlParams]),
+    metaVersion: meta[META.metaVersion] ?? "",
+  };
+}
+
+function parseEndpoints(text: string | undefined): Array<{ port: number; protocol: string }> {
+  const list = safeJson(text);
+  if (!Array.isArray(list)) return [];
+  return list.filter((e) => isObject(e) && isPort(e.port) && typeof e.protocol === "string")
+    .map((e) => ({ port: e.port as number, protocol: e.protocol as string }));
+}
+
+function parseUrlParams(text: string | undefined): Instance["metadataService"] {
+  const params = safeJson(text);
+  if (!isObject(params)) return undefined;
+  const port = Number(params.port);
+  if (typeof params.protocol !== "string" || !isPort(port)) return undefined;
+  return { protocol: params.protocol, port };
+}
+
+function safeJson(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPort(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value < 65536;
+}
+
+/** Checks a MetadataInfo from the network; returns it normalized or an error string. */
+export function checkMetadata(value: unknown): MetadataInfo | string {
+  if (!isObject(value)) return "metadata is not an object";
+  const services: Record<string, ServiceInfo> = {};
+  const raw = isObject(value.services)
+    ? value.services
+    : value.services instanceof Map
+    ? Object.fromEntries(value.services as Map<string, unknown>)
+    : {};
+  for (const [key, s] of Object.entries(raw)) {
+    if (!isObject(s) || typeof s.name !== "string") continue;
+    const params: Record<string, string> = {};
+    const rawParams = s.params instanceof Map ? Object.fromEntries(s.params) : s.params;
+    if (isObject(rawParams)) {
+      for (const [k, v] of Object.entries(rawParams)) if (typeof v === "string") params[k] = v;
+    }
+    services[key] = {
+      name: s.name,
+      group: str(s.group),
+      version: str(s.version),
+      protocol: str(s.protocol),
+      port: typeof s.port === "number" ? s.port : 0,
+      path: str(s.path),
+      params,
+    };
+  }
+  return { app: str(value.app), revision: str(value.revision), tag: str(value.tag), services };
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}

@@ -1,0 +1,58 @@
+/**
+ * Which providers a consumer calls when both layouts are known: `interface` uses only
+ * `/dubbo/<interface>/providers`, `instance` only application-level instances, and
+ * `auto` (Dubbo Java's APPLICATION_FIRST) application-level ones whenever there are any,
+ * else interface-level ones.
+ *
+ * @module
+ */
+import { type Endpoint, endpointKey, type ProviderDirectory } from "./directory.ts";
+import { SERVICE_INTERFACE } from "./url.ts";
+
+/** Discovery mode of a consumer. */
+export type DiscoveryMode = "interface" | "instance" | "auto";
+
+/** Holds both provider lists and publishes the chosen one into a directory. */
+export class Selection {
+  #interface: Endpoint[] = [];
+  #app: Endpoint[] = [];
+  #layout = "";
+
+  constructor(
+    readonly directory: ProviderDirectory,
+    readonly mode: DiscoveryMode,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** Interface-level providers changed. */
+  setInterface(endpoints: Endpoint[]): void {
+    this.#interface = endpoints;
+    this.#publish();
+  }
+
+  /** Application-level providers changed. */
+  setApp(endpoints: Endpoint[]): void {
+    this.#app = endpoints;
+    this.#publish();
+  }
+
+  #publish(): void {
+    const useApp = this.mode === "instance" || (this.mode === "auto" && this.#app.length > 0);
+    const chosen = this.mode === "interface"
+      ? this.#interface
+      : useApp
+      ? this.#app
+      : this.#interface;
+    const layout = this.mode === "interface" || !useApp ? "interface-level" : "application-level";
+    const changed = this.directory.update(chosen);
+    if (!changed && layout === this.#layout) return;
+    this.#layout = layout;
+    const list = this.directory.list();
+    const names = list.map(endpointKey).join(", ");
+    this.log(
+      `registry: ${SERVICE_INTERFACE} providers (${layout}): ${list.length}${
+        names ? ` (${names})` : ""
+      }`,
+    );
+  }
+}
