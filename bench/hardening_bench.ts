@@ -11,6 +11,7 @@
  * (0.5), `HARDEN_BENCH_CONCURRENCY` (32). Run: `deno bench -A bench/hardening_bench.ts`
  * (about 60 s; Linux only).
  */
+import { processCpuNanos } from "./_proc.ts";
 import { GREET_PATH } from "../lib/rpc/mod.ts";
 import { loadH2c, loadHttp1, type LoadResult, type LoadShape } from "./_load.ts";
 
@@ -52,18 +53,6 @@ async function spawn(command: string, args: string[]): Promise<Server> {
   };
 }
 
-function cpuNanos(pid: number): number {
-  let total = 0;
-  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(
-        Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
-      );
-    } catch { /* thread gone */ }
-  }
-  return total;
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -81,12 +70,12 @@ async function measure(targets: Target[], transport: Transport, drive: Drive) {
   const rps = new Map<Target, number[]>(targets.map((t) => [t, []]));
   const cpu = new Map<Target, number[]>(targets.map((t) => [t, []]));
   const once = async (target: Target, seconds: number) => {
-    const before = cpuNanos(target.server.pid);
+    const before = processCpuNanos(target.server.pid);
     const result = await drive(target.server.ports[transport], {
       concurrency: CONCURRENCY,
       seconds,
     });
-    return { result, cpu: cpuNanos(target.server.pid) - before };
+    return { result, cpu: processCpuNanos(target.server.pid) - before };
   };
   for (const target of targets) await once(target, 1);
   for (let round = 0; round < ROUNDS; round++) {
