@@ -29,6 +29,8 @@ const provider = await serveProvider({
   failureRate: config.failureRate,
   delayMs: config.delayMs,
   observer: metrics.calls,
+  maxConnections: config.maxConnections,
+  log,
   methods: [metadataServiceV2(() => exported.metadata)],
 });
 const metadata = exported.metadata = appMetadata({ app: config.app, port: provider.port });

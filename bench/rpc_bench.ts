@@ -18,6 +18,7 @@
  * Run: `deno bench -P bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
  */
 import { GREET_PATH } from "../lib/rpc/mod.ts";
+import { processCpuNanos } from "./_proc.ts";
 import { loadH2c, loadHttp1, type LoadResult, type LoadShape } from "./_load.ts";
 import type { ObserverName, ServerKind } from "./_rpc_servers.ts";
 
@@ -35,22 +36,6 @@ interface ServerProcess {
   /** Switches the provider's observer; resolves once the server confirmed. */
   use(observer: ObserverName): Promise<void>;
   stop(): Promise<void>;
-}
-
-/**
- * Sums `/proc/<pid>/task/<tid>/schedstat` (first field: ns on CPU) over all threads. Read by
- * `cat`: Deno grants reads under /proc only with --allow-all, and benches run with `-P`.
- */
-function processCpuNanos(pid: number): number {
-  const out = new Deno.Command("sh", {
-    args: ["-c", `cat /proc/${pid}/task/*/schedstat 2>/dev/null`],
-  }).outputSync();
-  let total = 0;
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const ns = Number(line.split(" ")[0]);
-    if (line && Number.isFinite(ns)) total += ns;
-  }
-  return total;
 }
 
 async function startServer(kind: ServerKind): Promise<ServerProcess> {

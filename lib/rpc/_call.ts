@@ -82,6 +82,8 @@ type Protocol = "connect" | "grpc";
 interface ContentType {
   protocol: Protocol;
   codec: Codec;
+  /** The response's content type, from a fixed set (never the request's text). */
+  responseType: string;
 }
 
 const textEncoder = new TextEncoder();
@@ -94,15 +96,16 @@ function parseContentType(value: string | undefined): ContentType | undefined {
     case "application/json": {
       const charset = params.find((p) => p.startsWith("charset="));
       if (charset && charset !== "charset=utf-8") return undefined;
-      return { protocol: "connect", codec: "json" };
+      return { protocol: "connect", codec: "json", responseType: "application/json" };
     }
     case "application/proto":
-      return { protocol: "connect", codec: "proto" };
+      return { protocol: "connect", codec: "proto", responseType: "application/proto" };
     case "application/grpc":
+      return { protocol: "grpc", codec: "proto", responseType: "application/grpc" };
     case "application/grpc+proto":
-      return { protocol: "grpc", codec: "proto" };
+      return { protocol: "grpc", codec: "proto", responseType: "application/grpc+proto" };
     case "application/grpc+json":
-      return { protocol: "grpc", codec: "json" };
+      return { protocol: "grpc", codec: "json", responseType: "application/grpc+json" };
     default:
       return undefined;
   }
@@ -243,7 +246,7 @@ export class CallCore {
       sink.send(reply);
       return FINISHED;
     }
-    const contentType = rawType as string;
+    const contentType = type.responseType;
     const reject = (code: Code, message: string): Exchange => {
       sink.send(errorReply(type.protocol, contentType, code, message));
       return FINISHED;
