@@ -42,6 +42,16 @@ export function isTransient(error: unknown): boolean {
     ["CONNECTION_LOSS", "SESSION_EXPIRED", "TIMEOUT", "CLOSED"].includes(error.code);
 }
 
+/** Whether `error` is a `ZkError` with `code`, e.g. `NO_NODE` for a node that is gone. */
+export function hasCode(error: unknown, code: ZkErrorCode): boolean {
+  return error instanceof ZkError && error.code === code;
+}
+
+/** The message of an error (or any thrown value), for a log line. */
+export function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Session lifecycle callbacks. */
 export interface SessionEvents {
   connected(): void;
@@ -180,7 +190,7 @@ export class ZkSession {
       try {
         await this.create(current, "", false, timeoutMs);
       } catch (error) {
-        if (!(error instanceof ZkError && error.code === "NODE_EXISTS")) throw error;
+        if (!hasCode(error, "NODE_EXISTS")) throw error;
       }
     }
   }

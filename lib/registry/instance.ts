@@ -7,6 +7,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import type { ServiceInfoV2 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
 import { SERVICE_INTERFACE } from "./url.ts";
 
 /** Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`). */
@@ -22,16 +23,11 @@ export const META = {
   metaVersion: "meta-v",
 } as const;
 
-/** One exported service as MetadataInfo lists it (Java `MetadataInfo$ServiceInfo`). */
-export interface ServiceInfo {
-  name: string;
-  group: string;
-  version: string;
-  protocol: string;
-  port: number;
-  path: string;
-  params: Record<string, string>;
-}
+/**
+ * One exported service as MetadataInfo lists it (Java `MetadataInfo$ServiceInfo`): the
+ * fields of the `ServiceInfoV2` wire message, without protobuf's bookkeeping.
+ */
+export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
 
 /** An application's exported services at one revision (Java `MetadataInfo`). */
 export interface MetadataInfo {
@@ -41,6 +37,18 @@ export interface MetadataInfo {
   /** Keyed by match key, e.g. `greet.GreetService:tri` or `g/greet.GreetService:1.0:tri`. */
   services: Record<string, ServiceInfo>;
 }
+
+/**
+ * Reads the MetadataInfo of `app` at `revision` from its MetadataService at `host:port`
+ * (V1 over Dubbo/hessian2 or V2 over Triple); rejects after `timeoutMs` or on any failure.
+ */
+export type MetadataFetcher = (
+  host: string,
+  port: number,
+  app: string,
+  revision: string,
+  timeoutMs: number,
+) => Promise<MetadataInfo>;
 
 /** dubbo-go `common.ServiceKey` + `MatchKey`: `[group/]name[:version]:protocol`. */
 export function matchKey(name: string, group: string, version: string, protocol: string): string {

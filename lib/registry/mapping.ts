@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ZkError, type ZkSession } from "./_zk.ts";
+import { hasCode, type ZkSession } from "./_zk.ts";
 
 /** Parent of mapping nodes (Java `ServiceNameMapping.DEFAULT_MAPPING_GROUP`). */
 export const MAPPING_ROOT = "/dubbo/mapping";
@@ -54,13 +54,13 @@ export async function mergeMapping(
     try {
       current = await session.getData(path, undefined, timeoutMs);
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+      if (!hasCode(error, "NO_NODE")) throw error;
       await session.mkdirp(path.slice(0, path.lastIndexOf("/")), timeoutMs);
       try {
         await session.create(path, app, false, timeoutMs);
         return;
       } catch (created) {
-        if (created instanceof ZkError && created.code === "NODE_EXISTS") continue;
+        if (hasCode(created, "NODE_EXISTS")) continue;
         throw created;
       }
     }
@@ -70,7 +70,7 @@ export async function mergeMapping(
       await session.setData(path, [...names, app].join(","), current.version, timeoutMs);
       return;
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "BAD_VERSION")) throw error;
+      if (!hasCode(error, "BAD_VERSION")) throw error;
       // Someone else wrote meanwhile: read again and retry.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
     }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { reason } from "./_zk.ts";
 import type { Endpoint } from "./directory.ts";
 import { checkMetadata, type Instance, type MetadataInfo } from "./instance.ts";
 import { fetchMetadataV2 } from "./metadata_v2.ts";
@@ -37,7 +38,7 @@ export async function fetchMetadata(
         last = error;
       }
     }
-    throw new Error(`remote metadata of ${app}@${revision} not readable: ${reasonOf(last)}`);
+    throw new Error(`remote metadata of ${app}@${revision} not readable: ${reason(last)}`);
   }
   const service = instance.metadataService;
   if (!service) throw new Error("instance advertises no metadata service (url-params)");
@@ -76,8 +77,4 @@ export function instanceEndpoints(
   if (matches.length === 0) return [];
   const port = triPort ?? (matches[0].port > 0 ? matches[0].port : instance.port);
   return [{ host: instance.host, port }];
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -15,7 +15,7 @@
  */
 import process from "node:process";
 import { Buffer } from "node:buffer";
-import { checkMetadata, type MetadataInfo } from "./instance.ts";
+import { checkMetadata, type MetadataFetcher, type MetadataInfo } from "./instance.ts";
 
 /** Service name of the V1 MetadataService. */
 export const METADATA_SERVICE_V1 = "org.apache.dubbo.metadata.MetadataService";
@@ -92,13 +92,7 @@ export async function decodeReply(frame: Buffer): Promise<MetadataInfo> {
 }
 
 /** Calls `getMetadataInfo(revision)` on `host:port`; rejects on any failure. */
-export async function fetchMetadataV1(
-  host: string,
-  port: number,
-  app: string,
-  revision: string,
-  timeoutMs: number,
-): Promise<MetadataInfo> {
+export const fetchMetadataV1: MetadataFetcher = async (host, port, app, revision, timeoutMs) => {
   const request = await encodeRequest(app, revision, nextId++);
   const conn = await withTimeout(
     Deno.connect({ hostname: host, port }),
@@ -136,7 +130,7 @@ export async function fetchMetadataV1(
       conn.close();
     } catch { /* closed by the timer */ }
   }
-}
+};
 
 function withTimeout<T>(work: Promise<T>, ms: number, onLate: (value: T) => void): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ import {
   ServiceInfoV2Schema,
 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
 import type { UnaryMethod } from "../rpc/_unary_method.ts";
-import { checkMetadata, type MetadataInfo } from "./instance.ts";
+import { checkMetadata, type MetadataFetcher, type MetadataInfo } from "./instance.ts";
 
 /** Service name of MetadataServiceV2. */
 export const METADATA_SERVICE_V2 = "org.apache.dubbo.metadata.MetadataServiceV2";
@@ -52,13 +52,7 @@ function toV2(info: MetadataInfo): MetadataInfoV2 {
 const MAX_REPLY = 1024 * 1024;
 
 /** Calls `GetMetadataInfo` on `host:port` over gRPC (h2c); rejects on any failure. */
-export function fetchMetadataV2(
-  host: string,
-  port: number,
-  app: string,
-  revision: string,
-  timeoutMs: number,
-): Promise<MetadataInfo> {
+export const fetchMetadataV2: MetadataFetcher = (host, port, app, revision, timeoutMs) => {
   return new Promise((resolve, reject) => {
     const authority = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     const session = http2.connect(authority);
@@ -112,4 +106,4 @@ export function fetchMetadataV2(
     stream.on("error", (e) => finish(e));
     stream.end(frame);
   });
-}
+};

@@ -19,7 +19,7 @@
  * @module
  */
 import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
-import { isTransient, ZkError, ZkSession } from "./_zk.ts";
+import { hasCode, isTransient, reason, ZkSession } from "./_zk.ts";
 import { type Balance, type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
 import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
@@ -337,7 +337,7 @@ export class ZooKeeperRegistry implements Registry {
       try {
         await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
       } catch (error) {
-        if (!(error instanceof ZkError && error.code === "NODE_EXISTS")) throw error;
+        if (!hasCode(error, "NODE_EXISTS")) throw error;
         const stat = await session.exists(node.path, OP_TIMEOUT_MS);
         if (stat && stat.ephemeralOwner !== session.sessionId()) {
           // Left by our previous session (still alive on a restarted ZooKeeper): take over.
@@ -385,9 +385,5 @@ export class ZooKeeperRegistry implements Registry {
 }
 
 function ignoreNoNode(error: unknown): void {
-  if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!hasCode(error, "NO_NODE")) throw error;
 }
