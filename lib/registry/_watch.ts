@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ *
  * let reads = 0;
  * const refresher = new WatchRefresher({
  *   current: () => undefined, // no session yet: a firing does nothing
@@ -13,7 +15,7 @@
  *   onError: () => {},
  * });
  * refresher.close();
- * console.assert(reads === 0);
+ * assert(reads === 0);
  * ```
  *
  * @module

@@ -1,6 +1,13 @@
 /**
  * The registry contract shared by the ZooKeeper and `none` implementations.
  *
+ * @example
+ * ```ts
+ * const provider: ProviderInfo = { ip: "10.0.0.5", port: 20000, app: "server" };
+ * const consumer: ConsumerInfo = { ip: "10.0.0.7", app: "client", discovery: "interface" };
+ * console.log(provider, consumer);
+ * ```
+ *
  * @module
  */
 import type { Directory } from "./directory.ts";

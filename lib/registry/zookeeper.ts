@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
- * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181" });
- * await registry.register({ ip: "10.0.0.5", port: 20000, app: "dubbo-metrics-server" });
- * // ... on shutdown:
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181", log: console.log });
+ * // A provider: `await registry.register({ ip: "10.0.0.5", port: 20000, app: "server" });`
+ * // a consumer: `const directory = await registry.subscribe({ ip: "10.0.0.7", app: "client" });`
+ * // both connect on that first call; on shutdown (bounded even with ZooKeeper down):
  * await registry.close();
  * ```
  *
@@ -53,11 +54,33 @@ export interface ZooKeeperRegistryOptions {
   pid?: number;
 }
 
-/** Default requested session timeout: a killed provider disappears within ~10 s. */
+/**
+ * Default requested session timeout: a killed provider disappears within about this long.
+ *
+ * @example
+ * ```ts
+ * new ZooKeeperRegistry({ address: "zk:2181", sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
-/** Default wait for ZooKeeper in `register`/`subscribe`. */
+/**
+ * Default wait for ZooKeeper in `register`/`subscribe`, so a missing ZooKeeper is a
+ * clear error instead of a hang.
+ *
+ * @example
+ * ```ts
+ * new ZooKeeperRegistry({ address: "zk:2181", connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Default bound of `close()`. */
+/**
+ * Default bound of `close()`, so that shutdown stays quick with ZooKeeper down.
+ *
+ * @example
+ * ```ts
+ * new ZooKeeperRegistry({ address: "zk:2181", closeBudgetMs: DEFAULT_CLOSE_BUDGET_MS });
+ * ```
+ */
 export const DEFAULT_CLOSE_BUDGET_MS = 1_500;
 
 const OP_TIMEOUT_MS = 5_000;
@@ -80,7 +103,15 @@ interface Subscription {
   parts: Array<InterfaceDiscovery | AppDiscovery>;
 }
 
-/** The ZooKeeper `Registry` (see the module doc). */
+/**
+ * The ZooKeeper `Registry` (see the module doc): what `--registry=zookeeper` uses.
+ *
+ * @example
+ * ```ts
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181/chroot", pid: 1 });
+ * await registry.close();
+ * ```
+ */
 export class ZooKeeperRegistry implements Registry {
   readonly #address: string;
   readonly #hosts: string;
