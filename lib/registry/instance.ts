@@ -4,18 +4,36 @@
  * `/services/<app>/<ip>:<port>`, as dubbo-go 3.3 and Dubbo Java 3.3 write and read them.
  * Parsing treats the JSON as hostile: anything malformed is an error string, never a throw.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const metadata = appMetadata({ app: "server", port: 20000 });
+ * const instance = parseInstance("server", instanceJson(metadata, "10.0.0.5", 20000));
+ * assert(typeof instance !== "string");
+ * assert.equal(instance.revision, metadata.revision);
+ * ```
+ *
  * @module
  */
 import { createHash } from "node:crypto";
 import type { ServiceInfoV2 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
 import { SERVICE_INTERFACE } from "./url.ts";
 
-/** Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`). */
+/**
+ * Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`):
+ * an instance lives at `/services/<app>/<ip>:<port>`.
+ *
+ * @example
+ * ```ts
+ * console.log(`${SERVICES_ROOT}/server/10.0.0.5:20000`);
+ * ```
+ */
 export const SERVICES_ROOT = "/services";
 /** Payload class both Dubbo implementations put in the Curator JSON. */
-export const INSTANCE_PAYLOAD_CLASS = "org.apache.dubbo.registry.zookeeper.ZookeeperInstance";
+const INSTANCE_PAYLOAD_CLASS = "org.apache.dubbo.registry.zookeeper.ZookeeperInstance";
 /** Metadata keys (dubbo-go `common/constant/key.go`). */
-export const META = {
+const META = {
   revision: "dubbo.metadata.revision",
   storageType: "dubbo.metadata.storage-type",
   endpoints: "dubbo.endpoints",
@@ -50,7 +68,17 @@ export type MetadataFetcher = (
   timeoutMs: number,
 ) => Promise<MetadataInfo>;
 
-/** dubbo-go `common.ServiceKey` + `MatchKey`: `[group/]name[:version]:protocol`. */
+/**
+ * dubbo-go `common.ServiceKey` + `MatchKey`: `[group/]name[:version]:protocol`, the key
+ * of a service in `MetadataInfo.services`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(matchKey("greet.GreetService", "g", "1.0", "tri"), "g/greet.GreetService:1.0:tri");
+ * ```
+ */
 export function matchKey(name: string, group: string, version: string, protocol: string): string {
   return `${group ? `${group}/` : ""}${name}${version ? `:${version}` : ""}:${protocol}`;
 }
@@ -63,7 +91,19 @@ export interface ExportInfo {
   version?: string;
 }
 
-/** Our app's MetadataInfo: greet.GreetService over tri, with a revision hashed from it. */
+/**
+ * Our app's MetadataInfo: greet.GreetService over tri, with a revision hashed from it, so
+ * that consumers fetch it again only when what we export changes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const a = appMetadata({ app: "server", port: 20000 });
+ * assert.equal(a.revision, appMetadata({ app: "server", port: 20000 }).revision);
+ * assert.notEqual(a.revision, appMetadata({ app: "server", port: 20000, version: "2" }).revision);
+ * ```
+ */
 export function appMetadata(info: ExportInfo): MetadataInfo {
   const group = info.group ?? "";
   const version = info.version ?? "";
@@ -90,7 +130,7 @@ export function appMetadata(info: ExportInfo): MetadataInfo {
 }
 
 /** A stable, never-"0" hash of the app and its sorted service descriptors. */
-export function revisionOf(app: string, services: Record<string, ServiceInfo>): string {
+function revisionOf(app: string, services: Record<string, ServiceInfo>): string {
   const hash = createHash("sha256").update(app);
   for (const key of Object.keys(services).sort()) {
     const s = services[key];
@@ -100,7 +140,18 @@ export function revisionOf(app: string, services: Record<string, ServiceInfo>): 
   return hash.digest("hex").slice(0, 32);
 }
 
-/** The Curator ServiceInstance JSON of our provider instance. */
+/**
+ * The Curator ServiceInstance JSON of our provider instance, as Dubbo Java and dubbo-go
+ * write and read it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const json = JSON.parse(instanceJson(appMetadata({ app: "s", port: 1 }), "10.0.0.5", 1));
+ * assert.equal(json.id, "10.0.0.5:1");
+ * ```
+ */
 export function instanceJson(metadata: MetadataInfo, ip: string, port: number): string {
   const id = `${ip}:${port}`;
   const meta: Record<string, string> = {
@@ -139,7 +190,17 @@ export interface Instance {
 
 const MAX_JSON = 64 * 1024;
 
-/** Parses instance JSON; returns an error message instead of throwing. */
+/**
+ * Parses instance JSON from the network; returns an error message instead of throwing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseInstance("s", "{"), "instance data is not JSON");
+ * assert.equal(parseInstance("s", '{"address":"h","port":0}'), "bad port");
+ * ```
+ */
 export function parseInstance(app: string, text: string): Instance | string {
   if (text.length > MAX_JSON) return "instance JSON too large";
   let doc: unknown;
@@ -203,7 +264,20 @@ function isPort(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value > 0 && value < 65536;
 }
 
-/** Checks a MetadataInfo from the network; returns it normalized or an error string. */
+/**
+ * Checks a MetadataInfo from the network (JSON, protobuf or hessian maps); returns it
+ * normalized or an error string.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const info = checkMetadata({ app: "s", revision: "r", services: { k: { name: "x" } } });
+ * assert(typeof info !== "string");
+ * assert.equal(info.services.k.port, 0);
+ * assert.equal(checkMetadata(42), "metadata is not an object");
+ * ```
+ */
 export function checkMetadata(value: unknown): MetadataInfo | string {
   if (!isObject(value)) return "metadata is not an object";
   const services: Record<string, ServiceInfo> = {};

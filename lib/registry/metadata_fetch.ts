@@ -15,12 +15,27 @@ import { fetchMetadataV1 } from "./metadata_v1.ts";
 import type { ProviderFilter } from "./url.ts";
 
 /** How long one metadata fetch may take. */
-export const METADATA_TIMEOUT_MS = 5_000;
+const METADATA_TIMEOUT_MS = 5_000;
 
-/** Reads a ZooKeeper node's data (for remote metadata). */
+/** Reads a ZooKeeper node's data (for remote metadata), so fetching needs no session. */
 export type ReadNode = (path: string) => Promise<string>;
 
-/** Fetches the MetadataInfo of `instance`'s revision; rejects with a clear reason. */
+/**
+ * Fetches the MetadataInfo of `instance`'s revision; rejects with a clear reason.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appMetadata, instanceJson, parseInstance } from "./instance.ts";
+ *
+ * const stored = appMetadata({ app: "server", port: 20000 });
+ * const instance = parseInstance("server", instanceJson(stored, "10.0.0.5", 20000));
+ * assert(typeof instance !== "string");
+ * instance.storageType = "remote"; // read from ZooKeeper: here, a stand-in for the node
+ * const info = await fetchMetadata(instance, () => Promise.resolve(JSON.stringify(stored)));
+ * assert.equal(info.revision, stored.revision);
+ * ```
+ */
 export async function fetchMetadata(
   instance: Instance,
   readNode: ReadNode,
@@ -57,6 +72,21 @@ export async function fetchMetadata(
  * The Triple endpoints of `instance` for the wanted service: with metadata, only when it
  * exports a matching `tri` service (port from `dubbo.endpoints`, as dubbo-go takes it);
  * without, the `tri` port of `dubbo.endpoints` (or the instance port).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appMetadata, instanceJson, parseInstance } from "./instance.ts";
+ *
+ * const metadata = appMetadata({ app: "server", port: 20000, group: "g" });
+ * const instance = parseInstance("server", instanceJson(metadata, "10.0.0.5", 20000));
+ * assert(typeof instance !== "string");
+ * const want = { interface: "greet.GreetService", group: "g", version: "" };
+ * assert.deepEqual(instanceEndpoints(instance, metadata, want), [
+ *   { host: "10.0.0.5", port: 20000 },
+ * ]);
+ * assert.deepEqual(instanceEndpoints(instance, metadata, { ...want, group: "h" }), []);
+ * ```
  */
 export function instanceEndpoints(
   instance: Instance,
