@@ -11,6 +11,21 @@
  *
  * One `ZkSession` is one ZooKeeper session. After expiry the owner creates a new one.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * // Nobody listens on a port just closed: the session keeps trying until destroyed.
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close();
+ * const events = { connected() {}, disconnected() {}, expired() {} };
+ * const session = new ZkSession(`127.0.0.1:${port}`, 10_000, events);
+ * await assert.rejects(session.waitConnected(200), (e) => hasCode(e, "TIMEOUT"));
+ * session.destroy();
+ * await assert.rejects(session.getChildren("/", undefined, 100), (e) => hasCode(e, "CLOSED"));
+ * ```
+ *
  * @module
  */
 // @ts-types="@types/node-zookeeper-client"
@@ -28,7 +43,17 @@ export type ZkErrorCode =
   | "CLOSED"
   | "OTHER";
 
-/** A failed ZooKeeper call, with the path and a code to branch on. */
+/**
+ * A failed ZooKeeper call, with the path and a code to branch on.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ZkError("NO_NODE", "/dubbo", "no such node");
+ * assert.equal(error.message, "no such node (/dubbo)");
+ * ```
+ */
 export class ZkError extends Error {
   constructor(readonly code: ZkErrorCode, readonly path: string, detail: string) {
     super(`${detail} (${path})`);
@@ -36,23 +61,54 @@ export class ZkError extends Error {
   }
 }
 
-/** True for errors that a reconnect or a new session can cure. */
+/**
+ * True for errors that a reconnect or a new session can cure: callers retry those and
+ * report the rest.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert(isTransient(new ZkError("CONNECTION_LOSS", "/", "lost")));
+ * assert(!isTransient(new ZkError("NO_NODE", "/", "gone")));
+ * ```
+ */
 export function isTransient(error: unknown): boolean {
   return error instanceof ZkError &&
     ["CONNECTION_LOSS", "SESSION_EXPIRED", "TIMEOUT", "CLOSED"].includes(error.code);
 }
 
-/** Whether `error` is a `ZkError` with `code`, e.g. `NO_NODE` for a node that is gone. */
+/**
+ * Whether `error` is a `ZkError` with `code`, e.g. `NO_NODE` for a node that is gone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert(hasCode(new ZkError("NODE_EXISTS", "/a", "exists"), "NODE_EXISTS"));
+ * assert(!hasCode(new Error("other"), "NODE_EXISTS"));
+ * ```
+ */
 export function hasCode(error: unknown, code: ZkErrorCode): boolean {
   return error instanceof ZkError && error.code === code;
 }
 
-/** The message of an error (or any thrown value), for a log line. */
+/**
+ * The message of an error (or any thrown value), for a log line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(reason(new Error("boom")), "boom");
+ * assert.equal(reason("plain"), "plain");
+ * ```
+ */
 export function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Session lifecycle callbacks. */
+/** Session lifecycle callbacks: how the owner learns it must re-create nodes or renew. */
 export interface SessionEvents {
   connected(): void;
   disconnected(): void;
@@ -90,7 +146,17 @@ interface ConnectionManagerInternals {
   on(event: "state", listener: (state: number) => void): void;
 }
 
-/** One ZooKeeper session over a connect string without chroot (`host:port[,host:port]`). */
+/**
+ * One ZooKeeper session over a connect string without chroot (`host:port[,host:port]`);
+ * see the module doc for what it adds to node-zookeeper-client.
+ *
+ * @example
+ * ```ts
+ * const events = { connected() {}, disconnected() {}, expired() {} };
+ * const session = new ZkSession("127.0.0.1:2181", 10_000, events);
+ * session.destroy(); // stops at once: no socket, no timer left
+ * ```
+ */
 export class ZkSession {
   readonly #client: zookeeper.Client;
   readonly #manager: ConnectionManagerInternals;
