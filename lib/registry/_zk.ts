@@ -31,82 +31,9 @@
 // @ts-types="@types/node-zookeeper-client"
 import zookeeper from "node-zookeeper-client";
 import { Buffer } from "node:buffer";
+import { hasCode, toZkError, ZkError } from "./_zk_error.ts";
 
-/** Error codes we act on (names as ZooKeeper's KeeperException uses them). */
-export type ZkErrorCode =
-  | "NO_NODE"
-  | "NODE_EXISTS"
-  | "BAD_VERSION"
-  | "CONNECTION_LOSS"
-  | "SESSION_EXPIRED"
-  | "TIMEOUT"
-  | "CLOSED"
-  | "OTHER";
-
-/**
- * A failed ZooKeeper call, with the path and a code to branch on.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- *
- * const error = new ZkError("NO_NODE", "/dubbo", "no such node");
- * assert.equal(error.message, "no such node (/dubbo)");
- * ```
- */
-export class ZkError extends Error {
-  constructor(readonly code: ZkErrorCode, readonly path: string, detail: string) {
-    super(`${detail} (${path})`);
-    this.name = "ZkError";
-  }
-}
-
-/**
- * True for errors that a reconnect or a new session can cure: callers retry those and
- * report the rest.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- *
- * assert(isTransient(new ZkError("CONNECTION_LOSS", "/", "lost")));
- * assert(!isTransient(new ZkError("NO_NODE", "/", "gone")));
- * ```
- */
-export function isTransient(error: unknown): boolean {
-  return error instanceof ZkError &&
-    ["CONNECTION_LOSS", "SESSION_EXPIRED", "TIMEOUT", "CLOSED"].includes(error.code);
-}
-
-/**
- * Whether `error` is a `ZkError` with `code`, e.g. `NO_NODE` for a node that is gone.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- *
- * assert(hasCode(new ZkError("NODE_EXISTS", "/a", "exists"), "NODE_EXISTS"));
- * assert(!hasCode(new Error("other"), "NODE_EXISTS"));
- * ```
- */
-export function hasCode(error: unknown, code: ZkErrorCode): boolean {
-  return error instanceof ZkError && error.code === code;
-}
-
-/**
- * The message of an error (or any thrown value), for a log line.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- *
- * assert.equal(reason(new Error("boom")), "boom");
- * assert.equal(reason("plain"), "plain");
- * ```
- */
-export function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { hasCode, isTransient, reason, toZkError, ZkError, type ZkErrorCode } from "./_zk_error.ts";
 
 /** Session lifecycle callbacks: how the owner learns it must re-create nodes or renew. */
 export interface SessionEvents {
@@ -120,8 +47,6 @@ export interface NodeStat {
   /** Hex session id of the owner of an ephemeral node, `"0000000000000000"` if persistent. */
   ephemeralOwner: string;
 }
-
-const { BAD_VERSION, CONNECTION_LOSS, NO_NODE, NODE_EXISTS, SESSION_EXPIRED } = zookeeper.Exception;
 
 // Connection manager states of node-zookeeper-client 1.1.3 (lib/ConnectionManager.js).
 const CM_CLOSING = -1;
@@ -437,27 +362,5 @@ export class ZkSession {
         reject(toZkError(error, path));
       }
     });
-  }
-}
-
-function toZkError(error: unknown, path: string): ZkError {
-  if (error instanceof ZkError) return error;
-  const code = typeof (error as { getCode?: unknown })?.getCode === "function"
-    ? (error as zookeeper.Exception).getCode()
-    : undefined;
-  const text = error instanceof Error ? error.message : String(error);
-  switch (code) {
-    case NO_NODE:
-      return new ZkError("NO_NODE", path, "no such node");
-    case NODE_EXISTS:
-      return new ZkError("NODE_EXISTS", path, "node exists");
-    case BAD_VERSION:
-      return new ZkError("BAD_VERSION", path, "node changed meanwhile");
-    case CONNECTION_LOSS:
-      return new ZkError("CONNECTION_LOSS", path, "connection to ZooKeeper lost");
-    case SESSION_EXPIRED:
-      return new ZkError("SESSION_EXPIRED", path, "ZooKeeper session expired");
-    default:
-      return new ZkError("OTHER", path, text);
   }
 }
