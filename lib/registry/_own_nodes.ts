@@ -22,7 +22,15 @@ import { CATEGORIES, categoryPath } from "./url.ts";
 
 const OP_TIMEOUT_MS = 5_000;
 
-/** A node we own: written (ephemeral) in every session until `close()`. */
+/**
+ * A node we own: written (ephemeral) in every session until `close()`.
+ *
+ * @example
+ * ```ts
+ * const provider: OwnNode = { path: "/dubbo/greet.GreetService/providers/tri%3A...", data: "10.0.0.5", kind: "provider" };
+ * console.log(provider.writtenIn === undefined);
+ * ```
+ */
 export interface OwnNode {
   path: string;
   data: string;

@@ -25,10 +25,39 @@ import type { ZkSession } from "./_zk.ts";
 import type { Selection } from "./selection.ts";
 import type { ProviderFilter } from "./url.ts";
 
-/** Deadline of one ZooKeeper read or write made by discovery. */
+/**
+ * Deadline of one ZooKeeper read or write made by discovery.
+ *
+ * @example
+ * ```ts
+ * import type { ZkSession } from "./_zk.ts";
+ *
+ * const list = (session: ZkSession) => session.getChildren("/dubbo", undefined, OP_TIMEOUT_MS);
+ * console.log(typeof list);
+ * ```
+ */
 export const OP_TIMEOUT_MS = 5_000;
 
-/** What a discovery needs from its registry: where to look, what to keep, whom to tell. */
+/**
+ * What a discovery needs from its registry: where to look, what to keep, whom to tell.
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ * import { Selection } from "./selection.ts";
+ * import { NO_REGISTRY_EVENTS } from "../observe.ts";
+ *
+ * const options: DiscoveryOptions = {
+ *   chroot: "",
+ *   filter: { interface: "greet.GreetService", group: "", version: "" },
+ *   selection: new Selection(new ProviderDirectory(), "auto", console.log),
+ *   observer: NO_REGISTRY_EVENTS,
+ *   log: console.log,
+ *   current: () => undefined,
+ * };
+ * console.log(options.chroot === "");
+ * ```
+ */
 export interface DiscoveryOptions {
   chroot: string;
   filter: ProviderFilter;
@@ -39,7 +68,19 @@ export interface DiscoveryOptions {
   current: () => ZkSession | undefined;
 }
 
-/** How a `WatchRefresher` re-reads, and where its errors go. */
+/**
+ * How a `WatchRefresher` re-reads, and where its errors go.
+ *
+ * @example
+ * ```ts
+ * const options: RefresherOptions = {
+ *   current: () => undefined,
+ *   refresh: () => Promise.resolve(),
+ *   onError: (error) => console.error(error),
+ * };
+ * new WatchRefresher(options).close();
+ * ```
+ */
 export interface RefresherOptions {
   /** The registry's current session. */
   current: () => ZkSession | undefined;
@@ -52,6 +93,21 @@ export interface RefresherOptions {
 /**
  * Turns watch firings into coalesced re-reads: `watcher(session)` is the callback to
  * pass to ZooKeeper (one per session, so repeated reads do not pile up watchers).
+ *
+ * @example
+ * ```ts
+ * import type { ZkSession } from "./_zk.ts";
+ *
+ * let session: ZkSession | undefined; // the registry's current session
+ * const refresher: WatchRefresher = new WatchRefresher({
+ *   current: () => session,
+ *   refresh: async (s): Promise<void> => {
+ *     await s.getChildren("/dubbo", refresher.watcher(s), 5_000);
+ *   },
+ *   onError: (error) => console.error(error),
+ * });
+ * refresher.close();
+ * ```
  */
 export class WatchRefresher {
   readonly #o: RefresherOptions;

@@ -35,14 +35,39 @@ import { hasCode, toZkError, ZkError } from "./_zk_error.ts";
 
 export { hasCode, isTransient, reason, toZkError, ZkError, type ZkErrorCode } from "./_zk_error.ts";
 
-/** Session lifecycle callbacks: how the owner learns it must re-create nodes or renew. */
+/**
+ * Session lifecycle callbacks: how the owner learns it must re-create nodes or renew.
+ *
+ * @example
+ * ```ts
+ * const events: SessionEvents = {
+ *   connected: () => console.log("re-create nodes and watches"),
+ *   disconnected: () => console.log("keep the last known providers"),
+ *   expired: () => console.log("start a new session"),
+ * };
+ * new ZkSession("127.0.0.1:2181", 10_000, events).destroy();
+ * ```
+ */
 export interface SessionEvents {
   connected(): void;
   disconnected(): void;
   expired(): void;
 }
 
-/** Node metadata we use. */
+/**
+ * Node metadata we use.
+ *
+ * @example
+ * ```ts
+ * import type { ZkSession } from "./_zk.ts";
+ *
+ * async function ownedByUs(session: ZkSession, path: string): Promise<boolean> {
+ *   const stat: NodeStat | undefined = await session.exists(path, 5_000);
+ *   return stat?.ephemeralOwner === session.sessionId();
+ * }
+ * console.log(typeof ownedByUs);
+ * ```
+ */
 export interface NodeStat {
   /** Hex session id of the owner of an ephemeral node, `"0000000000000000"` if persistent. */
   ephemeralOwner: string;

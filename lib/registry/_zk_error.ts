@@ -17,7 +17,15 @@
 // @ts-types="@types/node-zookeeper-client"
 import zookeeper from "node-zookeeper-client";
 
-/** Error codes we act on (names as ZooKeeper's KeeperException uses them). */
+/**
+ * Error codes we act on (names as ZooKeeper's KeeperException uses them).
+ *
+ * @example
+ * ```ts
+ * const code: ZkErrorCode = "NO_NODE";
+ * console.log(hasCode(new ZkError(code, "/a", "no such node"), "NO_NODE"));
+ * ```
+ */
 export type ZkErrorCode =
   | "NO_NODE"
   | "NODE_EXISTS"

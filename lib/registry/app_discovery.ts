@@ -15,7 +15,19 @@ import { type Instance, type MetadataInfo, parseInstance, SERVICES_ROOT } from "
 import { mappingPath, parseMapping } from "./mapping.ts";
 import { fetchMetadata, instanceEndpoints, type ReadNode } from "./metadata_fetch.ts";
 
-/** What `AppDiscovery` needs from its registry. */
+/**
+ * What `AppDiscovery` needs from its registry.
+ *
+ * @example
+ * ```ts
+ * import type { Instance } from "./instance.ts";
+ * import { fetchMetadata, type ReadNode } from "./metadata_fetch.ts";
+ *
+ * // `fetch` defaults to this; a caller may log or limit around it:
+ * const fetch: AppDiscoveryOptions["fetch"] = (i: Instance, read: ReadNode) => fetchMetadata(i, read);
+ * console.log(typeof fetch);
+ * ```
+ */
 export interface AppDiscoveryOptions extends DiscoveryOptions {
   /** Metadata fetcher; default `fetchMetadata` (tests may replace it). */
   fetch?: (instance: Instance, readNode: ReadNode) => Promise<MetadataInfo>;

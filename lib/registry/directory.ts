@@ -20,10 +20,30 @@ import { type Endpoint, endpointKey } from "../endpoint.ts";
 
 export { type Endpoint, endpointKey };
 
-/** How `pick` chooses among providers (`--balance`). */
+/**
+ * How `pick` chooses among providers (`--balance`).
+ *
+ * @example
+ * ```ts
+ * const balance: Balance = "random";
+ * console.log(new ProviderDirectory(balance).balance);
+ * ```
+ */
 export type Balance = "random" | "round-robin";
 
-/** The providers a consumer can call right now: what the RPC client calls through. */
+/**
+ * The providers a consumer can call right now: what the RPC client calls through.
+ *
+ * @example
+ * ```ts
+ * function next(directory: Directory, tried: Set<string>) {
+ *   const endpoint = directory.pick(tried); // skips what this call already tried
+ *   if (endpoint) tried.add(endpointKey(endpoint));
+ *   return endpoint;
+ * }
+ * console.log(next(new ProviderDirectory(), new Set()));
+ * ```
+ */
 export interface Directory {
   /** Current providers, sorted by `host:port`. */
   list(): Endpoint[];

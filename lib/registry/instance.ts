@@ -44,10 +44,24 @@ const META = {
 /**
  * One exported service as MetadataInfo lists it (Java `MetadataInfo$ServiceInfo`): the
  * fields of the `ServiceInfoV2` wire message, without protobuf's bookkeeping.
+ *
+ * @example
+ * ```ts
+ * const service: ServiceInfo = appMetadata({ app: "s", port: 1 }).services["greet.GreetService:tri"];
+ * console.log(service.protocol);
+ * ```
  */
 export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
 
-/** An application's exported services at one revision (Java `MetadataInfo`). */
+/**
+ * An application's exported services at one revision (Java `MetadataInfo`).
+ *
+ * @example
+ * ```ts
+ * const info: MetadataInfo = appMetadata({ app: "server", port: 20000 });
+ * console.log(Object.keys(info.services)); // ["greet.GreetService:tri"]
+ * ```
+ */
 export interface MetadataInfo {
   app: string;
   revision: string;
@@ -59,6 +73,14 @@ export interface MetadataInfo {
 /**
  * Reads the MetadataInfo of `app` at `revision` from its MetadataService at `host:port`
  * (V1 over Dubbo/hessian2 or V2 over Triple); rejects after `timeoutMs` or on any failure.
+ *
+ * @example
+ * ```ts
+ * import { fetchMetadataV2 } from "./metadata_v2.ts";
+ *
+ * const fetcher: MetadataFetcher = fetchMetadataV2;
+ * console.log(typeof fetcher);
+ * ```
  */
 export type MetadataFetcher = (
   host: string,
@@ -83,7 +105,15 @@ export function matchKey(name: string, group: string, version: string, protocol:
   return `${group ? `${group}/` : ""}${name}${version ? `:${version}` : ""}:${protocol}`;
 }
 
-/** What our provider exports, for `appMetadata`. */
+/**
+ * What our provider exports, for `appMetadata`.
+ *
+ * @example
+ * ```ts
+ * const exported: ExportInfo = { app: "server", port: 20000, version: "1.0.0" };
+ * console.log(appMetadata(exported).services);
+ * ```
+ */
 export interface ExportInfo {
   app: string;
   port: number;
@@ -174,7 +204,15 @@ export function instanceJson(metadata: MetadataInfo, ip: string, port: number): 
   });
 }
 
-/** A provider instance as read from `/services/<app>/<node>`. */
+/**
+ * A provider instance as read from `/services/<app>/<node>`.
+ *
+ * @example
+ * ```ts
+ * const instance = parseInstance("s", instanceJson(appMetadata({ app: "s", port: 1 }), "h", 1));
+ * if (typeof instance !== "string") console.log(instance.endpoints); // [{ port: 1, protocol: "tri" }]
+ * ```
+ */
 export interface Instance {
   app: string;
   host: string;

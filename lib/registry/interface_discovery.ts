@@ -11,7 +11,26 @@ import { type DiscoveryOptions, OP_TIMEOUT_MS, WatchRefresher } from "./_watch.t
 import type { Endpoint } from "./directory.ts";
 import { categoryPath, parseUrl, providerMatches } from "./url.ts";
 
-/** What `InterfaceDiscovery` needs from its registry. */
+/**
+ * What `InterfaceDiscovery` needs from its registry.
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ * import { Selection } from "./selection.ts";
+ * import { NO_REGISTRY_EVENTS } from "../observe.ts";
+ *
+ * const options: InterfaceDiscoveryOptions = {
+ *   chroot: "/test",
+ *   filter: { interface: "greet.GreetService", group: "*", version: "*" },
+ *   selection: new Selection(new ProviderDirectory(), "interface", console.log),
+ *   observer: NO_REGISTRY_EVENTS,
+ *   log: console.log,
+ *   current: () => undefined,
+ * };
+ * new InterfaceDiscovery(options).close();
+ * ```
+ */
 export type InterfaceDiscoveryOptions = DiscoveryOptions;
 
 /**

@@ -17,7 +17,16 @@ import type { ProviderFilter } from "./url.ts";
 /** How long one metadata fetch may take. */
 const METADATA_TIMEOUT_MS = 5_000;
 
-/** Reads a ZooKeeper node's data (for remote metadata), so fetching needs no session. */
+/**
+ * Reads a ZooKeeper node's data (for remote metadata), so fetching needs no session.
+ *
+ * @example
+ * ```ts
+ * const nodes = new Map([["/dubbo/metadata/s/r", "{}"]]);
+ * const readNode: ReadNode = (path) => Promise.resolve(nodes.get(path) ?? "");
+ * console.log(await readNode("/dubbo/metadata/s/r"));
+ * ```
+ */
 export type ReadNode = (path: string) => Promise<string>;
 
 /**

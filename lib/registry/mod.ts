@@ -47,7 +47,15 @@ export { StaticRegistry } from "./none.ts";
 export { appMetadata, type MetadataInfo } from "./instance.ts";
 export { metadataServiceV2 } from "./metadata_v2.ts";
 
-/** Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers. */
+/**
+ * Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers.
+ *
+ * @example
+ * ```ts
+ * const options: RegistryOptions = { kind: "zookeeper", address: "127.0.0.1:2181", balance: "random" };
+ * await createRegistry(options).close();
+ * ```
+ */
 export interface RegistryOptions extends ZooKeeperRegistryOptions {
   kind: "zookeeper" | "none";
   /** For `none`: the providers to call (from `--url`). */

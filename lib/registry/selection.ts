@@ -9,7 +9,17 @@
 import { type Endpoint, endpointKey, type ProviderDirectory } from "./directory.ts";
 import { SERVICE_INTERFACE } from "./url.ts";
 
-/** Discovery mode of a consumer (`--discovery`). */
+/**
+ * Discovery mode of a consumer (`--discovery`).
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ *
+ * const mode: DiscoveryMode = "instance";
+ * console.log(new Selection(new ProviderDirectory(), mode, console.log).mode);
+ * ```
+ */
 export type DiscoveryMode = "interface" | "instance" | "auto";
 
 /**

@@ -42,7 +42,15 @@ const DUBBO_ROOT = "/dubbo";
  */
 export const CATEGORIES = ["providers", "consumers", "configurators", "routers"] as const;
 
-/** Who publishes a provider URL. */
+/**
+ * Who publishes a provider URL.
+ *
+ * @example
+ * ```ts
+ * const input: ProviderUrlInput = { ip: "::1", port: 20000, app: "s", pid: 1, timestamp: Date.now() };
+ * console.log(providerUrl(input)); // tri://[::1]:20000/...
+ * ```
+ */
 export interface ProviderUrlInput {
   ip: string;
   port: number;
@@ -54,7 +62,15 @@ export interface ProviderUrlInput {
   timestamp: number;
 }
 
-/** Who publishes a consumer URL. */
+/**
+ * Who publishes a consumer URL.
+ *
+ * @example
+ * ```ts
+ * const input: ConsumerUrlInput = { ip: "10.0.0.7", app: "c", group: "g", pid: 1, timestamp: 2 };
+ * console.log(consumerUrl(input));
+ * ```
+ */
 export interface ConsumerUrlInput {
   ip: string;
   app: string;
@@ -64,7 +80,15 @@ export interface ConsumerUrlInput {
   timestamp: number;
 }
 
-/** A provider found in the registry. */
+/**
+ * A provider found in the registry.
+ *
+ * @example
+ * ```ts
+ * const parsed: ParsedProvider | undefined = parseUrl("tri://h:1/x?enabled=false");
+ * console.log(parsed?.enabled); // false
+ * ```
+ */
 export interface ParsedProvider {
   host: string;
   port: number;
@@ -249,7 +273,15 @@ export function parseProviderUrl(
   return { host, port, group, version, protocol, enabled };
 }
 
-/** What a consumer asks for; `*` matches any group or version, as in Dubbo. */
+/**
+ * What a consumer asks for; `*` matches any group or version, as in Dubbo.
+ *
+ * @example
+ * ```ts
+ * const anyVersion: ProviderFilter = { interface: SERVICE_INTERFACE, group: "", version: "*" };
+ * console.log(providerMatches(parseUrl("tri://h:1/greet.GreetService?version=2")!, anyVersion));
+ * ```
+ */
 export interface ProviderFilter {
   interface: string;
   group: string;

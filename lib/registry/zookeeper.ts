@@ -31,7 +31,15 @@ import { InterfaceDiscovery } from "./interface_discovery.ts";
 import { Selection } from "./selection.ts";
 import { categoryPath, consumerUrl, nodeName, providerUrl, SERVICE_INTERFACE } from "./url.ts";
 
-/** Options of the ZooKeeper registry. */
+/**
+ * Options of the ZooKeeper registry.
+ *
+ * @example
+ * ```ts
+ * const options: ZooKeeperRegistryOptions = { address: "zk1:2181,zk2:2181/chroot", sessionTimeoutMs: 6_000 };
+ * await new ZooKeeperRegistry(options).close();
+ * ```
+ */
 export interface ZooKeeperRegistryOptions {
   /** Connect string `host:port[,host:port...][/chroot]` (the chroot is created if missing). */
   address: string;
