@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { loadConfig } from "./lib/config.ts";
+import { loadConfig } from "./lib/cli.ts";
 import { runCleaner } from "./lib/cleaner/mod.ts";
 
 Deno.exit(await runCleaner(loadConfig("cleaner")));

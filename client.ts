@@ -2,36 +2,23 @@
  * The Dubbo consumer: finds providers of greet.GreetService (ZooKeeper or `--url`),
  * calls Greet in a loop over Triple, and exports its metrics by pull and push.
  *
- *   config → metrics → exporters (pull endpoint, pusher) → registry directory → call loop
+ *   config → startProgram (metrics → exporters: pull endpoint, pusher) → registry directory → call loop
  *
  * @module
  */
-import { loadConfig } from "./lib/config.ts";
-import { advertisedIp, hostname } from "./lib/host.ts";
-import { createMetrics } from "./lib/metrics/mod.ts";
-import { startExporters } from "./lib/exporters/mod.ts";
 import { createConsumer, GREET_SERVICE, GREET_TARGET, runCallLoop } from "./lib/rpc/mod.ts";
 import { createRegistry } from "./lib/registry/mod.ts";
+import { loadConfig } from "./lib/cli.ts";
+import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
-import { VERSION } from "./lib/version.ts";
+import { errorText } from "./lib/error_text.ts";
 
 const config = loadConfig("client");
 if (config.protocol === "grpc" && config.http !== "2") {
   console.error("--protocol=grpc needs --http=2: gRPC runs over HTTP/2 only");
   Deno.exit(2);
 }
-const ip = advertisedIp(config.advertiseIp, config.host);
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-
-const metrics = createMetrics({
-  side: "consumer",
-  app: config.app,
-  appVersion: VERSION,
-  hostname: hostname(),
-  ip,
-  services: [GREET_TARGET],
-});
-const exporters = await startExporters(config, ip, metrics, log);
+const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
 
 // A direct --url skips the registry, as Dubbo's direct connection does.
 const registry = createRegistry({
@@ -68,7 +55,7 @@ let directory;
 try {
   directory = await registry.subscribe({ ip, app: config.app, discovery: config.discovery });
 } catch (error) {
-  log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
+  log(`cannot subscribe in ZooKeeper ${config.zkAddress}: ${errorText(error)}`);
   await shutdown.now("subscription failed", 1);
   throw error;
 }

@@ -2,14 +2,10 @@
  * The Dubbo provider: serves greet.GreetService over Triple, registers in ZooKeeper,
  * and exports its metrics by pull (always) and push (unless `--push=false`).
  *
- *   config → metrics → exporters (pull endpoint, pusher) → Triple provider → registry
+ *   config → startProgram (metrics → exporters: pull endpoint, pusher) → Triple provider → registry
  *
  * @module
  */
-import { loadConfig } from "./lib/config.ts";
-import { advertisedIp, hostname } from "./lib/host.ts";
-import { createMetrics } from "./lib/metrics/mod.ts";
-import { startExporters } from "./lib/exporters/mod.ts";
 import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
 import {
   appMetadata,
@@ -17,22 +13,13 @@ import {
   type MetadataInfo,
   metadataServiceV2,
 } from "./lib/registry/mod.ts";
+import { loadConfig } from "./lib/cli.ts";
+import { startProgram } from "./lib/program.ts";
 import { onShutdown } from "./lib/shutdown.ts";
-import { VERSION } from "./lib/version.ts";
+import { errorText } from "./lib/error_text.ts";
 
 const config = loadConfig("server");
-const ip = advertisedIp(config.advertiseIp, config.host);
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-
-const metrics = createMetrics({
-  side: "provider",
-  app: config.app,
-  appVersion: VERSION,
-  hostname: hostname(),
-  ip,
-  services: [GREET_TARGET],
-});
-const exporters = await startExporters(config, ip, metrics, log);
+const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
 
 // What the instance advertises, served as MetadataServiceV2 on the Triple port.
 const exported: { metadata?: MetadataInfo } = {};
@@ -42,6 +29,8 @@ const provider = await serveProvider({
   failureRate: config.failureRate,
   delayMs: config.delayMs,
   observer: metrics.calls,
+  maxConnections: config.maxConnections,
+  log,
   methods: [metadataServiceV2(() => exported.metadata)],
 });
 const metadata = exported.metadata = appMetadata({ app: config.app, port: provider.port });
@@ -75,6 +64,6 @@ try {
   });
   if (config.registry === "zookeeper") log(`registered in ZooKeeper ${config.zkAddress}`);
 } catch (error) {
-  log(`cannot register in ZooKeeper ${config.zkAddress}: ${(error as Error).message}`);
+  log(`cannot register in ZooKeeper ${config.zkAddress}: ${errorText(error)}`);
   await shutdown.now("registration failed", 1);
 }

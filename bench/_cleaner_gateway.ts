@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { freePort } from "../tests/support/ports.ts";
-import { waitFor } from "../tests/support/services.ts";
+import { freePort } from "../tools/ports.ts";
+import { waitFor } from "../tools/services.ts";
 
 /** A running in-memory Pushgateway. */
 export interface BenchGateway extends AsyncDisposable {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { concat } from "../lib/bytes.ts";
 
 /** How hard and how long to drive one target. */
 export interface LoadShape {
@@ -163,16 +164,6 @@ function requestHeaderBlock(port: number, path: string, bodyLength: number): Uin
   ]);
 }
 
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * Drives `POST path` with a JSON `body` over one h2c (prior knowledge) connection with
  * `concurrency` streams in flight: a minimal hand-written HTTP/2 client (static HPACK
@@ -198,7 +189,7 @@ export async function loadH2c(
     sendWindow -= bodyBytes.length;
     const stream = nextStream;
     nextStream += 2;
-    return concatBytes([
+    return concat([
       frame(HEADERS, END_HEADERS, stream, block),
       frame(DATA, END_STREAM, stream, bodyBytes),
     ]);
@@ -229,7 +220,7 @@ export async function loadH2c(
       frame(WINDOW_UPDATE, 0, 0, increment),
     ];
     for (; inFlight < shape.concurrency; inFlight++) first.push(request());
-    await writeAll(concatBytes(first));
+    await writeAll(concat(first));
     while (inFlight > 0) {
       if (filled === buffer.length) {
         const bigger = new Uint8Array(buffer.length * 2);
@@ -292,7 +283,7 @@ export async function loadH2c(
         out.push(frame(WINDOW_UPDATE, 0, 0, update));
         received = 0;
       }
-      if (out.length > 0) await writeAll(concatBytes(out));
+      if (out.length > 0) await writeAll(concat(out));
     }
   } finally {
     conn.close();

@@ -7,8 +7,9 @@
  * each cycle the gateway is read again to prove exactly the fresh half is left.
  */
 import assert from "node:assert/strict";
-import { Gateway, runCycle } from "../lib/cleaner/mod.ts";
+import { Pushgateway, runCycle } from "../lib/cleaner/mod.ts";
 import { seedGroups, startBenchGateway } from "./_cleaner_gateway.ts";
+import { waitFor } from "../tools/services.ts";
 
 const GROUPS = 10_000;
 
@@ -22,8 +23,16 @@ for (const concurrency of [16, 1]) {
     async fn(b) {
       await using gateway = await startBenchGateway();
       const stale = await seedGroups(gateway.url, "dubbo_bench_", GROUPS);
+      const pushgateway = new Pushgateway({ url: gateway.url });
+      // The gateway applies accepted PUTs asynchronously: wait until every group is listed.
+      await waitFor(
+        `${GROUPS} groups listed`,
+        async () => (await pushgateway.listGroups()).length === GROUPS,
+        60_000,
+        200,
+      );
       const options = {
-        gateway: new Gateway({ url: gateway.url }),
+        gateway: pushgateway,
         ttlMs: 3_600_000,
         jobPrefix: "dubbo_",
         concurrency,

@@ -15,9 +15,10 @@
  *
  * Knobs: `RPC_BENCH_ROUNDS` (24), `RPC_BENCH_SECONDS` (per target per round, 0.5),
  * `RPC_BENCH_WARMUP` (seconds per target, 1), `RPC_BENCH_CONCURRENCY` (32).
- * Run: `deno bench -A bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
+ * Run: `deno bench -P bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
  */
 import { GREET_PATH } from "../lib/rpc/mod.ts";
+import { processCpuNanos } from "./_proc.ts";
 import { loadH2c, loadHttp1, type LoadResult, type LoadShape } from "./_load.ts";
 import type { ObserverName, ServerKind } from "./_rpc_servers.ts";
 
@@ -35,21 +36,6 @@ interface ServerProcess {
   /** Switches the provider's observer; resolves once the server confirmed. */
   use(observer: ObserverName): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Sums `/proc/<pid>/task/<tid>/schedstat` (first field: ns on CPU) over all threads. */
-function processCpuNanos(pid: number): number {
-  let total = 0;
-  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(
-        Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
-      );
-    } catch {
-      // The thread ended between listing and reading.
-    }
-  }
-  return total;
 }
 
 async function startServer(kind: ServerKind): Promise<ServerProcess> {

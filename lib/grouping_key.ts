@@ -17,13 +17,20 @@ export function needsBase64(value: string): boolean {
   return value === "" || /[/\s]/.test(value);
 }
 
-/** RFC 4648 URL-safe base64 of `value`'s UTF-8 bytes; the empty string is `=`. */
+/**
+ * RFC 4648 URL-safe base64 of `value`'s UTF-8 bytes, padded; the empty string is `=`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(base64Url("a/b?"), "YS9iPw==");
+ * assert.equal(base64Url("\u00ff\u00fe"), "w7_Dvg==");
+ * assert.equal(base64Url(""), "=");
+ * ```
+ */
 export function base64Url(value: string): string {
   if (value === "") return "=";
-  const bytes = new TextEncoder().encode(value);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_");
+  return new TextEncoder().encode(value).toBase64({ alphabet: "base64url" });
 }
 
 /**

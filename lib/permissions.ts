@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CleanerConfig, ClientConfig, Program, ServerConfig } from "./config.ts";
+import type { CleanerConfig, ClientConfig, Program, ServerConfig } from "./config_types.ts";
 
 /** A permission the process needs and does not have; its message says which flag grants it. */
 export class PermissionMissing extends Error {

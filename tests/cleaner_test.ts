@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import {
   base64Url,
   describeKey,
-  Gateway,
   groupPath,
   needsBase64,
+  Pushgateway,
   runCycle,
 } from "../lib/cleaner/mod.ts";
 import { freePort } from "./support/ports.ts";
@@ -248,7 +248,7 @@ Deno.test("cleaner: an empty --job-prefix considers every job", async () => {
     assert.match(output, new RegExp(`would delete \\{job="${prefix}old"\\}`));
     assert.match(output, /all jobs/);
     const report = await runCycle({
-      gateway: new Gateway({ url: pgw.url }),
+      gateway: new Pushgateway({ url: pgw.url }),
       ttlMs: 3_600_000,
       jobPrefix: prefix.slice(0, 6),
       log: () => {},
@@ -276,7 +276,7 @@ Deno.test("cleaner: without job_pushed_at_seconds the gateway's push_time_second
     const [fresh] = await listGroups(pgw.url, `${prefix}new`);
     const lines: string[] = [];
     const report = await runCycle({
-      gateway: new Gateway({ url: pgw.url }),
+      gateway: new Pushgateway({ url: pgw.url }),
       ttlMs: 1000,
       jobPrefix: prefix,
       // The clock half a second after the fresh push: old is over 1.5 s, fresh 0.5 s.
@@ -306,7 +306,7 @@ Deno.test("cleaner: job_pushed_at_seconds wins over a recent push_time_seconds",
       pushedAt: nowSeconds(),
     });
     const report = await runCycle({
-      gateway: new Gateway({ url: pgw.url }),
+      gateway: new Pushgateway({ url: pgw.url }),
       ttlMs: 3_600_000,
       jobPrefix: prefix,
       log: () => {},
@@ -556,7 +556,7 @@ Deno.test("cleaner: a gateway that never answers times out with a clear message"
     const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
     const problems: string[] = [];
     const report = await runCycle({
-      gateway: new Gateway({ url, timeoutMs: 300 }),
+      gateway: new Pushgateway({ url, timeoutMs: 300 }),
       ttlMs: 1000,
       jobPrefix: "",
       log: () => {},

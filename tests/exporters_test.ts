@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { CallTarget } from "../lib/observe.ts";
-import { createMetrics, type DubboMetrics, parseExposition } from "../lib/metrics/mod.ts";
+import { createMetrics, type DubboMetrics } from "../lib/metrics/mod.ts";
 import { serveMetrics, startPusher, wantsOpenMetrics } from "../lib/exporters/mod.ts";
 import { groupPath } from "../lib/grouping_key.ts";
 import {
@@ -15,6 +15,7 @@ import {
   startPushgateway,
   waitFor,
 } from "./support/services.ts";
+import { parseExposition } from "./support/exposition.ts";
 
 const GREET: CallTarget = {
   interface: "greet.GreetService",

@@ -369,7 +369,9 @@ Deno.test("dubbo-go: our provider's random error and a short deadline reach a du
 Deno.test("dubbo-go: mixed fleet (a dubbo-go provider and ours, a consumer of each kind): traffic reaches both providers; after SIGKILL of ours, both consumers go on at >= 99 % success", async () => {
   await using zk = await startZooKeeper();
   await using goProvider = await startGoProvider({ zk: zk.address, register: "interface" });
-  const ours = await startOurProvider(zk.address);
+  // Every member in the interface-level layout: our consumer's `auto` discovery prefers
+  // application-level providers whenever there are any (Dubbo's APPLICATION_FIRST).
+  const ours = await startOurProvider(zk.address, ["--register-mode=interface"]);
   await using _ours = ours.program;
   await waitForProviderNode(zk.address, goProvider.port);
   await waitForProviderNode(zk.address, ours.port);

@@ -21,30 +21,17 @@ interface Family {
  * dubbo-go lacks, e.g. the `dubbo_<side>_rt_seconds` histogram for `histogram_quantile`
  * across instances; extras are allowed and checked in {@linkcode OURS_ONLY}.)
  */
-const DELIBERATE: Record<string, string> = {};
-
-/**
- * Application-level registry families (service registration/subscription, metadata): the
- * appdisc work adds them. PENDING: appdisc — the lead removes this list at merge.
- */
 const RT = ["avg", "last", "max", "min", "sum"];
-const PENDING_APPDISC = new Set([
-  // registry/metric_set.go: service-level (application-level) registration and subscription
-  "dubbo_registry_register_service_total",
-  "dubbo_registry_register_service_succeed_total",
-  "dubbo_registry_register_service_failed_total",
-  "dubbo_registry_subscribe_service_num_total",
-  "dubbo_registry_subscribe_service_num_succeed_total",
-  "dubbo_registry_subscribe_service_num_failed_total",
-  ...RT.map((s) => `dubbo_register_service_rt_milliseconds_${s}`),
-  // metadata/metric_set.go: metadata push, subscribe and store
-  ...["push_num", "subscribe_num", "store_provider"].flatMap((m) =>
+const NO_METADATA_REPORT =
+  "metadata report: ours serves metadata from the provider (MetadataService) and never pushes it to a remote report";
+const DELIBERATE: Record<string, string> = Object.fromEntries([
+  ...["push_num", "store_provider"].flatMap((m) =>
     ["total", "succeed_total", "failed_total"].map((s) => `dubbo_metadata_${m}_${s}`)
   ),
-  ...["push", "subscribe", "subscribe_service", "store_provider_interface"].flatMap((m) =>
+  ...["push", "store_provider_interface"].flatMap((m) =>
     RT.map((s) => `dubbo_${m}_rt_milliseconds_${s}`)
   ),
-]);
+].map((name) => [name, NO_METADATA_REPORT]));
 
 /** Families only ours has, on purpose (asserted present so the list stays true). */
 const OURS_ONLY: Record<string, string> = {
@@ -98,7 +85,7 @@ function unexcused(
 ): string[] {
   const problems: string[] = [];
   for (const [name, family] of theirs) {
-    if (name in DELIBERATE || PENDING_APPDISC.has(name)) continue;
+    if (name in DELIBERATE) continue;
     if (name.startsWith(OTHER_SIDE[side])) continue;
     const mine = ours.get(name);
     if (!mine) problems.push(`${name}: missing on ours (${family.type})`);
@@ -187,12 +174,10 @@ Deno.test("dubbo-go: metrics compare - every dubbo_* family a dubbo-go provider 
     ["consumer", await scrape(goConsumer.metricsPort), await scrape(ourConsumerMetrics)],
   ] as const;
   const problems: string[] = [];
-  const seenTheirs = new Set<string>();
   for (const [side, theirsText, oursText] of pairs) {
     const theirs = families(theirsText);
     const mine = families(oursText);
     assert.ok(theirs.size >= 20, `dubbo-go ${side} exported only ${[...theirs.keys()]}`);
-    for (const name of theirs.keys()) seenTheirs.add(name);
     problems.push(...unexcused(side, theirs, mine).map((p) => `${side}: ${p}`));
     for (const [name, reason] of Object.entries(OURS_ONLY)) {
       if (!name.startsWith(`dubbo_${side}_`)) continue;
@@ -201,8 +186,4 @@ Deno.test("dubbo-go: metrics compare - every dubbo_* family a dubbo-go provider 
     }
   }
   assert.deepEqual(problems, []);
-  // The pending list names only families dubbo-go really exported in this run or may
-  // export in its application-level paths; report which ones this run saw.
-  const pendingSeen = [...PENDING_APPDISC].filter((name) => seenTheirs.has(name));
-  console.log(`pending: appdisc, seen from dubbo-go this run: ${pendingSeen.join(", ")}`);
 });

@@ -3,7 +3,7 @@
  * provider's `/prometheus` when it runs with exactly `deno task server`'s permissions.
  */
 import assert from "node:assert/strict";
-import { parseExposition } from "../lib/metrics/mod.ts";
+import { parseExposition } from "./support/exposition.ts";
 import { freePort } from "./support/ports.ts";
 import { startProgram, taskArgs } from "./support/programs.ts";
 import { waitFor } from "./support/services.ts";

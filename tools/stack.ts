@@ -16,12 +16,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  type Service,
-  startPrometheus,
-  startPushgateway,
-  startZooKeeper,
-} from "../tests/support/services.ts";
+import { type Service, startPrometheus, startPushgateway, startZooKeeper } from "./services.ts";
+import { errorText } from "../lib/error_text.ts";
 
 const PROMETHEUS_DIR = new URL("../prometheus/", import.meta.url);
 
@@ -172,24 +168,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(prometheus);
 
     const summary = () =>
-      [
-        "Dubbo metrics stack is up (Ctrl-C stops it):",
-        `  ZooKeeper    ${zookeeper.address}`,
-        `  Pushgateway  ${pushgateway.url}`,
-        `  Prometheus   ${prometheus.url}`,
-        `               push job: pushgateway ${pushgateway.address} (honor_labels)`,
-        `               pull jobs: dubbo-provider ${providerTarget}/prometheus, ` +
-        `dubbo-consumer ${consumerTarget}/prometheus`,
-        `               rules: ${Object.keys(rules).sort().join(", ")}`,
-        `  Data in ${root}${keepDir ? "" : " (removed on exit)"}`,
-        "",
-        "Next, in other terminals:",
-        "  deno task server            # provider, pushes and serves :9099/prometheus",
-        "  deno task client            # consumer, pushes and serves :9097/prometheus",
-        "  (add --push=false to either for pull only)",
-        "Grafana: add a Prometheus datasource with uid `prometheus` pointing at " +
-        `${prometheus.url}, then import grafana/dashboards/dubbo-observability.json.`,
-      ].join("\n");
+      summaryText({ zookeeper, pushgateway, prometheus, providerTarget, consumerTarget }, {
+        rules: Object.keys(rules),
+        root,
+        keepDir,
+      });
     return {
       zookeeper,
       pushgateway,
@@ -201,8 +184,41 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (error) {
     await closeAll();
     if (error instanceof StackError) throw error;
-    throw new StackError((error as Error).message);
+    throw new StackError(errorText(error));
   }
+}
+
+/** What `deno task stack` prints once everything is up. */
+function summaryText(
+  at: {
+    zookeeper: Service;
+    pushgateway: Service;
+    prometheus: Service;
+    providerTarget: string;
+    consumerTarget: string;
+  },
+  data: { rules: string[]; root: string; keepDir: boolean },
+): string {
+  const { zookeeper, pushgateway, prometheus, providerTarget, consumerTarget } = at;
+  const { root, keepDir } = data;
+  return [
+    "Dubbo metrics stack is up (Ctrl-C stops it):",
+    `  ZooKeeper    ${zookeeper.address}`,
+    `  Pushgateway  ${pushgateway.url}`,
+    `  Prometheus   ${prometheus.url}`,
+    `               push job: pushgateway ${pushgateway.address} (honor_labels)`,
+    `               pull jobs: dubbo-provider ${providerTarget}/prometheus, ` +
+    `dubbo-consumer ${consumerTarget}/prometheus`,
+    `               rules: ${[...data.rules].sort().join(", ")}`,
+    `  Data in ${root}${keepDir ? "" : " (removed on exit)"}`,
+    "",
+    "Next, in other terminals:",
+    "  deno task server            # provider, pushes and serves :9099/prometheus",
+    "  deno task client            # consumer, pushes and serves :9097/prometheus",
+    "  (add --push=false to either for pull only)",
+    "Grafana: add a Prometheus datasource with uid `prometheus` pointing at " +
+    `${prometheus.url}, then import grafana/dashboards/dubbo-observability.json.`,
+  ].join("\n");
 }
 
 function checkPortFree(name: string, port: number): void {
@@ -288,7 +304,7 @@ export function parseStackArgs(args: string[]): StackOptions | "help" {
       },
     }));
   } catch (error) {
-    throw new StackError((error as Error).message.split("\n")[0]);
+    throw new StackError(errorText(error));
   }
   if (values.help) return "help";
   const port = (name: string, raw: string | undefined) => {
@@ -320,7 +336,7 @@ async function main(): Promise<void> {
   try {
     options = parseStackArgs(Deno.args);
   } catch (error) {
-    console.error(`stack: ${(error as Error).message} (see --help)`);
+    console.error(`stack: ${errorText(error)} (see --help)`);
     Deno.exit(2);
   }
   if (options === "help") {
@@ -331,7 +347,7 @@ async function main(): Promise<void> {
   try {
     stack = await startStack(options);
   } catch (error) {
-    console.error(`stack: ${(error as Error).message}`);
+    console.error(`stack: ${errorText(error)}`);
     Deno.exit(1);
   }
   console.log(stack.summary());

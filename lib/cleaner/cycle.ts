@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { formatAge, formatMs } from "./_format.ts";
-import { Gateway, GatewayError, type Group } from "./gateway.ts";
+import { formatAge, formatMs } from "../_duration.ts";
+import { type Group, Pushgateway, PushgatewayError } from "../pushgateway.ts";
 import { describeKey } from "../grouping_key.ts";
 
 /** What one cycle does. */
 export interface CycleOptions {
   /** The Pushgateway to clean. */
-  gateway: Gateway;
+  gateway: Pushgateway;
   /** Groups whose push time is older than this are stale, milliseconds. */
   ttlMs: number;
   /** Only jobs starting with this; empty = all. */
@@ -58,9 +58,17 @@ interface StaleGroup {
  *
  * @example
  * ```ts
- * const gateway = new Gateway({ url: "http://127.0.0.1:9091" });
- * const report = await runCycle({ gateway, ttlMs: 3_600_000, jobPrefix: "dubbo_" });
- * if (report.errors > 0) Deno.exitCode = 1;
+ * import assert from "node:assert/strict";
+ * import { Pushgateway } from "../pushgateway.ts";
+ * // fetch refuses port 1: the read fails (no traffic), is logged through `warn`, and counted.
+ * const gateway = new Pushgateway({ url: "http://127.0.0.1:1" });
+ * const warnings: string[] = [];
+ * const report = await runCycle({
+ *   gateway, ttlMs: 3_600_000, jobPrefix: "dubbo_", log: () => {}, warn: (l) => warnings.push(l),
+ * });
+ * assert.equal(report.readOk, false);
+ * assert.equal(report.errors, 1);
+ * assert.match(warnings[0], /cannot read groups from the Pushgateway at http:\/\/127\.0\.0\.1:1/);
  * ```
  */
 export async function runCycle(options: CycleOptions): Promise<CycleReport> {
@@ -84,9 +92,9 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
 
   let groups: Group[];
   try {
-    groups = await options.gateway.listGroups(options.signal);
+    groups = await options.gateway.listGroups({ signal: options.signal });
   } catch (error) {
-    if (!(error instanceof GatewayError)) throw error;
+    if (!(error instanceof PushgatewayError)) throw error;
     warn(error.message);
     report.errors++;
     report.readOk = false;
@@ -115,11 +123,11 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
   await forEachLimited(stale, options.concurrency ?? 16, async (item) => {
     options.signal?.throwIfAborted();
     try {
-      await options.gateway.deleteGroup(item.group.labels, options.signal);
+      await options.gateway.deleteGroup(item.group.labels, { signal: options.signal });
       report.deleted++;
       log(line("deleted", item));
     } catch (error) {
-      if (!(error instanceof GatewayError)) throw error;
+      if (!(error instanceof PushgatewayError)) throw error;
       report.errors++;
       warn(error.message);
     }

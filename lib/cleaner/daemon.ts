@@ -7,7 +7,7 @@
  */
 import { sleep } from "../_sleep.ts";
 import { type CycleOptions, runCycle } from "./cycle.ts";
-import { formatMs } from "./_format.ts";
+import { formatMs } from "../_duration.ts";
 import { CleanerMetrics } from "./metrics.ts";
 
 /** What the daemon runs and where it serves its metrics. */
@@ -30,10 +30,14 @@ export interface DaemonOptions extends Omit<CycleOptions, "signal"> {
  *
  * @example
  * ```ts
- * const gateway = new Gateway({ url: "http://127.0.0.1:9091" });
+ * import { Pushgateway } from "../pushgateway.ts";
+ * const stop = new AbortController();
  * await runDaemon({
- *   gateway, ttlMs: 3_600_000, jobPrefix: "dubbo_",
- *   intervalMs: 60_000, host: "0.0.0.0", metricsPort: 9105,
+ *   gateway: new Pushgateway({ url: "http://127.0.0.1:1" }),
+ *   ttlMs: 3_600_000, jobPrefix: "dubbo_", intervalMs: 60_000,
+ *   host: "127.0.0.1", metricsPort: 0, log: () => {}, warn: () => {},
+ *   signal: stop.signal,
+ *   onListen: () => stop.abort(), // a real daemon runs until SIGTERM/SIGINT
  * });
  * ```
  */

@@ -4,30 +4,45 @@
  *
  * @example
  * ```ts
- * import { loadConfig } from "../config.ts";
- * Deno.exit(await runCleaner(loadConfig("cleaner")));
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "../config.ts";
+ * // cleaner.ts does `Deno.exit(await runCleaner(loadConfig("cleaner")))`.
+ * const parsed = parseConfig("cleaner", ["--pushgw=http://127.0.0.1:1", "--dry-run"], {});
+ * assert.ok(!parsed.help);
+ * const quiet = { log: () => {}, error: () => {} };
+ * assert.equal(await runCleaner(parsed.config, quiet), 1); // fetch refuses port 1
  * ```
  *
  * @module
  */
-import type { CleanerConfig } from "../config.ts";
+import type { CleanerConfig } from "../config_types.ts";
 import { runCycle } from "./cycle.ts";
 import { runDaemon } from "./daemon.ts";
-import { Gateway } from "./gateway.ts";
+import { Pushgateway } from "../pushgateway.ts";
+import { errorText } from "../error_text.ts";
 
 export { type CycleOptions, type CycleReport, runCycle } from "./cycle.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
-export { Gateway, GatewayError, type GatewayOptions, type Group } from "./gateway.ts";
+export {
+  type Group,
+  Pushgateway,
+  PushgatewayError,
+  type PushgatewayOptions,
+} from "../pushgateway.ts";
 export { base64Url, describeKey, groupPath, needsBase64 } from "../grouping_key.ts";
 export { CleanerMetrics } from "./metrics.ts";
 
 /**
  * Runs the cleaner as configured and returns the exit code: 0 when done, 1 when the
  * gateway could not be read or a delete failed (one-shot), or the metrics port could not
- * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT.
+ * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT. Lines go to `out`
+ * (default the console).
  */
-export async function runCleaner(config: CleanerConfig): Promise<number> {
-  const gateway = new Gateway(config.pushgateway);
+export async function runCleaner(
+  config: CleanerConfig,
+  out: Pick<Console, "log" | "error"> = console,
+): Promise<number> {
+  const gateway = new Pushgateway(config.pushgateway);
   const cycle = {
     gateway,
     ttlMs: config.ttlMs,
@@ -35,7 +50,7 @@ export async function runCleaner(config: CleanerConfig): Promise<number> {
     dryRun: config.dryRun,
   };
   if (!config.daemon) {
-    const report = await runCycle(cycle);
+    const report = await runCycle({ ...cycle, log: out.log, warn: out.error });
     return report.errors > 0 ? 1 : 0;
   }
   // A long-running process: every line gets a timestamp, as the server's and client's do.
@@ -43,17 +58,17 @@ export async function runCleaner(config: CleanerConfig): Promise<number> {
   try {
     await runDaemon({
       ...cycle,
-      log: (line) => console.log(stamp(line)),
-      warn: (line) => console.error(stamp(line)),
+      log: (line) => out.log(stamp(line)),
+      warn: (line) => out.error(stamp(line)),
       intervalMs: config.intervalMs,
       host: config.host,
       metricsPort: config.metricsPort,
     });
     return 0;
   } catch (error) {
-    console.error(
+    out.error(
       `pgw-cleaner: cannot serve metrics on ${config.host}:${config.metricsPort}: ${
-        (error as Error).message
+        errorText(error)
       }`,
     );
     return 1;

@@ -2,19 +2,12 @@
  * Exporting the metrics: pull (a scrape endpoint, always on) and push (to a Prometheus
  * Pushgateway, unless disabled).
  *
- * @example
- * ```ts
- * const endpoint = await serveMetrics({ hostname: "0.0.0.0", port: 9099, path: "/prometheus", metrics });
- * const pusher = startPusher({ pushgateway, instance: `${ip}:${endpoint.port}`, intervalMs: 10_000, metrics });
- * // shutdown:
- * await pusher.stop();
- * await endpoint.close();
- * ```
+ * {@linkcode startExporters} starts both from a program's config; `serveMetrics` and
+ * `startPusher` are the two halves.
  *
  * @module
  */
 export {
-  handleScrape,
   type ScrapeEndpoint,
   type ScrapeOptions,
   serveMetrics,

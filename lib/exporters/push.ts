@@ -6,10 +6,12 @@
  *
  * @module
  */
-import type { PushConfig } from "../config.ts";
+import type { PushConfig } from "../config_types.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { TEXT_CONTENT_TYPE } from "../metrics/mod.ts";
-import { groupPath } from "../grouping_key.ts";
+import { formatMs } from "../_duration.ts";
+import { errorText } from "../error_text.ts";
+import { Pushgateway, PushgatewayError } from "../pushgateway.ts";
 
 /** A running pusher. */
 export interface Pusher {
@@ -45,25 +47,28 @@ export interface PusherOptions {
  *
  * @example
  * ```ts
- * const pusher = startPusher({
- *   pushgateway: { url: "http://127.0.0.1:9091", job: "dubbo_server" },
- *   instance: "10.0.0.5:9099", intervalMs: 10_000, metrics,
+ * import assert from "node:assert/strict";
+ * import { createMetrics } from "../metrics/mod.ts";
+ * const metrics = createMetrics({
+ *   side: "provider", app: "a", appVersion: "1", hostname: "h", ip: "127.0.0.1", services: [],
  * });
- * // on shutdown:
- * await pusher.stop();
+ * const lines: string[] = [];
+ * const pusher = startPusher({
+ *   pushgateway: { url: "http://127.0.0.1:1", job: "dubbo_server" }, // fetch refuses port 1: no traffic
+ *   instance: "10.0.0.5:9099", intervalMs: 10_000, metrics, log: (line) => lines.push(line),
+ * });
+ * assert.equal(await pusher.pushNow(), false); // counted and logged once, never thrown
+ * await pusher.stop(); // on shutdown: stop and DELETE the group (bounded)
+ * assert.match(lines[0], /^metrics push to http:\/\/127\.0\.0\.1:1\/metrics\/job\/dubbo_server\/instance\/10\.0\.0\.5%3A9099 failed: /);
  * ```
  */
 export function startPusher(options: PusherOptions): Pusher {
   const { pushgateway, metrics, intervalMs } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const timeoutMs = options.timeoutMs ?? Math.max(50, Math.min(intervalMs / 2, 5000));
-  const url = `${pushgateway.url}${
-    groupPath({ job: pushgateway.job, instance: options.instance })
-  }`;
-  const headers: Record<string, string> = {};
-  if (pushgateway.user !== undefined && pushgateway.user !== "") {
-    headers.authorization = `Basic ${basicCredentials(pushgateway.user, pushgateway.pass ?? "")}`;
-  }
+  const gateway = new Pushgateway({ ...pushgateway, timeoutMs });
+  const key = { job: pushgateway.job, instance: options.instance };
+  const url = gateway.groupUrl(key);
   const scrub = (text: string) =>
     pushgateway.pass ? text.replaceAll(pushgateway.pass, "***") : text;
 
@@ -71,55 +76,25 @@ export function startPusher(options: PusherOptions): Pusher {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<boolean> | undefined;
   let inFlightAbort: AbortController | undefined;
-  let failing = false;
-  let failedAttempts = 0;
+  const outage = new OutageLog(`metrics push to ${url}`, intervalMs, (line) => log(scrub(line)));
 
   const pushOnce = async (): Promise<boolean> => {
     const abort = new AbortController();
     inFlightAbort = abort;
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]);
     try {
       metrics.markPushed(Date.now() / 1000);
       const { body } = await metrics.render(false);
-      const response = await fetch(url, {
-        method: "PUT",
-        headers: { ...headers, "content-type": TEXT_CONTENT_TYPE },
-        body,
-        signal,
-      });
-      const text = response.ok ? "" : (await response.text()).trim().slice(0, 300);
-      if (!response.ok) failed(`HTTP ${response.status}${text ? `: ${text}` : ""}`);
-      else {
-        await response.body?.cancel();
-        succeeded();
-      }
-      return response.ok;
+      await gateway.push(key, body, TEXT_CONTENT_TYPE, { signal: abort.signal });
+      outage.succeeded();
+      return true;
     } catch (error) {
       if (abort.signal.aborted) return false; // stopping: not an outage
-      failed(describe(error, timeoutMs));
+      metrics.pushFailed();
+      outage.failed(reasonOf(error));
       return false;
     } finally {
       if (inFlightAbort === abort) inFlightAbort = undefined;
     }
-  };
-
-  const failed = (reason: string) => {
-    metrics.pushFailed();
-    failedAttempts++;
-    if (!failing) {
-      failing = true;
-      log(
-        scrub(`metrics push to ${url} failed: ${reason}; retrying every ${seconds(intervalMs)}`),
-      );
-    }
-  };
-
-  const succeeded = () => {
-    if (failing) {
-      log(`metrics push to ${url} recovered after ${failedAttempts} unsuccessful attempt(s)`);
-      failing = false;
-    }
-    failedAttempts = 0;
   };
 
   const run = (): Promise<boolean> => {
@@ -147,18 +122,11 @@ export function startPusher(options: PusherOptions): Pusher {
       inFlightAbort?.abort();
       await inFlight;
       if (options.deleteOnStop === false) return;
-      const deleteTimeout = options.deleteTimeoutMs ?? 2000;
       try {
-        const response = await fetch(url, {
-          method: "DELETE",
-          headers,
-          signal: AbortSignal.timeout(deleteTimeout),
-        });
-        await response.body?.cancel();
-        if (response.ok) log(`deleted metrics group ${url}`);
-        else log(`deleting metrics group ${url} failed: HTTP ${response.status}`);
+        await gateway.deleteGroup(key, { timeoutMs: options.deleteTimeoutMs ?? 2000 });
+        log(`deleted metrics group ${url}`);
       } catch (error) {
-        log(scrub(`deleting metrics group ${url} failed: ${describe(error, deleteTimeout)}`));
+        log(scrub(`deleting metrics group ${url} failed: ${reasonOf(error)}`));
       }
     })();
 
@@ -170,24 +138,49 @@ export function startPusher(options: PusherOptions): Pusher {
   };
 }
 
-function basicCredentials(user: string, pass: string): string {
-  const bytes = new TextEncoder().encode(`${user}:${pass}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
+function reasonOf(error: unknown): string {
+  return error instanceof PushgatewayError ? error.reason : errorText(error);
 }
 
-function describe(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return `no answer within ${timeoutMs} ms`;
+/**
+ * Logs an outage once, when it starts, and once more when it ends, however many
+ * attempts fail in between.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * const outage = new OutageLog("push", 10_000, (line) => lines.push(line));
+ * outage.failed("HTTP 503");
+ * outage.failed("HTTP 503");
+ * outage.succeeded();
+ * assert.deepEqual(lines, [
+ *   "push failed: HTTP 503; retrying every 10s",
+ *   "push recovered after 2 unsuccessful attempt(s)",
+ * ]);
+ * ```
+ */
+export class OutageLog {
+  #failedAttempts = 0;
+
+  constructor(
+    readonly what: string,
+    readonly retryMs: number,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** One attempt failed for `reason`. */
+  failed(reason: string): void {
+    if (this.#failedAttempts++ === 0) {
+      this.log(`${this.what} failed: ${reason}; retrying every ${formatMs(this.retryMs)}`);
+    }
   }
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error
-    ? ` (${error.cause.message.replace(/^error sending request for url \([^)]*\): /, "")})`
-    : "";
-  return `${message}${cause}`.split("\n")[0];
-}
 
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  /** One attempt succeeded. */
+  succeeded(): void {
+    if (this.#failedAttempts > 0) {
+      this.log(`${this.what} recovered after ${this.#failedAttempts} unsuccessful attempt(s)`);
+    }
+    this.#failedAttempts = 0;
+  }
 }

@@ -5,6 +5,10 @@
  * @module
  */
 import type { DubboMetrics } from "../metrics/mod.ts";
+import { errorText } from "../error_text.ts";
+import type { Exchange, Reply, ReplySink, RequestHead } from "../rpc/_call.ts";
+import type { Http1Core } from "../rpc/_http1.ts";
+import { type Http1Server, serveHttp1 } from "../rpc/_http1_server.ts";
 
 /** A running scrape endpoint. */
 export interface ScrapeEndpoint {
@@ -37,69 +41,100 @@ export function wantsOpenMetrics(accept: string | null): boolean {
   return false;
 }
 
-/** Answers one request for the scrape endpoint (exported for tests and embedding). */
-export async function handleScrape(
-  request: Request,
-  path: string,
-  metrics: DubboMetrics,
-): Promise<Response> {
-  const pathname = new URL(request.url).pathname;
-  if (pathname !== path) {
-    return new Response(`not found; metrics are at ${path}\n`, {
-      status: 404,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-    });
-  }
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    return new Response("method not allowed; use GET\n", {
-      status: 405,
-      headers: { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" },
-    });
-  }
-  try {
-    const { body, contentType } = await metrics.render(
-      wantsOpenMetrics(request.headers.get("accept")),
-    );
-    return new Response(request.method === "HEAD" ? null : body, {
-      headers: { "content-type": contentType },
-    });
-  } catch (error) {
-    return new Response(`cannot render metrics: ${(error as Error).message}\n`, {
-      status: 500,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-    });
-  }
+/** Connections the scrape port holds at once (Prometheus needs one or two). */
+export const MAX_SCRAPE_CONNECTIONS = 1024;
+
+const TEXT = "text/plain; charset=utf-8";
+const encoder = new TextEncoder();
+
+function textReply(status: number, text: string, extra: Record<string, string> = {}): Reply {
+  return { status, headers: { "content-type": TEXT, ...extra }, body: encoder.encode(text) };
+}
+
+/** The scrape endpoint as an HTTP/1.1 core: no request value reaches a response head. */
+function scrapeCore(path: string, metrics: DubboMetrics): Http1Core {
+  const finished: Exchange = { done: true, data() {}, end() {}, abort() {} };
+  return {
+    open(head: RequestHead, sink: ReplySink): Exchange {
+      const query = head.path.indexOf("?");
+      const pathname = query < 0 ? head.path : head.path.slice(0, query);
+      if (pathname !== path) {
+        sink.send(textReply(404, `not found; metrics are at ${path}\n`));
+        return finished;
+      }
+      if (head.method !== "GET" && head.method !== "HEAD") {
+        sink.send(textReply(405, "method not allowed; use GET\n", { allow: "GET, HEAD" }));
+        return finished;
+      }
+      let done = false;
+      metrics.render(wantsOpenMetrics(head.header("accept") ?? null)).then(
+        ({ body, contentType }) => {
+          if (done) return;
+          done = true;
+          sink.send({
+            status: 200,
+            headers: { "content-type": contentType },
+            body: encoder.encode(body),
+          });
+        },
+        (error) => {
+          if (done) return;
+          done = true;
+          sink.send(textReply(500, `cannot render metrics: ${errorText(error)}\n`));
+        },
+      );
+      return {
+        get done() {
+          return done;
+        },
+        data() {},
+        end() {},
+        abort() {
+          done = true;
+        },
+      };
+    },
+  };
 }
 
 /**
- * Serves the metrics at `path`; everything else is 404, other methods 405.
- * Throws a clear `Error` when the port cannot be bound (busy or not permitted).
+ * Serves the metrics at `path`; everything else is 404, other methods 405. Runs on the
+ * provider's hardened HTTP/1.1 server (deadlines, limits, fd back-off: README "Limits and
+ * hardening"). Throws a clear `Error` when the port cannot be bound (busy or not permitted).
  *
  * @example
  * ```ts
- * const endpoint = await serveMetrics({ hostname: "0.0.0.0", port: 9099, path: "/prometheus", metrics });
- * // curl http://127.0.0.1:9099/prometheus
+ * import assert from "node:assert/strict";
+ * import { createMetrics } from "../metrics/mod.ts";
+ * const metrics = createMetrics({
+ *   side: "provider", app: "a", appVersion: "1", hostname: "h", ip: "127.0.0.1", services: [],
+ * });
+ * const endpoint = await serveMetrics({ hostname: "127.0.0.1", port: 0, path: "/prometheus", metrics });
+ * const response = await fetch(`http://127.0.0.1:${endpoint.port}/prometheus`);
+ * assert.match(await response.text(), /^dubbo_application_info_total\{/m);
  * await endpoint.close();
  * ```
  */
 export function serveMetrics(options: ScrapeOptions): Promise<ScrapeEndpoint> {
   const { hostname, port, path, metrics } = options;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: Http1Server;
   try {
-    server = Deno.serve(
-      { hostname, port, onListen: () => {} },
-      (request) => handleScrape(request, path, metrics),
-    );
+    server = serveHttp1({
+      hostname,
+      port,
+      core: scrapeCore(path, metrics),
+      maxConnections: MAX_SCRAPE_CONNECTIONS,
+      label: "metrics",
+    });
   } catch (error) {
     const where = `${hostname}:${port}`;
     const message = error instanceof Deno.errors.AddrInUse
       ? `metrics port ${where} is already in use (choose another --metrics-port)`
-      : `cannot serve metrics on ${where}: ${(error as Error).message}`;
+      : `cannot serve metrics on ${where}: ${errorText(error)}`;
     return Promise.reject(new Error(message));
   }
-  let closing: Promise<void> | undefined;
   return Promise.resolve({
-    port: server.addr.port,
-    close: () => closing ??= server.shutdown(),
+    port: server.port,
+    close: () => server.close(),
   });
 }

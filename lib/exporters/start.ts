@@ -1,4 +1,4 @@
-import type { CommonConfig } from "../config.ts";
+import type { CommonConfig } from "../config_types.ts";
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { startPusher } from "./push.ts";
 import { serveMetrics } from "./scrape.ts";
@@ -22,8 +22,20 @@ export interface Exporters {
  *
  * @example
  * ```ts
- * const exporters = await startExporters(config, "10.0.0.5", metrics, console.log);
- * // shutdown: await exporters.stopPushing(); await exporters.closeScrape();
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "../config.ts";
+ * import { createMetrics } from "../metrics/mod.ts";
+ * const parsed = parseConfig("server", ["--push=false", "--host=127.0.0.1"], {});
+ * assert.ok(!parsed.help);
+ * const metrics = createMetrics({
+ *   side: "provider", app: "a", appVersion: "1", hostname: "h", ip: "127.0.0.1", services: [],
+ * });
+ * const config = { ...parsed.config, metricsPort: 0 }; // any free port
+ * const exporters = await startExporters(config, "127.0.0.1", metrics, () => {});
+ * assert.equal(exporters.pushTarget, "off");
+ * // shutdown:
+ * await exporters.stopPushing();
+ * await exporters.closeScrape();
  * ```
  */
 export async function startExporters(

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { DDSketch } from "@datadog/sketches-js";
+import { RtStats } from "./_rt_stats.ts";
 
 /** The outcome counters, in the order of {@linkcode OUTCOMES}. */
 export const OUTCOMES = [
@@ -72,9 +74,9 @@ export const RT_BUCKETS_SECONDS: readonly number[] = [
 ];
 const BUCKET_BOUNDS_MS = RT_BUCKETS_SECONDS.map((s) => s * 1000);
 
-/** Quantile sketch resolution: values are kept in log buckets of 1 % relative width. */
-const SKETCH_GROWTH = 1.01;
-const SKETCH_LOG = Math.log(SKETCH_GROWTH);
+/** Quantile sketches keep every value within 1 % relative error (DDSketch). */
+const SKETCH_ACCURACY = 0.01;
+const newSketch = () => new DDSketch({ relativeAccuracy: SKETCH_ACCURACY });
 
 /** Sliding window shape. */
 export interface WindowShape {
@@ -97,8 +99,8 @@ class Pane {
   rtSum = 0;
   rtMin = Infinity;
   rtMax = -Infinity;
-  /** Log-bucket index → count, for quantiles. */
-  readonly sketch = new Map<number, number>();
+  /** Response times in this pane, for quantiles. */
+  sketch: DDSketch = newSketch();
 
   reset(epoch: number): void {
     this.epoch = epoch;
@@ -108,7 +110,7 @@ class Pane {
     this.rtSum = 0;
     this.rtMin = Infinity;
     this.rtMax = -Infinity;
-    this.sketch.clear();
+    if (this.sketch.count !== 0) this.sketch = newSketch();
   }
 }
 
@@ -133,11 +135,8 @@ export class CallSeries {
   /** Since-start counters, order of {@linkcode OUTCOMES}. */
   readonly totals = new Float64Array(OUTCOME_COUNT);
   processing = 0;
-  rtCount = 0;
-  rtSum = 0;
-  rtLast = 0;
-  rtMin = Infinity;
-  rtMax = -Infinity;
+  /** Since-start response times, milliseconds. */
+  readonly rt = new RtStats();
   /** Non-cumulative histogram counts; the last slot is +Inf. */
   readonly buckets = new Float64Array(RT_BUCKETS_SECONDS.length + 1);
   readonly #panes: Pane[];
@@ -179,11 +178,7 @@ export class CallSeries {
       totals[kind]++;
       counts[kind]++;
     }
-    this.rtCount++;
-    this.rtSum += ms;
-    this.rtLast = ms;
-    if (ms < this.rtMin) this.rtMin = ms;
-    if (ms > this.rtMax) this.rtMax = ms;
+    this.rt.observe(ms);
     let bucket = 0;
     while (bucket < BUCKET_BOUNDS_MS.length && ms > BUCKET_BOUNDS_MS[bucket]) bucket++;
     this.buckets[bucket]++;
@@ -191,8 +186,7 @@ export class CallSeries {
     pane.rtSum += ms;
     if (ms < pane.rtMin) pane.rtMin = ms;
     if (ms > pane.rtMax) pane.rtMax = ms;
-    const key = ms > 0 ? Math.ceil(Math.log(ms) / SKETCH_LOG) : -Infinity;
-    pane.sketch.set(key, (pane.sketch.get(key) ?? 0) + 1);
+    pane.sketch.accept(ms > 0 ? ms : 0);
   }
 
   /** Sums the live panes. */
@@ -202,7 +196,7 @@ export class CallSeries {
     const oldest = current - this.#panes.length + 1;
     const counts = new Float64Array(OUTCOME_COUNT);
     let started = 0, rtCount = 0, rtSum = 0, rtMin = Infinity, rtMax = -Infinity;
-    const sketch = new Map<number, number>();
+    const sketch = newSketch();
     for (const pane of this.#panes) {
       if (pane.epoch < oldest || pane.epoch > current) continue;
       started += pane.started;
@@ -211,11 +205,10 @@ export class CallSeries {
       rtSum += pane.rtSum;
       if (pane.rtMin < rtMin) rtMin = pane.rtMin;
       if (pane.rtMax > rtMax) rtMax = pane.rtMax;
-      for (const [key, n] of pane.sketch) sketch.set(key, (sketch.get(key) ?? 0) + n);
+      if (pane.rtCount > 0) sketch.merge(pane.sketch);
     }
     const windowStart = Math.max(this.#createdAt, oldest * this.#paneMs);
     const livedSeconds = Math.max(1, (now - windowStart) / 1000);
-    let sorted: [number, number][] | undefined;
     return {
       counts,
       started,
@@ -226,14 +219,7 @@ export class CallSeries {
       rtMax: rtCount > 0 ? rtMax : 0,
       quantile(q: number): number {
         if (rtCount === 0) return 0;
-        sorted ??= [...sketch].sort((a, b) => a[0] - b[0]);
-        const rank = Math.max(1, Math.ceil(q * rtCount));
-        let seen = 0;
-        for (const [key, n] of sorted) {
-          seen += n;
-          if (seen >= rank) return sketchValue(key, rtMin, rtMax);
-        }
-        return rtMax;
+        return Math.min(rtMax, Math.max(rtMin, sketch.getValueAtQuantile(q)));
       },
     };
   }
@@ -244,12 +230,4 @@ export class CallSeries {
     if (pane.epoch !== epoch) pane.reset(epoch);
     return pane;
   }
-}
-
-/** A representative value for a sketch bucket, clamped to the observed range. */
-function sketchValue(key: number, min: number, max: number): number {
-  if (key === -Infinity) return 0;
-  // Bucket `key` holds (g^(key-1), g^key]; report its geometric middle.
-  const value = Math.pow(SKETCH_GROWTH, key - 0.5);
-  return Math.min(max, Math.max(min, value));
 }

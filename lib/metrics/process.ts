@@ -18,7 +18,7 @@
 import process from "node:process";
 import v8 from "node:v8";
 import { LagMonitor, type LagSnapshot } from "./_lag.ts";
-import { Family, type FamilyType, type Labels, NO_LABELS, type Sample } from "./_family.ts";
+import { type Emit, type Family, type FamilyType, type Labels, seriesText } from "./_text.ts";
 
 /** Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults. */
 export const GC_BUCKETS_SECONDS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
@@ -116,40 +116,20 @@ export class GcRecorder {
     }
   }
 
-  /** The histogram's sample lines (cumulative buckets, `_sum`, `_count`) per kind. */
-  samples(name: string): Sample[] {
-    const out: Sample[] = [];
+  /** Emits the histogram's samples (cumulative buckets, `_sum`, `_count`) per kind. */
+  collect(name: string, emit: Emit): void {
     for (const series of this.#series.values()) {
       for (let i = 0; i < GC_BUCKETS_SECONDS.length; i++) {
-        out.push({
-          metricName: `${name}_bucket`,
-          labels: GC_LE_LABELS[i],
-          sharedLabels: series.labels,
-          value: series.buckets[i],
-        });
+        emit(
+          seriesText(`${name}_bucket`, { ...GC_LE_LABELS[i], ...series.labels }),
+          series.buckets[i],
+        );
       }
-      out.push(
-        {
-          metricName: `${name}_bucket`,
-          labels: GC_LE_LABELS[GC_BUCKETS_SECONDS.length],
-          sharedLabels: series.labels,
-          value: series.count,
-        },
-        {
-          metricName: `${name}_sum`,
-          labels: NO_LABELS,
-          sharedLabels: series.labels,
-          value: series.sum,
-        },
-        {
-          metricName: `${name}_count`,
-          labels: NO_LABELS,
-          sharedLabels: series.labels,
-          value: series.count,
-        },
-      );
+      const inf = GC_LE_LABELS[GC_BUCKETS_SECONDS.length];
+      emit(seriesText(`${name}_bucket`, { ...inf, ...series.labels }), series.count);
+      emit(seriesText(`${name}_sum`, series.labels), series.sum);
+      emit(seriesText(`${name}_count`, series.labels), series.count);
     }
-    return out;
   }
 }
 
@@ -175,9 +155,12 @@ function samplers(): { gc: GcRecorder; lag: LagMonitor } {
   return shared;
 }
 
-const one = (labels: Labels, value: () => number) => (): Sample[] => [
-  { labels: NO_LABELS, sharedLabels: labels, value: value() },
-];
+/** Reads one family's samples at collect time: `emit` each under the family's `name`. */
+type Collect = (name: string, emit: Emit) => void;
+
+const NO_LABELS: Labels = {};
+const one = (labels: Labels, value: () => number): Collect => (name, emit) =>
+  emit(seriesText(name, labels), value());
 
 /** `major.minor.patch` of a version string such as `v26.3.0` or `2.9.6`. */
 export function versionLabels(version: string): { major: string; minor: string; patch: string } {
@@ -185,20 +168,16 @@ export function versionLabels(version: string): { major: string; minor: string; 
   return { major, minor, patch };
 }
 
-/** Per-space labels, built once per space name so prom-client caches their text. */
-const spaceLabels = new Map<string, Labels>();
-function heapSpaces(field: "space_size" | "space_used_size" | "space_available_size"): Sample[] {
-  return v8.getHeapSpaceStatistics().map((space) => {
-    let labels = spaceLabels.get(space.space_name);
-    if (labels === undefined) {
-      labels = { space: space.space_name.replace(/_space$/, "") };
-      spaceLabels.set(space.space_name, labels);
+/** One sample per V8 heap space, labelled `space` (without the `_space` suffix). */
+function heapSpaces(field: "space_size" | "space_used_size" | "space_available_size"): Collect {
+  return (name, emit) => {
+    for (const space of v8.getHeapSpaceStatistics()) {
+      emit(seriesText(name, { space: space.space_name.replace(/_space$/, "") }), space[field]);
     }
-    return { labels: NO_LABELS, sharedLabels: labels, value: space[field] };
-  });
+  };
 }
 
-type Spec = [name: string, help: string, type: FamilyType, read: () => Sample[]];
+type Spec = [name: string, help: string, type: FamilyType, collect: Collect];
 
 /** CPU, start time and memory (`Deno.memoryUsage`, `process.cpuUsage`, `node:v8`). */
 function cpuAndMemory(): Spec[] {
@@ -255,19 +234,19 @@ function cpuAndMemory(): Spec[] {
       "nodejs_heap_space_size_total_bytes",
       "Process heap space size total from V8 in bytes.",
       "gauge",
-      () => heapSpaces("space_size"),
+      heapSpaces("space_size"),
     ],
     [
       "nodejs_heap_space_size_used_bytes",
       "Process heap space size used from V8 in bytes.",
       "gauge",
-      () => heapSpaces("space_used_size"),
+      heapSpaces("space_used_size"),
     ],
     [
       "nodejs_heap_space_size_available_bytes",
       "Process heap space size available from V8 in bytes.",
       "gauge",
-      () => heapSpaces("space_available_size"),
+      heapSpaces("space_available_size"),
     ],
   ];
 }
@@ -302,9 +281,9 @@ function gcAndVersion(gc: GcRecorder): Spec[] {
       gcName,
       "Garbage collection duration by kind, one of major, minor, incremental or weakcb.",
       "histogram",
-      () => {
+      (name, emit) => {
         gc.drain();
-        return gc.samples(gcName);
+        gc.collect(name, emit);
       },
     ],
     [
@@ -324,12 +303,17 @@ function gcAndVersion(gc: GcRecorder): Spec[] {
 
 /**
  * The process and runtime families, read at collect time; no Deno permission needed.
- * Hook: `families.push(...processFamilies())` in `createMetrics`.
+ * `createMetrics` lists them after Dubbo's.
  */
 export function processFamilies(): Family[] {
   const { gc, lag } = samplers();
   return [...cpuAndMemory(), ...eventLoop(lag), ...gcAndVersion(gc)].map(
-    ([name, help, type, read]) => new Family(name, help, type, read),
+    ([name, help, type, collect]): Family => ({
+      name,
+      help,
+      type,
+      collect: (emit) => collect(name, emit),
+    }),
   );
 }
 

@@ -9,23 +9,9 @@
  * @module
  */
 import type { RegistryObserver } from "../observe.ts";
-import { RtStats } from "./_registry_stats.ts";
-import type { FamilyType } from "./_family.ts";
-
-/** Counts of one operation kind. */
-class Outcomes {
-  total = 0;
-  succeed = 0;
-  failed = 0;
-  readonly rt = new RtStats();
-
-  record(ok: boolean, ms: number): void {
-    this.total++;
-    if (ok) this.succeed++;
-    else this.failed++;
-    if (Number.isFinite(ms) && ms >= 0) this.rt.observe(ms);
-  }
-}
+import { outcomeFamilies, rtFamilies, type SingleFamilySpec } from "./_families.ts";
+import { Outcomes } from "./_rt_stats.ts";
+import type { FamilyType, Labels } from "./_text.ts";
 
 /** What the application-level registry observer records. */
 export class AppRegistryStats {
@@ -38,8 +24,10 @@ export class AppRegistryStats {
 export interface FamilySpec {
   name: string;
   help: string;
-  type: FamilyType;
+  type: Exclude<FamilyType, "histogram">;
   value: () => number;
+  /** Labels besides the application info labels (dubbo-go labels some families by `interface`). */
+  labels?: Labels;
 }
 
 /** The observer methods feeding `stats` (merged into the registry observer). */
@@ -53,51 +41,56 @@ export function appRegistryEvents(
   };
 }
 
-const RT_LABELS = ["Sum", "Last", "Min", "Max", "Average"];
+/**
+ * Every family of application-level discovery, read from `stats` at collect time.
+ * `serviceInterface` labels the service-level subscribe times, as dubbo-go does.
+ */
+export function appRegistryFamilies(
+  stats: AppRegistryStats,
+  serviceInterface = "greet.GreetService",
+): FamilySpec[] {
+  const time = (what: string) => (word: string) => `${word} ${what} time in milliseconds`;
+  const bind = (labels?: Labels) => (spec: SingleFamilySpec<AppRegistryStats>): FamilySpec => ({
+    name: spec.name,
+    help: spec.help,
+    type: spec.type,
+    value: () => spec.value(stats),
+    labels,
+  });
+  return KINDS.flatMap(([field, counters, counted, times, timed, labelled]) => [
+    ...outcomeFamilies(counters, counted, (s: AppRegistryStats) => s[field]).map(bind()),
+    ...rtFamilies(times, time(timed), (s: AppRegistryStats) => s[field].rt)
+      .map(bind(labelled ? { interface: serviceInterface } : undefined)),
+  ]);
+}
 
-/** Every family of application-level discovery, read from `stats` at collect time. */
-export function appRegistryFamilies(stats: AppRegistryStats): FamilySpec[] {
-  const specs: FamilySpec[] = [];
-  const counters = (prefix: string, what: string, o: Outcomes) => {
-    specs.push(
-      { name: `${prefix}_total`, help: `Total ${what}`, type: "counter", value: () => o.total },
-      {
-        name: `${prefix}_succeed_total`,
-        help: `Succeed ${what}`,
-        type: "counter",
-        value: () => o.succeed,
-      },
-      {
-        name: `${prefix}_failed_total`,
-        help: `Failed ${what}`,
-        type: "counter",
-        value: () => o.failed,
-      },
-    );
-  };
-  const rt = (prefix: string, what: string, o: Outcomes) => {
-    o.rt.values().forEach(([suffix], index) =>
-      specs.push({
-        name: `${prefix}_${suffix}`,
-        help: `${RT_LABELS[index]} ${what} time in milliseconds`,
-        type: "gauge",
-        value: () => o.rt.values()[index][1],
-      })
-    );
-  };
-  counters(
+/**
+ * Per kind of attempt: the stats field, counter prefix and help, response-time prefix
+ * and help, and whether dubbo-go labels the times with the subscribed `interface`.
+ */
+const KINDS: [keyof AppRegistryStats, string, string, string, string, boolean][] = [
+  [
+    "registerService",
     "dubbo_registry_register_service",
     "Service-Level Register Requests",
-    stats.registerService,
-  );
-  rt("dubbo_register_service_rt_milliseconds", "service-level register", stats.registerService);
-  counters(
+    "dubbo_register_service_rt_milliseconds",
+    "service-level register",
+    false,
+  ],
+  [
+    "subscribeService",
     "dubbo_registry_subscribe_service_num",
     "Service-Level Subscribe Num",
-    stats.subscribeService,
-  );
-  rt("dubbo_subscribe_service_rt_milliseconds", "service-level subscribe", stats.subscribeService);
-  counters("dubbo_metadata_subscribe_num", "Metadata Subscribe Num", stats.metadataSubscribe);
-  rt("dubbo_subscribe_rt_milliseconds", "metadata subscribe", stats.metadataSubscribe);
-  return specs;
-}
+    "dubbo_subscribe_service_rt_milliseconds",
+    "service-level subscribe",
+    true,
+  ],
+  [
+    "metadataSubscribe",
+    "dubbo_metadata_subscribe_num",
+    "Metadata Subscribe Num",
+    "dubbo_subscribe_rt_milliseconds",
+    "metadata subscribe",
+    false,
+  ],
+];

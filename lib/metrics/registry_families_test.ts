@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createMetrics } from "./mod.ts";
-import { parseExposition } from "./exposition.ts";
+import { parseExposition } from "../../tests/support/exposition.ts";
 
 Deno.test("registry families: service-level register/subscribe and metadata, as dubbo-go names them", async () => {
   const metrics = createMetrics({

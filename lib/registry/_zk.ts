@@ -11,51 +11,67 @@
  *
  * One `ZkSession` is one ZooKeeper session. After expiry the owner creates a new one.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * // Nobody listens on a port just closed: the session keeps trying until destroyed.
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close();
+ * const events = { connected() {}, disconnected() {}, expired() {} };
+ * const session = new ZkSession(`127.0.0.1:${port}`, 10_000, events);
+ * await assert.rejects(session.waitConnected(200), (e) => hasCode(e, "TIMEOUT"));
+ * session.destroy();
+ * await assert.rejects(session.getChildren("/", undefined, 100), (e) => hasCode(e, "CLOSED"));
+ * ```
+ *
  * @module
  */
 // @ts-types="@types/node-zookeeper-client"
 import zookeeper from "node-zookeeper-client";
 import { Buffer } from "node:buffer";
+import { hasCode, toZkError, ZkError } from "./_zk_error.ts";
 
-/** Error codes we act on (names as ZooKeeper's KeeperException uses them). */
-export type ZkErrorCode =
-  | "NO_NODE"
-  | "NODE_EXISTS"
-  | "BAD_VERSION"
-  | "CONNECTION_LOSS"
-  | "SESSION_EXPIRED"
-  | "TIMEOUT"
-  | "CLOSED"
-  | "OTHER";
+export { hasCode, isTransient, reason, toZkError, ZkError, type ZkErrorCode } from "./_zk_error.ts";
 
-/** A failed ZooKeeper call, with the path and a code to branch on. */
-export class ZkError extends Error {
-  constructor(readonly code: ZkErrorCode, readonly path: string, detail: string) {
-    super(`${detail} (${path})`);
-    this.name = "ZkError";
-  }
-}
-
-/** True for errors that a reconnect or a new session can cure. */
-export function isTransient(error: unknown): boolean {
-  return error instanceof ZkError &&
-    ["CONNECTION_LOSS", "SESSION_EXPIRED", "TIMEOUT", "CLOSED"].includes(error.code);
-}
-
-/** Session lifecycle callbacks. */
+/**
+ * Session lifecycle callbacks: how the owner learns it must re-create nodes or renew.
+ *
+ * @example
+ * ```ts
+ * const events: SessionEvents = {
+ *   connected: () => console.log("re-create nodes and watches"),
+ *   disconnected: () => console.log("keep the last known providers"),
+ *   expired: () => console.log("start a new session"),
+ * };
+ * new ZkSession("127.0.0.1:2181", 10_000, events).destroy();
+ * ```
+ */
 export interface SessionEvents {
   connected(): void;
   disconnected(): void;
   expired(): void;
 }
 
-/** Node metadata we use. */
+/**
+ * Node metadata we use.
+ *
+ * @example
+ * ```ts
+ * import type { ZkSession } from "./_zk.ts";
+ *
+ * async function ownedByUs(session: ZkSession, path: string): Promise<boolean> {
+ *   const stat: NodeStat | undefined = await session.exists(path, 5_000);
+ *   return stat?.ephemeralOwner === session.sessionId();
+ * }
+ * console.log(typeof ownedByUs);
+ * ```
+ */
 export interface NodeStat {
   /** Hex session id of the owner of an ephemeral node, `"0000000000000000"` if persistent. */
   ephemeralOwner: string;
 }
-
-const { BAD_VERSION, CONNECTION_LOSS, NO_NODE, NODE_EXISTS, SESSION_EXPIRED } = zookeeper.Exception;
 
 // Connection manager states of node-zookeeper-client 1.1.3 (lib/ConnectionManager.js).
 const CM_CLOSING = -1;
@@ -80,7 +96,17 @@ interface ConnectionManagerInternals {
   on(event: "state", listener: (state: number) => void): void;
 }
 
-/** One ZooKeeper session over a connect string without chroot (`host:port[,host:port]`). */
+/**
+ * One ZooKeeper session over a connect string without chroot (`host:port[,host:port]`);
+ * see the module doc for what it adds to node-zookeeper-client.
+ *
+ * @example
+ * ```ts
+ * const events = { connected() {}, disconnected() {}, expired() {} };
+ * const session = new ZkSession("127.0.0.1:2181", 10_000, events);
+ * session.destroy(); // stops at once: no socket, no timer left
+ * ```
+ */
 export class ZkSession {
   readonly #client: zookeeper.Client;
   readonly #manager: ConnectionManagerInternals;
@@ -180,7 +206,7 @@ export class ZkSession {
       try {
         await this.create(current, "", false, timeoutMs);
       } catch (error) {
-        if (!(error instanceof ZkError && error.code === "NODE_EXISTS")) throw error;
+        if (!hasCode(error, "NODE_EXISTS")) throw error;
       }
     }
   }
@@ -361,27 +387,5 @@ export class ZkSession {
         reject(toZkError(error, path));
       }
     });
-  }
-}
-
-function toZkError(error: unknown, path: string): ZkError {
-  if (error instanceof ZkError) return error;
-  const code = typeof (error as { getCode?: unknown })?.getCode === "function"
-    ? (error as zookeeper.Exception).getCode()
-    : undefined;
-  const text = error instanceof Error ? error.message : String(error);
-  switch (code) {
-    case NO_NODE:
-      return new ZkError("NO_NODE", path, "no such node");
-    case NODE_EXISTS:
-      return new ZkError("NODE_EXISTS", path, "node exists");
-    case BAD_VERSION:
-      return new ZkError("BAD_VERSION", path, "node changed meanwhile");
-    case CONNECTION_LOSS:
-      return new ZkError("CONNECTION_LOSS", path, "connection to ZooKeeper lost");
-    case SESSION_EXPIRED:
-      return new ZkError("SESSION_EXPIRED", path, "ZooKeeper session expired");
-    default:
-      return new ZkError("OTHER", path, text);
   }
 }

@@ -8,29 +8,31 @@
  *
  * @module
  */
-import type { RegistryObserver } from "../observe.ts";
-import { isTransient, ZkError, type ZkSession } from "./_zk.ts";
+import { hasCode, isTransient, reason, type ZkSession } from "./_zk.ts";
+import { type DiscoveryOptions, OP_TIMEOUT_MS, WatchRefresher } from "./_watch.ts";
 import type { Endpoint } from "./directory.ts";
 import { type Instance, type MetadataInfo, parseInstance, SERVICES_ROOT } from "./instance.ts";
 import { mappingPath, parseMapping } from "./mapping.ts";
 import { fetchMetadata, instanceEndpoints, type ReadNode } from "./metadata_fetch.ts";
-import type { Selection } from "./selection.ts";
-import type { ProviderFilter } from "./url.ts";
 
-/** What `AppDiscovery` needs from its registry. */
-export interface AppDiscoveryOptions {
-  chroot: string;
-  filter: ProviderFilter;
-  selection: Selection;
-  observer: RegistryObserver;
-  log: (line: string) => void;
-  /** The registry's current session (watches of older sessions are ignored). */
-  current: () => ZkSession | undefined;
+/**
+ * What `AppDiscovery` needs from its registry.
+ *
+ * @example
+ * ```ts
+ * import type { Instance } from "./instance.ts";
+ * import { fetchMetadata, type ReadNode } from "./metadata_fetch.ts";
+ *
+ * // `fetch` defaults to this; a caller may log or limit around it:
+ * const fetch: AppDiscoveryOptions["fetch"] = (i: Instance, read: ReadNode) => fetchMetadata(i, read);
+ * console.log(typeof fetch);
+ * ```
+ */
+export interface AppDiscoveryOptions extends DiscoveryOptions {
   /** Metadata fetcher; default `fetchMetadata` (tests may replace it). */
   fetch?: (instance: Instance, readNode: ReadNode) => Promise<MetadataInfo>;
 }
 
-const OP_TIMEOUT_MS = 5_000;
 /** A failed metadata fetch is retried on a later change after this long. */
 const RETRY_FAILED_MS = 30_000;
 const MAX_CACHED = 256;
@@ -40,18 +42,41 @@ interface Cached {
   failedAt?: number;
 }
 
-/** See the module doc. */
+/**
+ * Follows the application-level providers of one subscription (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ * import { Selection } from "./selection.ts";
+ * import { NO_REGISTRY_EVENTS } from "../observe.ts";
+ *
+ * const discovery = new AppDiscovery({
+ *   chroot: "",
+ *   filter: { interface: "greet.GreetService", group: "", version: "" },
+ *   selection: new Selection(new ProviderDirectory(), "instance", console.log),
+ *   observer: NO_REGISTRY_EVENTS,
+ *   log: console.log,
+ *   current: () => undefined, // the registry's session; `follow(session)` reads with watches
+ * });
+ * discovery.close();
+ * ```
+ */
 export class AppDiscovery {
   readonly #o: AppDiscoveryOptions;
-  #watcher?: { session: ZkSession; fire: () => void };
-  #running = false;
-  #again = false;
-  #closed = false;
+  readonly #refresher: WatchRefresher;
   #cache = new Map<string, Cached>();
   #logged = new Set<string>();
 
   constructor(options: AppDiscoveryOptions) {
     this.#o = options;
+    this.#refresher = new WatchRefresher({
+      current: options.current,
+      refresh: (session) => this.#refresh(session),
+      onError: (error) => {
+        if (!isTransient(error)) this.#o.log(`registry: cannot list instances: ${reason(error)}`);
+      },
+    });
   }
 
   /** (Re)reads everything with watches in `session`; throws ZooKeeper errors. */
@@ -68,40 +93,11 @@ export class AppDiscovery {
 
   /** Stops reacting to watches. */
   close(): void {
-    this.#closed = true;
-  }
-
-  #fire(session: ZkSession): () => void {
-    if (this.#watcher?.session !== session) {
-      this.#watcher = { session, fire: () => this.#changed(session) };
-    }
-    return this.#watcher.fire;
-  }
-
-  #changed(session: ZkSession): void {
-    if (this.#closed || session !== this.#o.current()) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = true;
-    (async () => {
-      do {
-        this.#again = false;
-        if (this.#closed || session !== this.#o.current()) break;
-        try {
-          await this.#refresh(session);
-        } catch (error) {
-          if (!isTransient(error)) this.#o.log(`registry: cannot list instances: ${reason(error)}`);
-          break;
-        }
-      } while (this.#again);
-      this.#running = false;
-    })();
+    this.#refresher.close();
   }
 
   async #refresh(session: ZkSession): Promise<void> {
-    const fire = this.#fire(session);
+    const fire = this.#refresher.watcher(session);
     const apps = await this.#apps(session, fire);
     const instances: Instance[] = [];
     for (const app of apps) instances.push(...await this.#instances(session, app, fire));
@@ -111,7 +107,7 @@ export class AppDiscovery {
       const cached = this.#cache.get(cacheKey(instance));
       endpoints.push(...instanceEndpoints(instance, cached?.info, this.#o.filter));
     }
-    if (!this.#closed) this.#o.selection.setApp(endpoints);
+    if (!this.#refresher.closed) this.#o.selection.setApp(endpoints);
   }
 
   /** The mapped application names (watched; a missing node is watched for creation). */
@@ -121,7 +117,7 @@ export class AppDiscovery {
     try {
       value = (await session.getData(path, fire, OP_TIMEOUT_MS)).data;
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+      if (!hasCode(error, "NO_NODE")) throw error;
       if (await session.exists(path, OP_TIMEOUT_MS, fire)) return this.#apps(session, fire);
       return [];
     }
@@ -139,7 +135,7 @@ export class AppDiscovery {
     try {
       children = await session.getChildren(dir, fire, OP_TIMEOUT_MS);
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+      if (!hasCode(error, "NO_NODE")) throw error;
       if (await session.exists(dir, OP_TIMEOUT_MS, fire)) {
         return this.#instances(session, app, fire);
       }
@@ -151,7 +147,7 @@ export class AppDiscovery {
       try {
         data = (await session.getData(`${dir}/${child}`, fire, OP_TIMEOUT_MS)).data;
       } catch (error) {
-        if (error instanceof ZkError && error.code === "NO_NODE") continue; // just left
+        if (hasCode(error, "NO_NODE")) continue; // just left
         throw error;
       }
       const parsed = parseInstance(app, data);
@@ -215,8 +211,4 @@ export class AppDiscovery {
 
 function cacheKey(instance: Instance): string {
   return `${instance.app}|${instance.revision}`;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

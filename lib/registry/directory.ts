@@ -5,9 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ *
  * const directory = new ProviderDirectory("round-robin");
  * directory.update([{ host: "10.0.0.5", port: 20000 }, { host: "10.0.0.6", port: 20000 }]);
- * directory.pick(new Set()); // 10.0.0.5:20000, then 10.0.0.6:20000, ...
+ * assert.equal(directory.pick(new Set())?.host, "10.0.0.5");
+ * assert.equal(directory.pick(new Set())?.host, "10.0.0.6");
  * ```
  *
  * @module
@@ -17,10 +20,30 @@ import { type Endpoint, endpointKey } from "../endpoint.ts";
 
 export { type Endpoint, endpointKey };
 
-/** How `pick` chooses among providers. */
+/**
+ * How `pick` chooses among providers (`--balance`).
+ *
+ * @example
+ * ```ts
+ * const balance: Balance = "random";
+ * console.log(new ProviderDirectory(balance).balance);
+ * ```
+ */
 export type Balance = "random" | "round-robin";
 
-/** The providers a consumer can call right now. */
+/**
+ * The providers a consumer can call right now: what the RPC client calls through.
+ *
+ * @example
+ * ```ts
+ * function next(directory: Directory, tried: Set<string>) {
+ *   const endpoint = directory.pick(tried); // skips what this call already tried
+ *   if (endpoint) tried.add(endpointKey(endpoint));
+ *   return endpoint;
+ * }
+ * console.log(next(new ProviderDirectory(), new Set()));
+ * ```
+ */
 export interface Directory {
   /** Current providers, sorted by `host:port`. */
   list(): Endpoint[];
@@ -30,7 +53,21 @@ export interface Directory {
   onChange(listener: (endpoints: Endpoint[]) => void): void;
 }
 
-/** A `Directory` whose list the owner replaces with `update`. */
+/**
+ * A `Directory` whose list the owner (a registry) replaces with `update`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const directory = new ProviderDirectory("random", [{ host: "10.0.0.5", port: 20000 }]);
+ * const seen: number[] = [];
+ * directory.onChange((endpoints) => seen.push(endpoints.length));
+ * directory.update([]);
+ * assert.deepEqual(seen, [0]);
+ * assert.equal(directory.pick(new Set()), undefined);
+ * ```
+ */
 export class ProviderDirectory implements Directory {
   #endpoints: Endpoint[] = [];
   #listeners: Array<(endpoints: Endpoint[]) => void> = [];

@@ -4,17 +4,36 @@
  * `/services/<app>/<ip>:<port>`, as dubbo-go 3.3 and Dubbo Java 3.3 write and read them.
  * Parsing treats the JSON as hostile: anything malformed is an error string, never a throw.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const metadata = appMetadata({ app: "server", port: 20000 });
+ * const instance = parseInstance("server", instanceJson(metadata, "10.0.0.5", 20000));
+ * assert(typeof instance !== "string");
+ * assert.equal(instance.revision, metadata.revision);
+ * ```
+ *
  * @module
  */
 import { createHash } from "node:crypto";
+import type { ServiceInfoV2 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
 import { SERVICE_INTERFACE } from "./url.ts";
 
-/** Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`). */
+/**
+ * Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`):
+ * an instance lives at `/services/<app>/<ip>:<port>`.
+ *
+ * @example
+ * ```ts
+ * console.log(`${SERVICES_ROOT}/server/10.0.0.5:20000`);
+ * ```
+ */
 export const SERVICES_ROOT = "/services";
 /** Payload class both Dubbo implementations put in the Curator JSON. */
-export const INSTANCE_PAYLOAD_CLASS = "org.apache.dubbo.registry.zookeeper.ZookeeperInstance";
+const INSTANCE_PAYLOAD_CLASS = "org.apache.dubbo.registry.zookeeper.ZookeeperInstance";
 /** Metadata keys (dubbo-go `common/constant/key.go`). */
-export const META = {
+const META = {
   revision: "dubbo.metadata.revision",
   storageType: "dubbo.metadata.storage-type",
   endpoints: "dubbo.endpoints",
@@ -22,18 +41,27 @@ export const META = {
   metaVersion: "meta-v",
 } as const;
 
-/** One exported service as MetadataInfo lists it (Java `MetadataInfo$ServiceInfo`). */
-export interface ServiceInfo {
-  name: string;
-  group: string;
-  version: string;
-  protocol: string;
-  port: number;
-  path: string;
-  params: Record<string, string>;
-}
+/**
+ * One exported service as MetadataInfo lists it (Java `MetadataInfo$ServiceInfo`): the
+ * fields of the `ServiceInfoV2` wire message, without protobuf's bookkeeping.
+ *
+ * @example
+ * ```ts
+ * const service: ServiceInfo = appMetadata({ app: "s", port: 1 }).services["greet.GreetService:tri"];
+ * console.log(service.protocol);
+ * ```
+ */
+export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
 
-/** An application's exported services at one revision (Java `MetadataInfo`). */
+/**
+ * An application's exported services at one revision (Java `MetadataInfo`).
+ *
+ * @example
+ * ```ts
+ * const info: MetadataInfo = appMetadata({ app: "server", port: 20000 });
+ * console.log(Object.keys(info.services)); // ["greet.GreetService:tri"]
+ * ```
+ */
 export interface MetadataInfo {
   app: string;
   revision: string;
@@ -42,12 +70,50 @@ export interface MetadataInfo {
   services: Record<string, ServiceInfo>;
 }
 
-/** dubbo-go `common.ServiceKey` + `MatchKey`: `[group/]name[:version]:protocol`. */
+/**
+ * Reads the MetadataInfo of `app` at `revision` from its MetadataService at `host:port`
+ * (V1 over Dubbo/hessian2 or V2 over Triple); rejects after `timeoutMs` or on any failure.
+ *
+ * @example
+ * ```ts
+ * import { fetchMetadataV2 } from "./metadata_v2.ts";
+ *
+ * const fetcher: MetadataFetcher = fetchMetadataV2;
+ * console.log(typeof fetcher);
+ * ```
+ */
+export type MetadataFetcher = (
+  host: string,
+  port: number,
+  app: string,
+  revision: string,
+  timeoutMs: number,
+) => Promise<MetadataInfo>;
+
+/**
+ * dubbo-go `common.ServiceKey` + `MatchKey`: `[group/]name[:version]:protocol`, the key
+ * of a service in `MetadataInfo.services`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(matchKey("greet.GreetService", "g", "1.0", "tri"), "g/greet.GreetService:1.0:tri");
+ * ```
+ */
 export function matchKey(name: string, group: string, version: string, protocol: string): string {
   return `${group ? `${group}/` : ""}${name}${version ? `:${version}` : ""}:${protocol}`;
 }
 
-/** What our provider exports, for `appMetadata`. */
+/**
+ * What our provider exports, for `appMetadata`.
+ *
+ * @example
+ * ```ts
+ * const exported: ExportInfo = { app: "server", port: 20000, version: "1.0.0" };
+ * console.log(appMetadata(exported).services);
+ * ```
+ */
 export interface ExportInfo {
   app: string;
   port: number;
@@ -55,7 +121,19 @@ export interface ExportInfo {
   version?: string;
 }
 
-/** Our app's MetadataInfo: greet.GreetService over tri, with a revision hashed from it. */
+/**
+ * Our app's MetadataInfo: greet.GreetService over tri, with a revision hashed from it, so
+ * that consumers fetch it again only when what we export changes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const a = appMetadata({ app: "server", port: 20000 });
+ * assert.equal(a.revision, appMetadata({ app: "server", port: 20000 }).revision);
+ * assert.notEqual(a.revision, appMetadata({ app: "server", port: 20000, version: "2" }).revision);
+ * ```
+ */
 export function appMetadata(info: ExportInfo): MetadataInfo {
   const group = info.group ?? "";
   const version = info.version ?? "";
@@ -82,7 +160,7 @@ export function appMetadata(info: ExportInfo): MetadataInfo {
 }
 
 /** A stable, never-"0" hash of the app and its sorted service descriptors. */
-export function revisionOf(app: string, services: Record<string, ServiceInfo>): string {
+function revisionOf(app: string, services: Record<string, ServiceInfo>): string {
   const hash = createHash("sha256").update(app);
   for (const key of Object.keys(services).sort()) {
     const s = services[key];
@@ -92,7 +170,18 @@ export function revisionOf(app: string, services: Record<string, ServiceInfo>): 
   return hash.digest("hex").slice(0, 32);
 }
 
-/** The Curator ServiceInstance JSON of our provider instance. */
+/**
+ * The Curator ServiceInstance JSON of our provider instance, as Dubbo Java and dubbo-go
+ * write and read it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const json = JSON.parse(instanceJson(appMetadata({ app: "s", port: 1 }), "10.0.0.5", 1));
+ * assert.equal(json.id, "10.0.0.5:1");
+ * ```
+ */
 export function instanceJson(metadata: MetadataInfo, ip: string, port: number): string {
   const id = `${ip}:${port}`;
   const meta: Record<string, string> = {
@@ -115,7 +204,15 @@ export function instanceJson(metadata: MetadataInfo, ip: string, port: number): 
   });
 }
 
-/** A provider instance as read from `/services/<app>/<node>`. */
+/**
+ * A provider instance as read from `/services/<app>/<node>`.
+ *
+ * @example
+ * ```ts
+ * const instance = parseInstance("s", instanceJson(appMetadata({ app: "s", port: 1 }), "h", 1));
+ * if (typeof instance !== "string") console.log(instance.endpoints); // [{ port: 1, protocol: "tri" }]
+ * ```
+ */
 export interface Instance {
   app: string;
   host: string;
@@ -131,7 +228,17 @@ export interface Instance {
 
 const MAX_JSON = 64 * 1024;
 
-/** Parses instance JSON; returns an error message instead of throwing. */
+/**
+ * Parses instance JSON from the network; returns an error message instead of throwing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseInstance("s", "{"), "instance data is not JSON");
+ * assert.equal(parseInstance("s", '{"address":"h","port":0}'), "bad port");
+ * ```
+ */
 export function parseInstance(app: string, text: string): Instance | string {
   if (text.length > MAX_JSON) return "instance JSON too large";
   let doc: unknown;
@@ -195,7 +302,20 @@ function isPort(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value > 0 && value < 65536;
 }
 
-/** Checks a MetadataInfo from the network; returns it normalized or an error string. */
+/**
+ * Checks a MetadataInfo from the network (JSON, protobuf or hessian maps); returns it
+ * normalized or an error string.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const info = checkMetadata({ app: "s", revision: "r", services: { k: { name: "x" } } });
+ * assert(typeof info !== "string");
+ * assert.equal(info.services.k.port, 0);
+ * assert.equal(checkMetadata(42), "metadata is not an object");
+ * ```
+ */
 export function checkMetadata(value: unknown): MetadataInfo | string {
   if (!isObject(value)) return "metadata is not an object";
   const services: Record<string, ServiceInfo> = {};

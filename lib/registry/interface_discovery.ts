@@ -6,51 +6,80 @@
  *
  * @module
  */
-import type { RegistryObserver } from "../observe.ts";
-import { isTransient, ZkError, type ZkSession } from "./_zk.ts";
+import { hasCode, isTransient, reason, type ZkSession } from "./_zk.ts";
+import { type DiscoveryOptions, OP_TIMEOUT_MS, WatchRefresher } from "./_watch.ts";
 import type { Endpoint } from "./directory.ts";
-import type { Selection } from "./selection.ts";
-import { categoryPath, parseUrl, type ProviderFilter, providerMatches } from "./url.ts";
+import { categoryPath, parseUrl, providerMatches } from "./url.ts";
 
-/** What `InterfaceDiscovery` needs from its registry. */
-export interface InterfaceDiscoveryOptions {
-  chroot: string;
-  filter: ProviderFilter;
-  selection: Selection;
-  observer: RegistryObserver;
-  log: (line: string) => void;
-  /** The registry's current session (watches of older sessions are ignored). */
-  current: () => ZkSession | undefined;
-}
+/**
+ * What `InterfaceDiscovery` needs from its registry.
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ * import { Selection } from "./selection.ts";
+ * import { NO_REGISTRY_EVENTS } from "../observe.ts";
+ *
+ * const options: InterfaceDiscoveryOptions = {
+ *   chroot: "/test",
+ *   filter: { interface: "greet.GreetService", group: "*", version: "*" },
+ *   selection: new Selection(new ProviderDirectory(), "interface", console.log),
+ *   observer: NO_REGISTRY_EVENTS,
+ *   log: console.log,
+ *   current: () => undefined,
+ * };
+ * new InterfaceDiscovery(options).close();
+ * ```
+ */
+export type InterfaceDiscoveryOptions = DiscoveryOptions;
 
-const OP_TIMEOUT_MS = 5_000;
-
-/** See the module doc. */
+/**
+ * Follows `/dubbo/<interface>/providers` for one subscription (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ * import { Selection } from "./selection.ts";
+ * import { NO_REGISTRY_EVENTS } from "../observe.ts";
+ *
+ * const discovery = new InterfaceDiscovery({
+ *   chroot: "",
+ *   filter: { interface: "greet.GreetService", group: "", version: "" },
+ *   selection: new Selection(new ProviderDirectory(), "interface", console.log),
+ *   observer: NO_REGISTRY_EVENTS,
+ *   log: console.log,
+ *   current: () => undefined, // the registry's session; `follow(session)` lists with a watch
+ * });
+ * discovery.close();
+ * ```
+ */
 export class InterfaceDiscovery {
   readonly #o: InterfaceDiscoveryOptions;
   readonly #path: string;
-  #watcher?: { session: ZkSession; fire: () => void };
-  #running = false;
-  #again = false;
-  #closed = false;
+  readonly #refresher: WatchRefresher;
 
   constructor(options: InterfaceDiscoveryOptions) {
     this.#o = options;
     this.#path = categoryPath("providers", options.chroot);
+    this.#refresher = new WatchRefresher({
+      current: options.current,
+      refresh: (session) => this.follow(session),
+      // Transient errors are cured by the reconnect handler's re-list.
+      onError: (error) => {
+        if (!isTransient(error)) this.#o.log(`registry: cannot list providers: ${reason(error)}`);
+      },
+    });
   }
 
   /** Lists providers with a watch in `session` and updates the selection. */
   async follow(session: ZkSession): Promise<void> {
-    if (this.#watcher?.session !== session) {
-      this.#watcher = { session, fire: () => this.#changed(session) };
-    }
-    const fire = this.#watcher.fire;
+    const fire = this.#refresher.watcher(session);
     const started = performance.now();
     let children: string[];
     try {
       children = await session.getChildren(this.#path, fire, OP_TIMEOUT_MS);
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+      if (!hasCode(error, "NO_NODE")) throw error;
       await session.mkdirp(this.#path, OP_TIMEOUT_MS);
       children = await session.getChildren(this.#path, fire, OP_TIMEOUT_MS);
     }
@@ -67,32 +96,6 @@ export class InterfaceDiscovery {
 
   /** Stops reacting to watches. */
   close(): void {
-    this.#closed = true;
-  }
-
-  /** A providers watch fired: re-list (coalescing bursts) while the session is current. */
-  #changed(session: ZkSession): void {
-    if (this.#closed || session !== this.#o.current()) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = true;
-    (async () => {
-      do {
-        this.#again = false;
-        if (this.#closed || session !== this.#o.current()) break;
-        try {
-          await this.follow(session);
-        } catch (error) {
-          // Transient errors are cured by the reconnect handler's re-list.
-          if (!isTransient(error)) {
-            this.#o.log(`registry: cannot list providers: ${(error as Error).message}`);
-          }
-          break;
-        }
-      } while (this.#again);
-      this.#running = false;
-    })();
+    this.#refresher.close();
   }
 }

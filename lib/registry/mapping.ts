@@ -5,14 +5,31 @@
  * several apps registering at once all survive); consumers read it to know which
  * `/services/<app>` to watch.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(mappingPath("greet.GreetService"), "/dubbo/mapping/greet.GreetService");
+ * assert.deepEqual(parseMapping("a, b,a").apps, ["a", "b"]);
+ * ```
+ *
  * @module
  */
-import { ZkError, type ZkSession } from "./_zk.ts";
+import { hasCode, type ZkSession } from "./_zk.ts";
 
 /** Parent of mapping nodes (Java `ServiceNameMapping.DEFAULT_MAPPING_GROUP`). */
-export const MAPPING_ROOT = "/dubbo/mapping";
+const MAPPING_ROOT = "/dubbo/mapping";
 
-/** The mapping node of an interface. */
+/**
+ * The mapping node of an interface, under an optional chroot.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(mappingPath("greet.GreetService", "/t"), "/t/dubbo/mapping/greet.GreetService");
+ * ```
+ */
 export function mappingPath(iface: string, chroot = ""): string {
   return `${chroot}${MAPPING_ROOT}/${iface}`;
 }
@@ -22,6 +39,13 @@ const APP_NAME = /^[\w.\-:@]{1,128}$/;
 /**
  * Splits a mapping value into application names; invalid names are reported in `bad`
  * (the caller logs them once), never thrown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseMapping("server,bad name"), { apps: ["server"], bad: ["bad name"] });
+ * ```
  */
 export function parseMapping(value: string): { apps: string[]; bad: string[] } {
   const apps: string[] = [];
@@ -42,6 +66,17 @@ const MAX_ATTEMPTS = 20;
 /**
  * Adds `app` to the mapping of `iface` with compare-and-set; resolves once it is listed.
  * Other names in the value are kept as they are.
+ *
+ * @example
+ * ```ts
+ * import type { ZkSession } from "./_zk.ts";
+ *
+ * // What a provider does after writing its instance node:
+ * async function announce(session: ZkSession): Promise<void> {
+ *   await mergeMapping(session, mappingPath("greet.GreetService"), "server", 5_000);
+ * }
+ * console.log(typeof announce);
+ * ```
  */
 export async function mergeMapping(
   session: ZkSession,
@@ -54,13 +89,13 @@ export async function mergeMapping(
     try {
       current = await session.getData(path, undefined, timeoutMs);
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+      if (!hasCode(error, "NO_NODE")) throw error;
       await session.mkdirp(path.slice(0, path.lastIndexOf("/")), timeoutMs);
       try {
         await session.create(path, app, false, timeoutMs);
         return;
       } catch (created) {
-        if (created instanceof ZkError && created.code === "NODE_EXISTS") continue;
+        if (hasCode(created, "NODE_EXISTS")) continue;
         throw created;
       }
     }
@@ -70,7 +105,7 @@ export async function mergeMapping(
       await session.setData(path, [...names, app].join(","), current.version, timeoutMs);
       return;
     } catch (error) {
-      if (!(error instanceof ZkError && error.code === "BAD_VERSION")) throw error;
+      if (!hasCode(error, "BAD_VERSION")) throw error;
       // Someone else wrote meanwhile: read again and retry.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
     }

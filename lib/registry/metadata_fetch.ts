@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { reason } from "./_zk.ts";
 import type { Endpoint } from "./directory.ts";
 import { checkMetadata, type Instance, type MetadataInfo } from "./instance.ts";
 import { fetchMetadataV2 } from "./metadata_v2.ts";
@@ -14,12 +15,36 @@ import { fetchMetadataV1 } from "./metadata_v1.ts";
 import type { ProviderFilter } from "./url.ts";
 
 /** How long one metadata fetch may take. */
-export const METADATA_TIMEOUT_MS = 5_000;
+const METADATA_TIMEOUT_MS = 5_000;
 
-/** Reads a ZooKeeper node's data (for remote metadata). */
+/**
+ * Reads a ZooKeeper node's data (for remote metadata), so fetching needs no session.
+ *
+ * @example
+ * ```ts
+ * const nodes = new Map([["/dubbo/metadata/s/r", "{}"]]);
+ * const readNode: ReadNode = (path) => Promise.resolve(nodes.get(path) ?? "");
+ * console.log(await readNode("/dubbo/metadata/s/r"));
+ * ```
+ */
 export type ReadNode = (path: string) => Promise<string>;
 
-/** Fetches the MetadataInfo of `instance`'s revision; rejects with a clear reason. */
+/**
+ * Fetches the MetadataInfo of `instance`'s revision; rejects with a clear reason.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appMetadata, instanceJson, parseInstance } from "./instance.ts";
+ *
+ * const stored = appMetadata({ app: "server", port: 20000 });
+ * const instance = parseInstance("server", instanceJson(stored, "10.0.0.5", 20000));
+ * assert(typeof instance !== "string");
+ * instance.storageType = "remote"; // read from ZooKeeper: here, a stand-in for the node
+ * const info = await fetchMetadata(instance, () => Promise.resolve(JSON.stringify(stored)));
+ * assert.equal(info.revision, stored.revision);
+ * ```
+ */
 export async function fetchMetadata(
   instance: Instance,
   readNode: ReadNode,
@@ -37,7 +62,7 @@ export async function fetchMetadata(
         last = error;
       }
     }
-    throw new Error(`remote metadata of ${app}@${revision} not readable: ${reasonOf(last)}`);
+    throw new Error(`remote metadata of ${app}@${revision} not readable: ${reason(last)}`);
   }
   const service = instance.metadataService;
   if (!service) throw new Error("instance advertises no metadata service (url-params)");
@@ -56,6 +81,21 @@ export async function fetchMetadata(
  * The Triple endpoints of `instance` for the wanted service: with metadata, only when it
  * exports a matching `tri` service (port from `dubbo.endpoints`, as dubbo-go takes it);
  * without, the `tri` port of `dubbo.endpoints` (or the instance port).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appMetadata, instanceJson, parseInstance } from "./instance.ts";
+ *
+ * const metadata = appMetadata({ app: "server", port: 20000, group: "g" });
+ * const instance = parseInstance("server", instanceJson(metadata, "10.0.0.5", 20000));
+ * assert(typeof instance !== "string");
+ * const want = { interface: "greet.GreetService", group: "g", version: "" };
+ * assert.deepEqual(instanceEndpoints(instance, metadata, want), [
+ *   { host: "10.0.0.5", port: 20000 },
+ * ]);
+ * assert.deepEqual(instanceEndpoints(instance, metadata, { ...want, group: "h" }), []);
+ * ```
  */
 export function instanceEndpoints(
   instance: Instance,
@@ -76,8 +116,4 @@ export function instanceEndpoints(
   if (matches.length === 0) return [];
   const port = triPort ?? (matches[0].port > 0 ? matches[0].port : instance.port);
   return [{ host: instance.host, port }];
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -11,13 +11,28 @@
  * value (1, 4), nothing (2, 5) or an exception (0, 3); status other than 20 carries an
  * error string.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const frame = await encodeRequest("server", "0123abcd", 1n);
+ * assert.deepEqual([...frame.subarray(0, 3)], [0xda, 0xbb, 0xc2]);
+ * ```
+ *
  * @module
  */
 import process from "node:process";
 import { Buffer } from "node:buffer";
-import { checkMetadata, type MetadataInfo } from "./instance.ts";
+import { checkMetadata, type MetadataFetcher, type MetadataInfo } from "./instance.ts";
 
-/** Service name of the V1 MetadataService. */
+/**
+ * Service name of the V1 MetadataService: the request's path and `interface`.
+ *
+ * @example
+ * ```ts
+ * console.log(`${METADATA_SERVICE_V1}:1.0.0`);
+ * ```
+ */
 export const METADATA_SERVICE_V1 = "org.apache.dubbo.metadata.MetadataService";
 
 interface Hessian {
@@ -27,7 +42,20 @@ interface Hessian {
 
 let loaded: Promise<Hessian> | undefined;
 
-/** Imports hessian.js once, with an empty `process.env` meanwhile. */
+/**
+ * Imports hessian.js once, with an empty `process.env` meanwhile (it reads the
+ * environment at import, which would need a broad `--allow-env`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const { EncoderV2, DecoderV2 } = await loadHessian();
+ * const encoder = new EncoderV2();
+ * encoder.write("hello");
+ * assert.equal(new DecoderV2(encoder.get()).read(), "hello");
+ * ```
+ */
 export function loadHessian(): Promise<Hessian> {
   loaded ??= (async () => {
     const saved = process.env;
@@ -44,7 +72,18 @@ export function loadHessian(): Promise<Hessian> {
 const MAX_REPLY = 1024 * 1024;
 let nextId = 1n;
 
-/** Encodes one `getMetadataInfo` request frame. */
+/**
+ * Encodes one `getMetadataInfo(revision)` request frame for the provider app `app`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const frame = await encodeRequest("server", "0123abcd", 7n);
+ * assert.equal(frame.readBigInt64BE(4), 7n);
+ * assert.equal(frame.readUInt32BE(12), frame.length - 16);
+ * ```
+ */
 export async function encodeRequest(app: string, revision: string, id: bigint): Promise<Buffer> {
   const { EncoderV2 } = await loadHessian();
   const body = new EncoderV2();
@@ -71,7 +110,17 @@ export async function encodeRequest(app: string, revision: string, id: bigint): 
   return Buffer.concat([header, payload]);
 }
 
-/** Decodes one reply frame (header included) into MetadataInfo; throws with a reason. */
+/**
+ * Decodes one reply frame (header included) into MetadataInfo; throws with a reason.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Buffer } from "node:buffer";
+ *
+ * await assert.rejects(decodeReply(Buffer.from("HTTP/1.1 400")), /not a Dubbo reply/);
+ * ```
+ */
 export async function decodeReply(frame: Buffer): Promise<MetadataInfo> {
   const { DecoderV2 } = await loadHessian();
   if (frame.length < 16 || frame[0] !== 0xda || frame[1] !== 0xbb) {
@@ -91,14 +140,24 @@ export async function decodeReply(frame: Buffer): Promise<MetadataInfo> {
   return info;
 }
 
-/** Calls `getMetadataInfo(revision)` on `host:port`; rejects on any failure. */
-export async function fetchMetadataV1(
-  host: string,
-  port: number,
-  app: string,
-  revision: string,
-  timeoutMs: number,
-): Promise<MetadataInfo> {
+/**
+ * Calls `getMetadataInfo(revision)` on `host:port`; rejects on any failure, so that the
+ * consumer falls back to the instance's advertised endpoints.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * // A peer that hangs up at once:
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) => conn.close());
+ * const { port } = listener.addr;
+ * await assert.rejects(fetchMetadataV1("127.0.0.1", port, "server", "r", 2_000), /closed/);
+ * await served;
+ * listener.close();
+ * ```
+ */
+export const fetchMetadataV1: MetadataFetcher = async (host, port, app, revision, timeoutMs) => {
   const request = await encodeRequest(app, revision, nextId++);
   const conn = await withTimeout(
     Deno.connect({ hostname: host, port }),
@@ -136,7 +195,7 @@ export async function fetchMetadataV1(
       conn.close();
     } catch { /* closed by the timer */ }
   }
-}
+};
 
 function withTimeout<T>(work: Promise<T>, ms: number, onLate: (value: T) => void): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -16,12 +16,24 @@ import {
   ServiceInfoV2Schema,
 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
 import type { UnaryMethod } from "../rpc/methods.ts";
-import { checkMetadata, type MetadataInfo } from "./instance.ts";
+import { checkMetadata, type MetadataFetcher, type MetadataInfo } from "./instance.ts";
 
 /** Service name of MetadataServiceV2. */
-export const METADATA_SERVICE_V2 = "org.apache.dubbo.metadata.MetadataServiceV2";
+const METADATA_SERVICE_V2 = "org.apache.dubbo.metadata.MetadataServiceV2";
 
-/** The `GetMetadataInfo` method answering with `current()` (any revision asked). */
+/**
+ * The `GetMetadataInfo` method answering with `current()` (any revision asked), which
+ * application-level consumers call to learn what this provider exports.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appMetadata } from "./instance.ts";
+ *
+ * const method = metadataServiceV2(() => appMetadata({ app: "server", port: 20000 }));
+ * assert.equal(method.method, "GetMetadataInfo");
+ * ```
+ */
 export function metadataServiceV2(current: () => MetadataInfo | undefined): UnaryMethod {
   return {
     service: METADATA_SERVICE_V2,
@@ -51,14 +63,22 @@ function toV2(info: MetadataInfo): MetadataInfoV2 {
 
 const MAX_REPLY = 1024 * 1024;
 
-/** Calls `GetMetadataInfo` on `host:port` over gRPC (h2c); rejects on any failure. */
-export function fetchMetadataV2(
-  host: string,
-  port: number,
-  app: string,
-  revision: string,
-  timeoutMs: number,
-): Promise<MetadataInfo> {
+/**
+ * Calls `GetMetadataInfo` on `host:port` over gRPC (h2c); rejects on any failure, so that
+ * the consumer falls back to the instance's advertised endpoints.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * // Nobody listens on a port just closed:
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close();
+ * await assert.rejects(fetchMetadataV2("127.0.0.1", port, "server", "r", 2_000));
+ * ```
+ */
+export const fetchMetadataV2: MetadataFetcher = (host, port, app, revision, timeoutMs) => {
   return new Promise((resolve, reject) => {
     const authority = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     const session = http2.connect(authority);
@@ -112,4 +132,4 @@ export function fetchMetadataV2(
     stream.on("error", (e) => finish(e));
     stream.end(frame);
   });
-}
+};

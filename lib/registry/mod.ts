@@ -5,11 +5,17 @@
  *
  * @example
  * ```ts
- * import { createRegistry } from "./lib/registry/mod.ts";
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "./mod.ts";
  *
- * const registry = createRegistry({ kind: "zookeeper", address: "127.0.0.1:2181" });
- * const directory = await registry.subscribe({ ip: "10.0.0.7", app: "dubbo-metrics-client" });
- * const target = directory.pick(new Set()); // undefined while no provider is registered
+ * // `kind: "zookeeper"` (with `address`) follows ZooKeeper; `none` calls the given URLs.
+ * const registry = createRegistry({
+ *   kind: "none",
+ *   address: "",
+ *   staticProviders: [{ host: "127.0.0.1", port: 20000 }],
+ * });
+ * const directory = await registry.subscribe({ ip: "127.0.0.1", app: "dubbo-metrics-client" });
+ * assert.deepEqual(directory.pick(new Set()), { host: "127.0.0.1", port: 20000 });
  * await registry.close();
  * ```
  *
@@ -41,14 +47,31 @@ export { StaticRegistry } from "./none.ts";
 export { appMetadata, type MetadataInfo } from "./instance.ts";
 export { metadataServiceV2 } from "./metadata_v2.ts";
 
-/** Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers. */
+/**
+ * Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers.
+ *
+ * @example
+ * ```ts
+ * const options: RegistryOptions = { kind: "zookeeper", address: "127.0.0.1:2181", balance: "random" };
+ * await createRegistry(options).close();
+ * ```
+ */
 export interface RegistryOptions extends ZooKeeperRegistryOptions {
   kind: "zookeeper" | "none";
   /** For `none`: the providers to call (from `--url`). */
   staticProviders?: Endpoint[];
 }
 
-/** Creates the registry for `--registry` (connects lazily, on the first register/subscribe). */
+/**
+ * Creates the registry for `--registry` (connects lazily, on the first register/subscribe),
+ * so that the programs need not know which kind they run with.
+ *
+ * @example
+ * ```ts
+ * const registry = createRegistry({ kind: "zookeeper", address: "127.0.0.1:2181/test" });
+ * await registry.close(); // never connected: nothing to remove
+ * ```
+ */
 export function createRegistry(options: RegistryOptions): Registry {
   if (options.kind === "none") return new StaticRegistry(options.staticProviders, options.balance);
   return new ZooKeeperRegistry(options);

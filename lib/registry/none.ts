@@ -8,7 +8,19 @@ import { type Balance, type Endpoint, ProviderDirectory } from "./directory.ts";
 import type { Directory } from "./directory.ts";
 import type { Registry } from "./types.ts";
 
-/** A registry that registers nothing and discovers a fixed list of providers. */
+/**
+ * A registry that registers nothing and discovers a fixed list of providers: direct
+ * calls without ZooKeeper.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new StaticRegistry([{ host: "10.0.0.5", port: 20000 }]);
+ * const directory = await registry.subscribe();
+ * assert.equal(directory.list().length, 1);
+ * ```
+ */
 export class StaticRegistry implements Registry {
   readonly #providers: Endpoint[];
   readonly #balance: Balance;

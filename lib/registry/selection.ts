@@ -9,10 +9,35 @@
 import { type Endpoint, endpointKey, type ProviderDirectory } from "./directory.ts";
 import { SERVICE_INTERFACE } from "./url.ts";
 
-/** Discovery mode of a consumer. */
+/**
+ * Discovery mode of a consumer (`--discovery`).
+ *
+ * @example
+ * ```ts
+ * import { ProviderDirectory } from "./directory.ts";
+ *
+ * const mode: DiscoveryMode = "instance";
+ * console.log(new Selection(new ProviderDirectory(), mode, console.log).mode);
+ * ```
+ */
 export type DiscoveryMode = "interface" | "instance" | "auto";
 
-/** Holds both provider lists and publishes the chosen one into a directory. */
+/**
+ * Holds both provider lists and publishes the chosen one into a directory, logging
+ * which layout is in use whenever the choice changes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProviderDirectory } from "./directory.ts";
+ *
+ * const directory = new ProviderDirectory();
+ * const selection = new Selection(directory, "auto", console.log);
+ * selection.setInterface([{ host: "10.0.0.5", port: 20000 }]);
+ * selection.setApp([{ host: "10.0.0.6", port: 20000 }]); // application-level wins in `auto`
+ * assert.equal(directory.list()[0].host, "10.0.0.6");
+ * ```
+ */
 export class Selection {
   #interface: Endpoint[] = [];
   #app: Endpoint[] = [];

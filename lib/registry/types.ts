@@ -1,12 +1,27 @@
 /**
  * The registry contract shared by the ZooKeeper and `none` implementations.
  *
+ * @example
+ * ```ts
+ * const provider: ProviderInfo = { ip: "10.0.0.5", port: 20000, app: "server" };
+ * const consumer: ConsumerInfo = { ip: "10.0.0.7", app: "client", discovery: "interface" };
+ * console.log(provider, consumer);
+ * ```
+ *
  * @module
  */
 import type { Directory } from "./directory.ts";
 import type { MetadataInfo } from "./instance.ts";
 
-/** Who we are as a provider: advertised address, application and service group/version. */
+/**
+ * Who we are as a provider: advertised address, application and service group/version.
+ *
+ * @example
+ * ```ts
+ * const provider: ProviderInfo = { ip: "10.0.0.5", port: 20000, app: "server", registerMode: "interface" };
+ * console.log(provider);
+ * ```
+ */
 export interface ProviderInfo {
   ip: string;
   port: number;
@@ -19,7 +34,15 @@ export interface ProviderInfo {
   metadata?: MetadataInfo;
 }
 
-/** Who we are as a consumer, and which group/version of the service we want. */
+/**
+ * Who we are as a consumer, and which group/version of the service we want.
+ *
+ * @example
+ * ```ts
+ * const consumer: ConsumerInfo = { ip: "10.0.0.7", app: "client", version: "*" };
+ * console.log(consumer);
+ * ```
+ */
 export interface ConsumerInfo {
   ip: string;
   app: string;
@@ -29,7 +52,17 @@ export interface ConsumerInfo {
   discovery?: "interface" | "instance" | "auto";
 }
 
-/** Service registration and discovery (Dubbo's interface-level registry). */
+/**
+ * Service registration and discovery (Dubbo's interface-level registry).
+ *
+ * @example
+ * ```ts
+ * async function shutdown(registry: Registry): Promise<void> {
+ *   await registry.close(); // bounded, never throws
+ * }
+ * console.log(typeof shutdown);
+ * ```
+ */
 export interface Registry {
   /**
    * Publishes our provider node; resolves once written, or rejects with a clear error

@@ -5,24 +5,52 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ *
  * const url = providerUrl({ ip: "10.0.0.5", port: 20000, app: "demo", pid: 42, timestamp: 1 });
- * parseProviderUrl(url); // { host: "10.0.0.5", port: 20000, protocol: "tri", ... }
+ * assert.equal(parseProviderUrl(url)?.host, "10.0.0.5");
  * ```
  *
  * @module
  */
 import { RELEASE } from "../version.ts";
 
-/** The one service this sample serves and calls. */
+/**
+ * The one service this sample serves and calls; every registry path and URL names it.
+ *
+ * @example
+ * ```ts
+ * console.log(`/dubbo/${SERVICE_INTERFACE}/providers`);
+ * ```
+ */
 export const SERVICE_INTERFACE = "greet.GreetService";
 /** Its methods, as Dubbo's `methods` URL parameter lists them. */
-export const SERVICE_METHODS = ["Greet"];
+const SERVICE_METHODS = ["Greet"];
 /** Dubbo's default ZooKeeper root for interface-level registration. */
-export const DUBBO_ROOT = "/dubbo";
-/** The per-interface categories Dubbo creates (persistent) under `/dubbo/<interface>/`. */
+const DUBBO_ROOT = "/dubbo";
+/**
+ * The per-interface categories Dubbo creates (persistent) under `/dubbo/<interface>/`;
+ * we create them too, so that Dubbo tools see the layout they expect.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const paths = CATEGORIES.map((category) => categoryPath(category));
+ * assert(paths[0] === "/dubbo/greet.GreetService/providers");
+ * ```
+ */
 export const CATEGORIES = ["providers", "consumers", "configurators", "routers"] as const;
 
-/** Who publishes a provider URL. */
+/**
+ * Who publishes a provider URL.
+ *
+ * @example
+ * ```ts
+ * const input: ProviderUrlInput = { ip: "::1", port: 20000, app: "s", pid: 1, timestamp: Date.now() };
+ * console.log(providerUrl(input)); // tri://[::1]:20000/...
+ * ```
+ */
 export interface ProviderUrlInput {
   ip: string;
   port: number;
@@ -34,7 +62,15 @@ export interface ProviderUrlInput {
   timestamp: number;
 }
 
-/** Who publishes a consumer URL. */
+/**
+ * Who publishes a consumer URL.
+ *
+ * @example
+ * ```ts
+ * const input: ConsumerUrlInput = { ip: "10.0.0.7", app: "c", group: "g", pid: 1, timestamp: 2 };
+ * console.log(consumerUrl(input));
+ * ```
+ */
 export interface ConsumerUrlInput {
   ip: string;
   app: string;
@@ -44,7 +80,15 @@ export interface ConsumerUrlInput {
   timestamp: number;
 }
 
-/** A provider found in the registry. */
+/**
+ * A provider found in the registry.
+ *
+ * @example
+ * ```ts
+ * const parsed: ParsedProvider | undefined = parseUrl("tri://h:1/x?enabled=false");
+ * console.log(parsed?.enabled); // false
+ * ```
+ */
 export interface ParsedProvider {
   host: string;
   port: number;
@@ -66,7 +110,16 @@ export interface ParsedProvider {
 
 /**
  * Our provider URL (unencoded), keys sorted as Dubbo's `URL.toFullString` sorts them:
- * `tri://<ip>:<port>/greet.GreetService?anyhost=true&application=...&timestamp=<ms>`.
+ * `tri://<ip>:<port>/greet.GreetService?anyhost=true&application=...&timestamp=<ms>`,
+ * so that Dubbo consumers and admin tools read it like one of their own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const url = providerUrl({ ip: "10.0.0.5", port: 20000, app: "demo", pid: 1, timestamp: 2 });
+ * assert(url.startsWith("tri://10.0.0.5:20000/greet.GreetService?anyhost=true"));
+ * ```
  */
 export function providerUrl(p: ProviderUrlInput): string {
   const params: Record<string, string> = {
@@ -85,7 +138,18 @@ export function providerUrl(p: ProviderUrlInput): string {
   return `tri://${hostPort(p.ip, p.port)}/${SERVICE_INTERFACE}?${query(params)}`;
 }
 
-/** Our consumer URL (unencoded): `consumer://<ip>/greet.GreetService?...&side=consumer...`. */
+/**
+ * Our consumer URL (unencoded): `consumer://<ip>/greet.GreetService?...&side=consumer...`,
+ * published so that Dubbo admin tools list us as a consumer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const url = consumerUrl({ ip: "10.0.0.7", app: "client", pid: 1, timestamp: 2 });
+ * assert(url.includes("side=consumer"));
+ * ```
+ */
 export function consumerUrl(c: ConsumerUrlInput): string {
   const params: Record<string, string> = {
     application: c.app,
@@ -103,7 +167,17 @@ export function consumerUrl(c: ConsumerUrlInput): string {
   return `consumer://${bracket(c.ip)}/${SERVICE_INTERFACE}?${query(params)}`;
 }
 
-/** `/dubbo/<interface>/<category>` under an optional chroot prefix (`""` for none). */
+/**
+ * `/dubbo/<interface>/<category>` under an optional chroot prefix (`""` for none): where
+ * provider and consumer nodes live.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert(categoryPath("consumers", "/test") === "/test/dubbo/greet.GreetService/consumers");
+ * ```
+ */
 export function categoryPath(
   category: typeof CATEGORIES[number],
   chroot = "",
@@ -112,7 +186,17 @@ export function categoryPath(
   return `${chroot}${DUBBO_ROOT}/${encodeURIComponent(iface)}/${category}`;
 }
 
-/** The ZooKeeper node name of a URL: Dubbo's URL-encoded full URL. */
+/**
+ * The ZooKeeper node name of a URL: Dubbo's URL-encoded full URL (a node name may not
+ * contain `/`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert(nodeName("tri://h:1/x?a=b") === "tri%3A%2F%2Fh%3A1%2Fx%3Fa%3Db");
+ * ```
+ */
 export function nodeName(url: string): string {
   return encodeURIComponent(url);
 }
@@ -121,6 +205,15 @@ export function nodeName(url: string): string {
  * Parses a provider URL, raw (`tri://...`) or as a ZooKeeper node name (URL-encoded by
  * `encodeURIComponent`, Java's `URLEncoder` or Go's `url.QueryEscape`, which writes `+`
  * for a space). Returns `undefined` when it is not a `scheme://host:port/...` URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const parsed = parseUrl("dubbo%3A%2F%2F10.0.0.9%3A20880%2Fgreet.GreetService%3Fgroup%3Dg");
+ * assert(parsed?.protocol === "dubbo" && parsed.group === "g");
+ * assert(parseUrl("not a url") === undefined);
+ * ```
  */
 export function parseUrl(raw: string): ParsedProvider | undefined {
   const text = raw.includes("://") ? raw : decodeLenient(raw.replaceAll("+", " "));
@@ -155,6 +248,14 @@ export function parseUrl(raw: string): ParsedProvider | undefined {
 /**
  * Parses a provider URL (raw or as a ZooKeeper node name) into the endpoint and the
  * fields a consumer filters on; `undefined` when it cannot be parsed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const p = parseProviderUrl("tri://[::1]:20000/greet.GreetService?version=1.0");
+ * assert(p?.host === "::1" && p.port === 20000 && p.version === "1.0");
+ * ```
  */
 export function parseProviderUrl(
   url: string,
@@ -172,7 +273,15 @@ export function parseProviderUrl(
   return { host, port, group, version, protocol, enabled };
 }
 
-/** What a consumer asks for; `*` matches any group or version, as in Dubbo. */
+/**
+ * What a consumer asks for; `*` matches any group or version, as in Dubbo.
+ *
+ * @example
+ * ```ts
+ * const anyVersion: ProviderFilter = { interface: SERVICE_INTERFACE, group: "", version: "*" };
+ * console.log(providerMatches(parseUrl("tri://h:1/greet.GreetService?version=2")!, anyVersion));
+ * ```
+ */
 export interface ProviderFilter {
   interface: string;
   group: string;
@@ -182,6 +291,16 @@ export interface ProviderFilter {
 /**
  * Whether a consumer can use this provider: a `tri` provider of the same interface and
  * group/version (Dubbo's exact match, `*` for any), enabled, in the providers category.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const p = parseUrl("tri://10.0.0.5:20000/greet.GreetService?group=a")!;
+ * const want = { interface: "greet.GreetService", group: "*", version: "" };
+ * assert(providerMatches(p, want));
+ * assert(!providerMatches(p, { ...want, group: "b" }));
+ * ```
  */
 export function providerMatches(p: ParsedProvider, want: ProviderFilter): boolean {
   if (p.protocol !== "tri") return false;

@@ -10,33 +10,36 @@
  *
  * @example
  * ```ts
- * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181" });
- * await registry.register({ ip: "10.0.0.5", port: 20000, app: "dubbo-metrics-server" });
- * // ... on shutdown:
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181", log: console.log });
+ * // A provider: `await registry.register({ ip: "10.0.0.5", port: 20000, app: "server" });`
+ * // a consumer: `const directory = await registry.subscribe({ ip: "10.0.0.7", app: "client" });`
+ * // both connect on that first call; on shutdown (bounded even with ZooKeeper down):
  * await registry.close();
  * ```
  *
  * @module
  */
 import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
-import { isTransient, ZkError, ZkSession } from "./_zk.ts";
+import { isTransient, reason, ZkSession } from "./_zk.ts";
+import { type OwnNode, removeOwnNodes, writeOwnNode } from "./_own_nodes.ts";
 import { type Balance, type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
 import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
-import { mappingPath, mergeMapping } from "./mapping.ts";
+import { mappingPath } from "./mapping.ts";
 import { AppDiscovery } from "./app_discovery.ts";
 import { InterfaceDiscovery } from "./interface_discovery.ts";
 import { Selection } from "./selection.ts";
-import {
-  CATEGORIES,
-  categoryPath,
-  consumerUrl,
-  nodeName,
-  providerUrl,
-  SERVICE_INTERFACE,
-} from "./url.ts";
+import { categoryPath, consumerUrl, nodeName, providerUrl, SERVICE_INTERFACE } from "./url.ts";
 
-/** Options of the ZooKeeper registry. */
+/**
+ * Options of the ZooKeeper registry.
+ *
+ * @example
+ * ```ts
+ * const options: ZooKeeperRegistryOptions = { address: "zk1:2181,zk2:2181/chroot", sessionTimeoutMs: 6_000 };
+ * await new ZooKeeperRegistry(options).close();
+ * ```
+ */
 export interface ZooKeeperRegistryOptions {
   /** Connect string `host:port[,host:port...][/chroot]` (the chroot is created if missing). */
   address: string;
@@ -53,24 +56,34 @@ export interface ZooKeeperRegistryOptions {
   pid?: number;
 }
 
-/** Default requested session timeout: a killed provider disappears within ~10 s. */
+/**
+ * Default requested session timeout: a killed provider disappears within about this long.
+ *
+ * @example
+ * ```ts
+ * new ZooKeeperRegistry({ address: "zk:2181", sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
-/** Default wait for ZooKeeper in `register`/`subscribe`. */
+/**
+ * Default wait for ZooKeeper in `register`/`subscribe`, so a missing ZooKeeper is a
+ * clear error instead of a hang.
+ *
+ * @example
+ * ```ts
+ * new ZooKeeperRegistry({ address: "zk:2181", connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Default bound of `close()`. */
+/**
+ * Default bound of `close()`, so that shutdown stays quick with ZooKeeper down.
+ *
+ * @example
+ * ```ts
+ * new ZooKeeperRegistry({ address: "zk:2181", closeBudgetMs: DEFAULT_CLOSE_BUDGET_MS });
+ * ```
+ */
 export const DEFAULT_CLOSE_BUDGET_MS = 1_500;
-
-const OP_TIMEOUT_MS = 5_000;
-
-/** A node we own: written (ephemeral) in every session until `close()`. */
-interface OwnNode {
-  path: string;
-  data: string;
-  kind: "provider" | "consumer" | "instance";
-  /** For `instance`: the mapping node our app is merged into after each write. */
-  mapping?: { path: string; app: string };
-  writtenIn?: ZkSession;
-}
 
 /** One consumer subscription: its node, and the discoveries feeding its directory. */
 interface Subscription {
@@ -80,7 +93,15 @@ interface Subscription {
   parts: Array<InterfaceDiscovery | AppDiscovery>;
 }
 
-/** The ZooKeeper `Registry` (see the module doc). */
+/**
+ * The ZooKeeper `Registry` (see the module doc): what `--registry=zookeeper` uses.
+ *
+ * @example
+ * ```ts
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181/chroot", pid: 1 });
+ * await registry.close();
+ * ```
+ */
 export class ZooKeeperRegistry implements Registry {
   readonly #address: string;
   readonly #hosts: string;
@@ -210,12 +231,7 @@ export class ZooKeeperRegistry implements Registry {
     const deadline = Date.now() + this.#closeBudgetMs;
     try {
       if (session.connected) {
-        const ours = [...this.#nodes.values()].filter((n) => n.writtenIn === session);
-        const first = ours.filter((n) => n.kind === "instance");
-        const left = () => Math.max(1, deadline - Date.now());
-        await Promise.allSettled(first.map((n) => session.remove(n.path, left())));
-        const rest = ours.filter((n) => n.kind !== "instance");
-        await Promise.allSettled(rest.map((n) => session.remove(n.path, left())));
+        await removeOwnNodes(session, this.#nodes.values(), deadline);
       }
       await session.close(Math.max(0, deadline - Date.now()));
     } catch { /* close never throws */ }
@@ -326,31 +342,12 @@ export class ZooKeeperRegistry implements Registry {
 
   // ---- nodes ------------------------------------------------------------------------
 
-  /** Writes our ephemeral node in `session`, replacing a leftover of an older session. */
+  /** Writes our ephemeral node in `session` (see `writeOwnNode`), observing the write. */
   async #write(session: ZkSession, node: OwnNode): Promise<void> {
     if (node.writtenIn === session) return;
     const started = performance.now();
     try {
-      if (node.kind === "instance") {
-        await session.mkdirp(node.path.slice(0, node.path.lastIndexOf("/")), OP_TIMEOUT_MS);
-      } else await this.#layout(session);
-      try {
-        await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
-      } catch (error) {
-        if (!(error instanceof ZkError && error.code === "NODE_EXISTS")) throw error;
-        const stat = await session.exists(node.path, OP_TIMEOUT_MS);
-        if (stat && stat.ephemeralOwner !== session.sessionId()) {
-          // Left by our previous session (still alive on a restarted ZooKeeper): take over.
-          await session.remove(node.path, OP_TIMEOUT_MS).catch(ignoreNoNode);
-          await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
-        } else if (!stat) {
-          await session.create(node.path, node.data, true, OP_TIMEOUT_MS);
-        }
-      }
-      if (node.mapping) {
-        await mergeMapping(session, node.mapping.path, node.mapping.app, OP_TIMEOUT_MS);
-      }
-      node.writtenIn = session;
+      await writeOwnNode(session, node, this.#chroot);
       this.#observeWrite(node, true, started);
     } catch (error) {
       this.#observeWrite(node, false, started);
@@ -364,13 +361,6 @@ export class ZooKeeperRegistry implements Registry {
     if (node.kind === "instance") this.#observer.registerService?.(ok, ms);
   }
 
-  /** The persistent parents Dubbo creates: chroot, `/dubbo/<interface>/<category>`. */
-  async #layout(session: ZkSession): Promise<void> {
-    for (const category of CATEGORIES) {
-      await session.mkdirp(categoryPath(category, this.#chroot), OP_TIMEOUT_MS);
-    }
-  }
-
   // ---- helpers ----------------------------------------------------------------------
 
   #assertOpen(): void {
@@ -382,12 +372,4 @@ export class ZooKeeperRegistry implements Registry {
       cause: error,
     });
   }
-}
-
-function ignoreNoNode(error: unknown): void {
-  if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

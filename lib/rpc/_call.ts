@@ -12,6 +12,7 @@ import {
   connectError,
   errorReply,
   type Protocol,
+  type Reply,
   successReply,
   unwrapMessage,
 } from "./_replies.ts";
@@ -33,14 +34,7 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const ACCEPTED_CONTENT_TYPES =
   "application/json, application/proto, application/grpc, application/grpc+proto, application/grpc+json";
 
-/** One response as the transports write it. Header names are lowercase. */
-export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: Uint8Array;
-  /** HTTP/2 trailers (gRPC only). */
-  trailers?: Record<string, string>;
-}
+export type { Reply } from "./_replies.ts";
 
 /** What a transport knows once a request's head has arrived. */
 export interface RequestHead {

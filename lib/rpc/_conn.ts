@@ -13,6 +13,7 @@
 import { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
 import { allocBytes, concatBytes } from "./_bytes.ts";
+import { SWEEP_MS } from "./_limits.ts";
 
 /** Read buffer size; each read is copied out, so the buffer is reused. */
 const READ_BYTES = 64 * 1024;
@@ -23,8 +24,10 @@ export interface StreamHandler {
   receive(chunk: Uint8Array): void;
   /** The peer closed its sending side. */
   peerEnded(): void;
-  /** Nothing was read or written for the idle timeout. */
-  idleTimeout(): void;
+  /** The deadline set with {@linkcode ConnStream.deadline} passed. */
+  timeout(): void;
+  /** The write backlog fell back under the limit given to {@linkcode ConnStream}. */
+  writable(): void;
   /** The connection is gone (after {@linkcode ConnStream.destroy} or an I/O error). */
   closed(): void;
 }
@@ -36,15 +39,44 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 }
 
 /**
+ * Fires the deadlines of all open streams from one coarse interval timer (a timer per
+ * connection per request would cost more than the request).
+ */
+const sweeper = {
+  streams: new Set<ConnStream>(),
+  timer: undefined as ReturnType<typeof setInterval> | undefined,
+  add(stream: ConnStream) {
+    this.streams.add(stream);
+    if (this.timer === undefined) {
+      const timer = setInterval(() => this.sweep(), SWEEP_MS);
+      Deno.unrefTimer(timer);
+      this.timer = timer;
+    }
+  },
+  delete(stream: ConnStream) {
+    this.streams.delete(stream);
+    if (this.streams.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  },
+  sweep() {
+    const now = Date.now();
+    for (const stream of this.streams) stream.checkDeadline(now);
+  },
+};
+
+/**
  * Drives one `Deno.Conn` for a {@linkcode StreamHandler}: a read loop (pausable for
- * back-pressure), a write queue that coalesces writes issued while one is in flight,
- * half-close after the queue drains, and an idle timer.
+ * back-pressure), a write queue that coalesces writes issued while one is in flight and
+ * reports its backlog, half-close after the queue drains, and one deadline at a time.
  */
 export class ConnStream {
   #conn: Deno.TcpConn;
   #handler: StreamHandler | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
+  #inFlight = 0;
   #writing = false;
   #ending = false;
   #writeEnded = false;
@@ -52,25 +84,27 @@ export class ConnStream {
   #closed = false;
   #paused = false;
   #resumeReading: (() => void) | undefined;
-  #idleMs: number;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastActivity = 0;
+  #deadlineAt = 0;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #lingerMs: number;
+  #highWater: number;
+  #overHighWater = false;
 
-  /** Wraps `conn`; call {@linkcode start} once a handler is attached. */
-  constructor(conn: Deno.TcpConn, options: { idleMs: number; lingerMs: number }) {
+  /**
+   * Wraps `conn`; call {@linkcode start} once a handler is attached. `highWater`: backlog
+   * above which {@linkcode StreamHandler.writable} is owed once it drains.
+   */
+  constructor(conn: Deno.TcpConn, options: { lingerMs: number; highWater: number }) {
     this.#conn = conn;
-    this.#idleMs = options.idleMs;
     this.#lingerMs = options.lingerMs;
+    this.#highWater = options.highWater;
     conn.setNoDelay(true);
   }
 
   /** Attaches the handler, then reads until the peer or we close. */
   start(handler: StreamHandler): void {
     this.#handler = handler;
-    this.#lastActivity = Date.now();
-    this.#armIdle(this.#idleMs);
+    sweeper.add(this);
     void this.#readLoop();
   }
 
@@ -85,7 +119,6 @@ export class ConnStream {
         const n = await this.#conn.read(buffer);
         if (this.#closed) return;
         if (n === null) break;
-        this.#lastActivity = Date.now();
         const chunk = allocBytes(n);
         chunk.set(buffer.subarray(0, n));
         this.#handler!.receive(chunk);
@@ -97,6 +130,23 @@ export class ConnStream {
     this.#readEnded = true;
     if (this.#writeEnded) this.destroy();
     else this.#handler!.peerEnded();
+  }
+
+  /** Calls {@linkcode StreamHandler.timeout} once `ms` from now; 0 clears the deadline. */
+  deadline(ms: number): void {
+    this.#deadlineAt = ms > 0 ? Date.now() + ms : 0;
+  }
+
+  /** Called by the sweep. */
+  checkDeadline(now: number): void {
+    if (this.#deadlineAt === 0 || now < this.#deadlineAt || this.#closed) return;
+    this.#deadlineAt = 0;
+    this.#handler!.timeout();
+  }
+
+  /** Response bytes queued or being written. */
+  backlog(): number {
+    return this.#queued + this.#inFlight;
   }
 
   /** Stops reading until {@linkcode resume} (back-pressure). */
@@ -118,6 +168,7 @@ export class ConnStream {
     if (this.#writing) {
       this.#queue.push(bytes);
       this.#queued += bytes.length;
+      if (this.backlog() > this.#highWater) this.#overHighWater = true;
     } else {
       this.#send(bytes);
     }
@@ -126,6 +177,8 @@ export class ConnStream {
   // Plain promise callbacks rather than async functions: one promise per write.
   #send(bytes: Uint8Array) {
     this.#writing = true;
+    this.#inFlight = bytes.length;
+    if (bytes.length > this.#highWater) this.#overHighWater = true;
     this.#conn.write(bytes).then(
       (written) => this.#sent(bytes, written),
       () => this.destroy(),
@@ -134,9 +187,9 @@ export class ConnStream {
 
   #sent(bytes: Uint8Array, written: number) {
     if (this.#closed) return;
-    this.#lastActivity = Date.now();
     if (written < bytes.length) return this.#send(bytes.subarray(written));
     this.#writing = false;
+    this.#inFlight = 0;
     if (this.#queue.length > 0) {
       const parts = this.#queue;
       const next = parts.length === 1 ? parts[0] : concatBytes(parts, this.#queued);
@@ -144,7 +197,11 @@ export class ConnStream {
       this.#queued = 0;
       return this.#send(next);
     }
-    if (this.#ending) void this.#closeWrite();
+    if (this.#ending) return void this.#closeWrite();
+    if (this.#overHighWater) {
+      this.#overHighWater = false;
+      this.#handler!.writable();
+    }
   }
 
   /** Sends what is queued, then closes our side; the peer gets `lingerMs` to close its side. */
@@ -175,9 +232,10 @@ export class ConnStream {
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#idleTimer);
+    sweeper.delete(this);
     clearTimeout(this.#lingerTimer);
     this.#queue = [];
+    this.#queued = 0;
     try {
       this.#conn.close();
     } catch {
@@ -186,38 +244,48 @@ export class ConnStream {
     this.#resumeReading?.();
     this.#handler?.closed();
   }
-
-  #armIdle(ms: number) {
-    this.#idleTimer = setTimeout(() => {
-      if (this.#closed) return;
-      const idleFor = Date.now() - this.#lastActivity;
-      if (idleFor >= this.#idleMs) {
-        this.#lastActivity = Date.now();
-        this.#handler!.idleTimeout();
-        if (!this.#closed) this.#armIdle(this.#idleMs);
-      } else {
-        this.#armIdle(this.#idleMs - idleFor);
-      }
-    }, ms);
-  }
 }
 
 /**
  * A `node:stream` Duplex over `conn` that first yields `initial` (bytes already read,
  * e.g. the sniffed HTTP/2 preface), for `http2Server.emit("connection", duplex)`.
+ * `activity.at` is set whenever a byte moves (the session guard's idle clock). When the
+ * peer closes its side (a plain FIN, what `curl --http2-prior-knowledge` does), what is
+ * queued is flushed and the socket closed within `lingerMs`: HTTP/2 has no use for a
+ * half-open connection, and waiting for the session to notice leaked it in CLOSE-WAIT.
  */
-export function connDuplex(conn: Deno.TcpConn, initial: Uint8Array): Duplex {
+export function connDuplex(
+  conn: Deno.TcpConn,
+  initial: Uint8Array,
+  activity: { at: number } = { at: 0 },
+  lingerMs = 5000,
+): Duplex {
   conn.setNoDelay(true);
+  activity.at = Date.now();
   let reading = false;
   let closed = false;
+  let linger: ReturnType<typeof setTimeout> | undefined;
   const closeConn = () => {
     if (closed) return;
     closed = true;
+    clearTimeout(linger);
     try {
       conn.close();
     } catch {
       // Already closed.
     }
+  };
+  const write = (bytes: Uint8Array, done: (error?: Error | null) => void) => {
+    writeAll(conn, bytes).then(() => {
+      activity.at = Date.now();
+      done();
+    }, (error) => done(error));
+  };
+  const peerClosed = () => {
+    duplex.push(null);
+    // Flush and close our side, and never wait longer than the linger for the session.
+    linger = setTimeout(() => duplex.destroy(), lingerMs);
+    duplex.end();
   };
   const duplex: Duplex = new Duplex({
     read() {
@@ -228,10 +296,8 @@ export function connDuplex(conn: Deno.TcpConn, initial: Uint8Array): Duplex {
         try {
           for (;;) {
             const n = await conn.read(buffer);
-            if (n === null) {
-              duplex.push(null);
-              return;
-            }
+            if (n === null) return peerClosed();
+            activity.at = Date.now();
             if (!duplex.push(Buffer.from(buffer.slice(0, n)))) {
               reading = false;
               return;
@@ -243,15 +309,18 @@ export function connDuplex(conn: Deno.TcpConn, initial: Uint8Array): Duplex {
       })();
     },
     write(chunk: Uint8Array, _encoding, done) {
-      writeAll(conn, chunk).then(() => done(), (error) => done(error));
+      write(chunk, done);
     },
     writev(chunks: { chunk: Uint8Array }[], done) {
       const parts = chunks.map((c) => c.chunk);
-      const bytes = concatBytes(parts, parts.reduce((n, p) => n + p.length, 0));
-      writeAll(conn, bytes).then(() => done(), (error) => done(error));
+      write(concatBytes(parts, parts.reduce((n, p) => n + p.length, 0)), done);
     },
     final(done) {
-      conn.closeWrite().then(() => done(), () => done());
+      conn.closeWrite().then(() => {
+        done();
+        // Both sides are done once the peer has closed too.
+        if (duplex.readableEnded) duplex.destroy();
+      }, () => done());
     },
     destroy(error, done) {
       closeConn();

@@ -6,7 +6,15 @@
  */
 import { type Code, grpcStatusOf, httpStatusOf, RpcError } from "./errors.ts";
 import { gunzip, maybeGzip } from "./compression.ts";
-import type { Reply } from "./_call.ts";
+
+/** One response as the transports write it. Header names are lowercase. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** HTTP/2 trailers (gRPC only). */
+  trailers?: Record<string, string>;
+}
 
 /** The two wire protocols: Triple/Connect unary and gRPC. */
 export type Protocol = "connect" | "grpc";

@@ -19,8 +19,12 @@ import type { Buffer } from "node:buffer";
 import type { CallObserver } from "../observe.ts";
 import { NO_CALLS } from "../observe.ts";
 import { CallCore, type Exchange, type Reply, type RequestHead } from "./_call.ts";
-import { HTTP1_IDLE_TIMEOUT_MS, HTTP1_LINGER_MS, Http1Connection } from "./_http1.ts";
-import { connDuplex, ConnStream } from "./_conn.ts";
+import type { Http1Connection } from "./_http1.ts";
+import { connDuplex } from "./_conn.ts";
+import { serveHttp1Conn } from "./_http1_server.ts";
+import { acceptLoop } from "./_accept.ts";
+import { type Activity, guardSession, guardStream, h2ServerOptions } from "./_h2_limits.ts";
+import { DEFAULT_MAX_CONNECTIONS, FIRST_BYTES_MS, LINGER_MS } from "./_limits.ts";
 import { pathOf, type UnaryMethod } from "./methods.ts";
 import { serveGrpcStream, type StreamCall, type StreamMethod } from "./_grpc_stream.ts";
 import { HEALTH_SERVICE, healthMethods, HealthState } from "./health.ts";
@@ -47,6 +51,10 @@ export interface ProviderOptions {
   version?: string;
   /** Records every call to a registered method. */
   observer?: CallObserver;
+  /** Connections held at once (`--max-connections`, default 10000). */
+  maxConnections?: number;
+  /** Where accept-loop episode lines go (default stderr). */
+  log?: (line: string) => void;
   /**
    * Extra unary methods served next to Greet on every wire (Triple unary and gRPC,
    * JSON or protobuf, gzip), e.g. `MetadataServiceV2/GetMetadataInfo`; they are listed
@@ -119,8 +127,11 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
   const streamsServed = new WeakMap<http2.Http2Session, number>();
   let closing = false;
 
-  const h2 = http2.createServer();
+  const h2 = http2.createServer(h2ServerOptions());
+  /** The activity clock of the connection being handed to `h2` (its `session` fires in `emit`). */
+  let nextActivity: Activity = { at: 0 };
   h2.on("session", (session: http2.ServerHttp2Session) => {
+    guardSession(session, nextActivity);
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
     session.on("error", () => session.destroy());
@@ -128,6 +139,7 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
   });
   h2.on("sessionError", () => {});
   h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    guardStream(stream);
     const session = stream.session;
     if (session) {
       const served = (streamsServed.get(session) ?? 0) + 1;
@@ -152,35 +164,35 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     stream.on("close", () => streamCalls.delete(call));
   });
 
-  const route = (conn: Deno.TcpConn, isHttp2: boolean, initial: Uint8Array) => {
+  const route = (
+    conn: Deno.TcpConn,
+    isHttp2: boolean,
+    initial: Uint8Array,
+    release: () => void,
+  ) => {
+    const done = () => {
+      conns.delete(conn);
+      release();
+    };
     if (closing) {
       closeQuietly(conn);
-      conns.delete(conn);
+      done();
       return;
     }
     if (isHttp2) {
-      const duplex = connDuplex(conn, initial);
+      const activity = { at: Date.now() };
+      const duplex = connDuplex(conn, initial, activity, LINGER_MS);
       duplex.on("error", () => {});
-      duplex.on("close", () => conns.delete(conn));
+      duplex.on("close", done);
+      nextActivity = activity;
       h2.emit("connection", duplex);
       return;
     }
-    const stream = new ConnStream(conn, {
-      idleMs: HTTP1_IDLE_TIMEOUT_MS,
-      lingerMs: HTTP1_LINGER_MS,
+    const connection = serveHttp1Conn(conn, core, initial, () => {
+      http1Connections.delete(connection);
+      done();
     });
-    const connection = new Http1Connection(stream, core, initial);
     http1Connections.add(connection);
-    stream.start({
-      receive: (chunk) => connection.receive(chunk),
-      peerEnded: () => connection.peerEnded(),
-      idleTimeout: () => connection.idleTimeout(),
-      closed: () => {
-        http1Connections.delete(connection);
-        conns.delete(conn);
-        connection.closed();
-      },
-    });
   };
 
   let listener: Deno.TcpListener;
@@ -197,29 +209,29 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
       ),
     );
   }
-  const accepting = (async () => {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closing || error instanceof Deno.errors.BadResource) return;
-        continue; // e.g. the peer reset before accept; keep serving
-      }
-      if (closing) {
-        closeQuietly(conn);
-        continue;
-      }
+  const accepting = acceptLoop(listener, {
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    label: `Triple port ${options.hostname}:${(listener.addr as Deno.NetAddr).port}`,
+    log: options.log ?? ((line) => console.error(line)),
+    closing: () => closing,
+    serve: (conn, release) => {
       conns.add(conn);
+      // A silent connection or a partial preface is closed after FIRST_BYTES_MS.
+      const timer = setTimeout(() => closeQuietly(conn), FIRST_BYTES_MS);
       sniff(conn).then(
-        (seen) => route(conn, seen.isHttp2, seen.initial),
+        (seen) => {
+          clearTimeout(timer);
+          route(conn, seen.isHttp2, seen.initial, release);
+        },
         () => {
+          clearTimeout(timer);
           closeQuietly(conn);
           conns.delete(conn);
+          release();
         },
       );
-    }
-  })();
+    },
+  }).done;
 
   const port = (listener.addr as Deno.NetAddr).port;
   let closed: Promise<void> | undefined;
@@ -300,7 +312,7 @@ function closeQuietly(closer: { close(): void }) {
  * Resolves with the bytes read; rejects if the peer leaves (or fails) first.
  */
 async function sniff(conn: Deno.TcpConn): Promise<{ isHttp2: boolean; initial: Uint8Array }> {
-  const buffer = new Uint8Array(64 * 1024);
+  const buffer = new Uint8Array(4096);
   let seen = 0;
   for (;;) {
     const n = await conn.read(buffer.subarray(seen));

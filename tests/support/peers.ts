@@ -136,7 +136,10 @@ function exists(path: string): boolean {
 }
 
 function processAlive(pid: number): boolean {
-  return exists(`/proc/${pid}`);
+  // `kill -0`, not a stat of /proc/<pid>: Deno grants reads under /proc only with --allow-all,
+  // and the tests run with deno.json's narrower set.
+  return new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" }).outputSync()
+    .success;
 }
 
 /**
@@ -168,7 +171,8 @@ export async function buildPeer(peer: PeerBuilder, options: BuildOptions = {}): 
     try {
       owner = Number(Deno.readTextFileSync(`${lock}/pid`));
     } catch { /* being written */ }
-    if (Number.isInteger(owner) && !processAlive(owner)) {
+    // An empty pid file (being written) reads as 0: only a real, gone PID makes a lock stale.
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       await Deno.remove(lock, { recursive: true }).catch(() => {});
       continue;
     }
@@ -180,7 +184,7 @@ export async function buildPeer(peer: PeerBuilder, options: BuildOptions = {}): 
     const builtBefore = Array.from(Deno.readDirSync(cacheRoot)).some((entry) =>
       entry.name.startsWith(`${peer.name}-`) && exists(`${cacheRoot}/${entry.name}/.done`)
     );
-    const tmp = `${dir}.tmp-${Deno.pid}`;
+    const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.mkdir(tmp, { recursive: true });

@@ -1,6 +1,6 @@
 /**
- * PromQL and Grafana helpers for the stack tests: the metric names we export (SPEC "The
- * metrics"), extracting the metric names a PromQL expression reads, Grafana's variable
+ * PromQL and Grafana helpers for the stack tests: the metric names we export (from
+ * metric_names.ts), extracting the metric names a PromQL expression reads, Grafana's variable
  * interpolation for Prometheus (`$var`, `$__rate_interval`, regex escaping, All values),
  * `label_values(...)` variable queries, and the Prometheus HTTP API.
  *
@@ -13,59 +13,7 @@
  * @module
  */
 
-const SIDES = ["provider", "consumer"] as const;
-const RT_SINCE_START = ["sum", "last", "min", "max", "avg"];
-
-/** Every series name our server and client export, as listed in SPEC "The metrics". */
-export const EXPORTED_METRICS: ReadonlySet<string> = new Set([
-  "dubbo_application_info_total",
-  ...SIDES.flatMap((side) => {
-    const counters = [
-      "requests_total",
-      "requests_succeed_total",
-      "requests_failed_total",
-      "requests_timeout_total",
-      "requests_limit_total",
-      "requests_failed_service_unavailable_total",
-      "requests_business_failed_total",
-      "requests_unknown_failed_total",
-    ];
-    return [
-      ...counters.flatMap((c) => [`dubbo_${side}_${c}`, `dubbo_${side}_${c}_aggregate`]),
-      `dubbo_${side}_requests_processing_total`,
-      `dubbo_${side}_qps_total`,
-      ...RT_SINCE_START.map((s) => `dubbo_${side}_rt_milliseconds_${s}`),
-      ...["avg", "min", "max"].map((s) => `dubbo_${side}_rt_${s}_milliseconds_aggregate`),
-      ...["p50", "p90", "p95", "p99"].map((q) => `dubbo_${side}_rt_milliseconds_${q}`),
-      ...["bucket", "sum", "count"].map((s) => `dubbo_${side}_rt_seconds_${s}`),
-    ];
-  }),
-  "dubbo_registry_register_requests_total",
-  "dubbo_registry_register_requests_succeed_total",
-  "dubbo_registry_register_requests_failed_total",
-  "dubbo_registry_subscribe_num_total",
-  "dubbo_registry_subscribe_num_succeed_total",
-  "dubbo_registry_subscribe_num_failed_total",
-  "dubbo_registry_notify_requests_total",
-  "dubbo_registry_notify_num_last",
-  ...RT_SINCE_START.map((s) => `dubbo_register_rt_milliseconds_${s}`),
-  ...RT_SINCE_START.map((s) => `dubbo_notify_rt_milliseconds_${s}`),
-  "job_pushed_at_seconds",
-  // SPEC "Push and pull": a failed push is counted.
-  "dubbo_metrics_push_failed_total",
-  "process_start_time_seconds",
-  "process_resident_memory_bytes",
-  // lib/metrics/process.ts: the runtime families (prom-client's names, plus deno_version_info).
-  ...["user_", "system_", ""].map((part) => `process_cpu_${part}seconds_total`),
-  ...["heap_size_total", "heap_size_used", "external_memory"].map((n) => `nodejs_${n}_bytes`),
-  ...["total", "used", "available"].map((n) => `nodejs_heap_space_size_${n}_bytes`),
-  ...["", "_min", "_max", "_mean", "_stddev", "_p50", "_p90", "_p99"].map((part) =>
-    `nodejs_eventloop_lag${part}_seconds`
-  ),
-  ...["bucket", "sum", "count"].map((s) => `nodejs_gc_duration_seconds_${s}`),
-  "nodejs_version_info",
-  "deno_version_info",
-]);
+export { EXPORTED_METRICS } from "./metric_names.ts";
 
 /** Series Prometheus itself adds for every target (usable in alerts, not exported by us). */
 export const PROMETHEUS_SERIES: ReadonlySet<string> = new Set([

@@ -4,8 +4,9 @@
  * caller that reuses and mutates one target object, land in exactly the right series.
  */
 import assert from "node:assert/strict";
-import type { CallTarget } from "../lib/observe.ts";
-import { createMetrics, type DubboMetrics, parseExposition } from "../lib/metrics/mod.ts";
+import type { CallTarget } from "../observe.ts";
+import { createMetrics, type DubboMetrics } from "./mod.ts";
+import { parseExposition } from "../../tests/support/exposition.ts";
 
 const GREET: CallTarget = {
   interface: "greet.GreetService",

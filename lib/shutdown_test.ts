@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onShutdown } from "../lib/shutdown.ts";
+import { onShutdown } from "./shutdown.ts";
 
 Deno.test("shutdown: steps run in order, a hanging step is cut off, the rest still run", async () => {
   const order: string[] = [];

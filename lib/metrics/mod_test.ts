@@ -1,19 +1,19 @@
 /**
- * Library-level tests of lib/metrics: every SPEC metric with its type and labels, counts
+ * Library-level tests of lib/metrics: every exported metric (as dubbo-go names them) with its type and labels, counts
  * and error classification, window gauges and quantiles (with an injected clock), the
  * fixed label space, registry events and the OpenMetrics rendering.
  */
 import assert from "node:assert/strict";
-import type { CallTarget, Side } from "../lib/observe.ts";
+import type { CallTarget, Side } from "../observe.ts";
 import {
   createMetrics,
   type DubboMetrics,
   type MetricsOptions,
   OPENMETRICS_CONTENT_TYPE,
-  type ParsedFamily,
-  parseExposition,
   TEXT_CONTENT_TYPE,
-} from "../lib/metrics/mod.ts";
+} from "./mod.ts";
+import { type ParsedFamily, parseExposition } from "../../tests/support/exposition.ts";
+import { REGISTRY_FAMILIES, rpcFamilies } from "../../tests/support/metric_names.ts";
 
 const GREET: CallTarget = {
   interface: "greet.GreetService",
@@ -31,53 +31,6 @@ const OTHER: CallTarget = {
 const APP_LABELS = ["application_name", "application_version", "hostname", "ip"];
 const RPC_LABELS = [...APP_LABELS, "interface", "method", "group", "version"];
 const INFO_LABELS = [...APP_LABELS, "git_commit_id"];
-
-/** Every name SPEC lists for one side, with its Prometheus type. */
-function specRpcFamilies(side: Side): Record<string, string> {
-  const families: Record<string, string> = {};
-  for (
-    const counter of [
-      "requests_total",
-      "requests_succeed_total",
-      "requests_failed_total",
-      "requests_timeout_total",
-      "requests_limit_total",
-      "requests_failed_service_unavailable_total",
-      "requests_business_failed_total",
-      "requests_unknown_failed_total",
-    ]
-  ) {
-    families[`dubbo_${side}_${counter}`] = "counter";
-    families[`dubbo_${side}_${counter}_aggregate`] = "gauge";
-  }
-  families[`dubbo_${side}_requests_processing_total`] = "gauge";
-  families[`dubbo_${side}_qps_total`] = "gauge";
-  for (const suffix of ["sum", "last", "min", "max", "avg", "p50", "p90", "p95", "p99"]) {
-    families[`dubbo_${side}_rt_milliseconds_${suffix}`] = "gauge";
-  }
-  for (const stat of ["avg", "min", "max"]) {
-    families[`dubbo_${side}_rt_${stat}_milliseconds_aggregate`] = "gauge";
-  }
-  families[`dubbo_${side}_rt_seconds`] = "histogram";
-  return families;
-}
-
-const REGISTRY_FAMILIES: Record<string, string> = {
-  dubbo_registry_register_requests_total: "counter",
-  dubbo_registry_register_requests_succeed_total: "counter",
-  dubbo_registry_register_requests_failed_total: "counter",
-  dubbo_registry_subscribe_num_total: "counter",
-  dubbo_registry_subscribe_num_succeed_total: "counter",
-  dubbo_registry_subscribe_num_failed_total: "counter",
-  dubbo_registry_notify_requests_total: "counter",
-  dubbo_registry_notify_num_last: "gauge",
-  ...Object.fromEntries(
-    ["sum", "last", "min", "max", "avg"].flatMap((s) => [
-      [`dubbo_register_rt_milliseconds_${s}`, "gauge"],
-      [`dubbo_notify_rt_milliseconds_${s}`, "gauge"],
-    ]),
-  ),
-};
 
 function options(side: Side, extra: Partial<MetricsOptions> = {}): MetricsOptions {
   return {
@@ -119,10 +72,10 @@ function fakeClock(start = 1_000_000) {
 }
 
 for (const side of ["provider", "consumer"] as const) {
-  Deno.test(`metrics(${side}): every SPEC family is present with its type and labels, at 0`, async () => {
+  Deno.test(`metrics(${side}): every exported family is present with its type and labels, at 0`, async () => {
     const metrics = createMetrics(options(side));
     const all = await families(metrics);
-    for (const [name, type] of Object.entries(specRpcFamilies(side))) {
+    for (const [name, type] of Object.entries(rpcFamilies(side))) {
       const family = all.get(name);
       assert.ok(family, `${name} missing`);
       assert.equal(family.type, type, `${name} type`);

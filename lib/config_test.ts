@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig, parseDuration } from "../lib/config.ts";
+import { ConfigError, ENV_VARS, parseConfig, parseDuration } from "./config.ts";
 
 function error(program: "server" | "client" | "cleaner", args: string[], env = {}): string {
   try {
@@ -24,7 +24,7 @@ function client(args: string[], env = {}) {
   return parsed.config;
 }
 
-Deno.test("config: server defaults match SPEC", () => {
+Deno.test("config: server defaults are the documented ones", () => {
   const config = server([]);
   assert.equal(config.port, 20000);
   assert.equal(config.metricsPort, 9099);
@@ -41,7 +41,7 @@ Deno.test("config: server defaults match SPEC", () => {
   assert.equal(config.instance, undefined);
 });
 
-Deno.test("config: client defaults match SPEC", () => {
+Deno.test("config: client defaults are the documented ones", () => {
   const config = client([]);
   assert.equal(config.metricsPort, 9097);
   assert.equal(config.app, "dubbo-metrics-client");
@@ -54,7 +54,7 @@ Deno.test("config: client defaults match SPEC", () => {
   assert.equal(config.pushgateway.job, "dubbo_client");
 });
 
-Deno.test("config: cleaner defaults match SPEC", () => {
+Deno.test("config: cleaner defaults are the documented ones", () => {
   const parsed = parseConfig("cleaner", [], {});
   assert.ok(!parsed.help);
   assert.equal(parsed.config.pushgateway.url, "http://127.0.0.1:9091");
@@ -188,5 +188,54 @@ Deno.test("config: --help returns usage listing every flag", () => {
     const flag of ["--url", "--interval", "--concurrency", "--count", "--timeout", "--retries"]
   ) {
     assert.ok(clientUsage.usage.includes(flag), flag);
+  }
+});
+
+Deno.test("config: parseArgs tokens: missing values, negation only for booleans, --", () => {
+  assert.match(error("server", ["--port", "--push"]), /^--port: a value is required/);
+  assert.match(error("server", ["--no-port"]), /^--no-port: unknown flag/);
+  assert.match(error("server", ["--no-push=true"]), /^--no-push: unknown flag/);
+  assert.match(error("server", ["-p"]), /^-p: unknown flag/);
+  assert.match(error("server", ["--", "x"]), /^x: unexpected argument/);
+  assert.equal(server(["--push=F"]).push, false);
+  assert.equal(server(["--push=1"]).push, true);
+  // The last occurrence wins, as with Go's flag package.
+  assert.equal(server(["--port=20001", "--port=20002"]).port, 20002);
+});
+
+Deno.test("config: usage shows each typed default the way a user types it", () => {
+  const server = parseConfig("server", ["--help"], {});
+  assert.ok(server.help);
+  assert.match(
+    server.usage,
+    /--failure-rate=<value> +share of calls failing with unknown \(default 0\.0099\)/,
+  );
+  assert.match(
+    server.usage,
+    /--delay=<value> +business delay per successful call \(default 10ms\)/,
+  );
+  assert.match(server.usage, /--push-interval=<value> +push period \(default 10s\)/);
+  assert.match(server.usage, /JOB_NAME +push job label \(default dubbo_server\)/);
+  const cleaner = parseConfig("cleaner", ["--help"], {});
+  assert.ok(cleaner.help);
+  assert.match(cleaner.usage, /--ttl=<value> +groups older than this are stale \(default 1h\)/);
+  assert.doesNotMatch(cleaner.usage, /JOB_NAME|ZK_ADDRESS/);
+});
+
+Deno.test("config: ENV_VARS lists each program's variables once", () => {
+  assert.deepEqual([...ENV_VARS.cleaner].sort(), [
+    "PUSHGATEWAY_PASS",
+    "PUSHGATEWAY_URL",
+    "PUSHGATEWAY_USER",
+  ]);
+  for (const program of ["server", "client"] as const) {
+    assert.deepEqual([...ENV_VARS[program]].sort(), [
+      "DUBBO_IP_TO_REGISTRY",
+      "JOB_NAME",
+      "PUSHGATEWAY_PASS",
+      "PUSHGATEWAY_URL",
+      "PUSHGATEWAY_USER",
+      "ZK_ADDRESS",
+    ]);
   }
 });

@@ -1,7 +1,7 @@
 /**
  * A small reader for the Prometheus text exposition format (what `render()` produces and
- * what the Pushgateway serves): families with their type and samples with labels. Used by
- * the demo summary and by tests; not a full validator.
+ * what the Pushgateway serves): families with their type and samples with labels, for
+ * tests; not a full validator.
  *
  * @module
  */

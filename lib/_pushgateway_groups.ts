@@ -1,5 +1,5 @@
 /** Parsing the Pushgateway's `GET /api/v1/metrics` answer into groups. */
-import type { GroupingKey } from "../grouping_key.ts";
+import type { GroupingKey } from "./grouping_key.ts";
 
 /** Which metric a group's push time was read from. */
 export type PushClock = "job_pushed_at_seconds" | "push_time_seconds";

@@ -1,0 +1,226 @@
+/**
+ * Every family Dubbo programs export, declared as data: name, help, type and how to
+ * read the value. Names, types, labels and help follow dubbo-go's metrics module.
+ *
+ * @module
+ */
+import type { Side } from "../observe.ts";
+import type { RegistryStats } from "./_registry_stats.ts";
+import { type Outcomes, RT_STATS, type RtStats } from "./_rt_stats.ts";
+import type { FamilyType } from "./_text.ts";
+import { type CallSeries, OUTCOMES, type WindowView } from "./_window.ts";
+
+/** A family with one sample per registered method, read from that method's state. */
+export interface CallFamilySpec {
+  name: string;
+  help: string;
+  type: Exclude<FamilyType, "histogram">;
+  /** `window` computes the sliding-window view (once per render, shared). */
+  value(state: CallSeries, window: () => WindowView): number;
+}
+
+/** A family with one sample, read from a source object at render time. */
+export interface SingleFamilySpec<S> {
+  name: string;
+  help: string;
+  type: Exclude<FamilyType, "histogram">;
+  value(source: S): number;
+}
+
+const QUANTILES = [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const;
+
+/** The per-method families of one side (`provider` or `consumer`), in exposition order. */
+export function callFamilies(side: Side): CallFamilySpec[] {
+  const who = side === "provider"
+    ? "requests received by the provider"
+    : "requests sent by the consumer";
+  const outcomes: Record<typeof OUTCOMES[number], [string, string]> = {
+    requests: ["requests_total", `The total number of ${who}`],
+    succeed: ["requests_succeed_total", `The number of successful ${who}`],
+    failed: ["requests_failed_total", "Total Failed Requests"],
+    timeout: ["requests_timeout_total", `The number of timed-out ${who}`],
+    limit: ["requests_limit_total", `The number of rate-limited ${who}`],
+    unavailable: [
+      "requests_failed_service_unavailable_total",
+      `The number of ${who} failed because the service was unavailable`,
+    ],
+    business: [
+      "requests_business_failed_total",
+      `The number of ${who} failed with a business error`,
+    ],
+    unknown: ["requests_unknown_failed_total", `The number of ${who} failed for unknown reasons`],
+  };
+  const rtWhat = `response time among all requests processed by the ${side}`;
+  const rtWindow: [string, string, (w: WindowView) => number][] = [
+    ["avg", "The average", (w) => w.rtCount > 0 ? w.rtSum / w.rtCount : 0],
+    ["min", "The minimum", (w) => w.rtMin],
+    ["max", "The maximum", (w) => w.rtMax],
+  ];
+  const prefix = `dubbo_${side}`;
+  return [
+    ...OUTCOMES.flatMap((outcome, i): CallFamilySpec[] => {
+      const [suffix, help] = outcomes[outcome];
+      return [
+        { name: `${prefix}_${suffix}`, help, type: "counter", value: (s) => s.totals[i] },
+        {
+          name: `${prefix}_${suffix}_aggregate`,
+          help: `${help} under the sliding window`,
+          type: "gauge",
+          value: (_, window) => window().counts[i],
+        },
+      ];
+    }),
+    {
+      name: `${prefix}_requests_processing_total`,
+      help: `The number of ${who} being processed`,
+      type: "gauge",
+      value: (s) => s.processing,
+    },
+    {
+      name: `${prefix}_qps_total`,
+      help: `The number of ${who} per second under the sliding window`,
+      type: "gauge",
+      value: (_, window) => window().started / window().livedSeconds,
+    },
+    ...RT_STATS.map(([suffix, word, value]): CallFamilySpec => ({
+      name: `${prefix}_rt_milliseconds_${suffix}`,
+      help: `${word} ${rtWhat}`,
+      type: "gauge",
+      value: (s) => value(s.rt),
+    })),
+    ...rtWindow.map(([suffix, word, value]): CallFamilySpec => ({
+      name: `${prefix}_rt_${suffix}_milliseconds_aggregate`,
+      help: `${word} response time of the ${side} under the sliding window`,
+      type: "gauge",
+      value: (_, window) => value(window()),
+    })),
+    ...QUANTILES.map(([suffix, q]): CallFamilySpec => ({
+      name: `${prefix}_rt_milliseconds_${suffix}`,
+      help: `The response time spent by the ${side} on ${
+        q * 100
+      }% of requests under the sliding window`,
+      type: "gauge",
+      value: (_, window) => window().quantile(q),
+    })),
+  ];
+}
+
+/** Name and help of the per-method response-time histogram (seconds). */
+export function histogramFamily(side: Side): { name: string; help: string } {
+  return {
+    name: `dubbo_${side}_rt_seconds`,
+    help: `Response time of ${side} calls in seconds (histogram, aggregatable across instances)`,
+  };
+}
+
+/** The application info family (constant 1 under the application's labels). */
+export const APPLICATION_INFO: SingleFamilySpec<unknown> = single(
+  "dubbo_application_info_total",
+  "Total Application Info",
+  "counter",
+  () => 1,
+);
+
+/** A single-sample family spec in one line. */
+function single<S>(
+  name: string,
+  help: string,
+  type: "counter" | "gauge",
+  value: (source: S) => number,
+): SingleFamilySpec<S> {
+  return { name, help, type, value };
+}
+
+/** `<prefix>_total`, `_succeed_total` and `_failed_total` of one kind of attempt. */
+export function outcomeFamilies<S>(
+  prefix: string,
+  what: string,
+  read: (source: S) => Outcomes,
+): SingleFamilySpec<S>[] {
+  const parts: [string, string, (o: Outcomes) => number][] = [
+    ["total", "Total", (o) => o.total],
+    ["succeed_total", "Succeed", (o) => o.succeed],
+    ["failed_total", "Failed", (o) => o.failed],
+  ];
+  return parts.map(([suffix, word, pick]) => ({
+    name: `${prefix}_${suffix}`,
+    help: `${word} ${what}`,
+    type: "counter",
+    value: (source) => pick(read(source)),
+  }));
+}
+
+/** The since-start response-time gauges `<prefix>_sum|last|min|max|avg` of one kind. */
+export function rtFamilies<S>(
+  prefix: string,
+  help: (word: string) => string,
+  read: (source: S) => RtStats,
+): SingleFamilySpec<S>[] {
+  return RT_STATS.map(([suffix, word, value]) => ({
+    name: `${prefix}_${suffix}`,
+    help: help(word),
+    type: "gauge",
+    value: (source) => value(read(source)),
+  }));
+}
+
+const registryRt = (what: string) => (word: string) =>
+  `${word} response time of registry ${what} operations in milliseconds`;
+
+/** Registry activity (dubbo-go's registry collector), under the application's labels. */
+export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
+  ...outcomeFamilies(
+    "dubbo_registry_register_requests",
+    "Register Requests",
+    (s: RegistryStats) => s.register,
+  ),
+  ...outcomeFamilies(
+    "dubbo_registry_subscribe_num",
+    "Subscribe Num",
+    (s: RegistryStats) => s.subscribe,
+  ),
+  single(
+    "dubbo_registry_notify_requests_total",
+    "Total Notify Requests",
+    "counter",
+    (s) => s.notifyTotal,
+  ),
+  single(
+    "dubbo_registry_notify_num_last",
+    "Number of provider URLs in the last registry notification",
+    "gauge",
+    (s) => s.notifyNumLast,
+  ),
+  ...rtFamilies(
+    "dubbo_register_rt_milliseconds",
+    registryRt("register"),
+    (s: RegistryStats) => s.register.rt,
+  ),
+  ...rtFamilies(
+    "dubbo_notify_rt_milliseconds",
+    registryRt("notify"),
+    (s: RegistryStats) => s.notifyRt,
+  ),
+];
+
+/** What the program itself reports: push bookkeeping (process families: process.ts). */
+export interface ProgramState {
+  pushedAtSeconds: number;
+  pushFailures: number;
+}
+
+/** Push bookkeeping families, without labels. */
+export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
+  single(
+    "job_pushed_at_seconds",
+    "Unix seconds of last push to Pushgateway",
+    "gauge",
+    (s) => s.pushedAtSeconds,
+  ),
+  single(
+    "dubbo_metrics_push_failed_total",
+    "Pushes to the Pushgateway that failed",
+    "counter",
+    (s) => s.pushFailures,
+  ),
+];

@@ -1,0 +1,145 @@
+/**
+ * Bounds for the h2c side of the Triple port (SPEC "Hostile clients"): the server's
+ * SETTINGS (`MAX_CONCURRENT_STREAMS` 100, session memory), and a guard per session that
+ * caps the request-body bytes its open streams hold, caps the response bytes queued for a
+ * peer that never opens its flow-control window, cancels streams whose body stalls, and
+ * ends idle sessions with GOAWAY. One coarse sweep timer checks every session.
+ *
+ * @module
+ */
+import type http2 from "node:http2";
+import {
+  BODY_MS,
+  H2_MAX_CONCURRENT_STREAMS,
+  H2_MAX_QUEUED_RESPONSE_BYTES,
+  H2_MAX_SESSION_BODY_BYTES,
+  H2_MAX_SESSION_MEMORY_MB,
+  IDLE_MS,
+  LINGER_MS,
+  SWEEP_MS,
+} from "./_limits.ts";
+
+/** `http2.createServer` options with our limits. */
+export function h2ServerOptions(): http2.ServerOptions {
+  return {
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
+    settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
+  };
+}
+
+/** When the transport under a session last moved a byte (see `connDuplex`). */
+export interface Activity {
+  at: number;
+}
+
+/** RST_STREAM / GOAWAY codes (RFC 9113 §7). */
+const CANCEL = 0x8;
+const ENHANCE_YOUR_CALM = 0xb;
+
+interface StreamState {
+  stream: http2.ServerHttp2Stream;
+  body: number;
+  started: number;
+}
+
+interface SessionState {
+  session: http2.ServerHttp2Session;
+  activity: Activity;
+  streams: Set<StreamState>;
+  body: number;
+  closingSince: number;
+}
+
+const sessions = new Set<SessionState>();
+let timer: ReturnType<typeof setInterval> | undefined;
+const byKey = new WeakMap<http2.ServerHttp2Session, SessionState>();
+
+/** Starts guarding `session`, whose transport reports into `activity`. */
+export function guardSession(session: http2.ServerHttp2Session, activity: Activity): void {
+  const state: SessionState = {
+    session,
+    activity,
+    streams: new Set(),
+    body: 0,
+    closingSince: 0,
+  };
+  sessions.add(state);
+  byKey.set(session, state);
+  session.once("close", () => {
+    sessions.delete(state);
+    if (sessions.size === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  });
+  if (timer === undefined) {
+    const interval = setInterval(sweep, SWEEP_MS);
+    Deno.unrefTimer(interval);
+    timer = interval;
+  }
+}
+
+/**
+ * Counts `stream`'s request body against its session's cap. One `data` listener per
+ * stream (the cheapest hook under Deno's node:http2); ended and closed streams are found
+ * and released by the sweep.
+ */
+export function guardStream(stream: http2.ServerHttp2Stream): void {
+  const state = byKey.get(stream.session as http2.ServerHttp2Session);
+  if (!state) return;
+  const entry: StreamState = { stream, body: 0, started: Date.now() };
+  state.streams.add(entry);
+  stream.on("data", (chunk: Uint8Array) => {
+    entry.body += chunk.length;
+    state.body += chunk.length;
+    if (state.body > H2_MAX_SESSION_BODY_BYTES) reset(stream, ENHANCE_YOUR_CALM);
+  });
+}
+
+function reset(stream: http2.ServerHttp2Stream, code: number) {
+  try {
+    stream.close(code);
+  } catch {
+    stream.destroy();
+  }
+}
+
+function sweep() {
+  const now = Date.now();
+  for (const state of sessions) checkSession(state, now);
+}
+
+function checkSession(state: SessionState, now: number) {
+  const { session } = state;
+  if (state.closingSince > 0) {
+    if (now - state.closingSince > LINGER_MS) session.destroy();
+    return;
+  }
+  let queued = 0;
+  for (const entry of state.streams) {
+    const { stream } = entry;
+    if (stream.closed || stream.destroyed) {
+      state.body -= entry.body;
+      state.streams.delete(entry);
+      continue;
+    }
+    queued += stream.writableLength ?? 0;
+    if (!stream.readableEnded && now - entry.started > BODY_MS) reset(stream, CANCEL);
+  }
+  if (queued > H2_MAX_QUEUED_RESPONSE_BYTES) {
+    goAway(state, ENHANCE_YOUR_CALM, now);
+  } else if (state.streams.size === 0 && now - state.activity.at > IDLE_MS) {
+    goAway(state, 0, now);
+  }
+}
+
+function goAway(state: SessionState, code: number, now: number) {
+  state.closingSince = now;
+  try {
+    if (code === 0) state.session.close();
+    else state.session.goaway(code);
+  } catch {
+    state.session.destroy();
+  }
+  if (code !== 0) state.session.destroy();
+}
