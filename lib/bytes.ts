@@ -1,11 +1,18 @@
 /**
- * Byte helpers shared outside the RPC stack.
+ * Byte helpers for the whole program: joining chunks, and the RPC hot path's allocation and
+ * ASCII/UTF-8 conversion. `TextEncoder`/`TextDecoder` are native calls under Deno that cost
+ * about a microsecond each; for the short ASCII strings of request and response heads and
+ * small JSON messages a JavaScript loop is several times cheaper (anything non-ASCII or long
+ * goes to the standard codecs). And every `new Uint8Array` allocates a separate ArrayBuffer,
+ * which V8 tracks and sweeps one by one; small buffers are therefore carved out of shared
+ * slabs ({@linkcode allocBytes}).
  *
  * @module
  */
 
 /**
- * Joins `parts` into one new array.
+ * Joins `parts` into one new array, so that chunks read from a stream become one message.
+ * `total`, when the caller already counted it, saves a pass over the parts.
  *
  * @example
  * ```ts
@@ -13,9 +20,11 @@
  * assert.deepEqual(concat([new Uint8Array([1]), new Uint8Array([2, 3])]), new Uint8Array([1, 2, 3]));
  * ```
  */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
+export function concat(parts: readonly Uint8Array[], total?: number): Uint8Array {
+  if (total === undefined) {
+    total = 0;
+    for (const part of parts) total += part.length;
+  }
   const out = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
@@ -23,4 +32,93 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Above this many bytes the native codecs win. */
+const SHORT = 256;
+
+const SLAB_BYTES = 64 * 1024;
+/** Largest request served from the slab; bigger ones get their own buffer. */
+const MAX_SLAB_ALLOCATION = 4096;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * A zero-filled `Uint8Array` of `length` bytes. Small ones are views into a shared 64 KiB
+ * slab (never reused: a slab is freed once no view of it is left), so they must not be
+ * transferred or have their `.buffer` used as a whole.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const head = allocBytes(4);
+ * assert.deepEqual(head, new Uint8Array(4));
+ * ```
+ */
+export function allocBytes(length: number): Uint8Array<ArrayBuffer> {
+  if (length > MAX_SLAB_ALLOCATION) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const bytes = slab.subarray(slabUsed, slabUsed + length);
+  // Keep views 8-byte aligned so a DataView or wider typed array over them stays cheap.
+  slabUsed += (length + 7) & ~7;
+  return bytes;
+}
+
+/**
+ * Writes the ASCII `text` into `bytes` at `offset`, without a native call; the caller
+ * guarantees room and ASCII.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new Uint8Array(4);
+ * writeAscii("OK", bytes, 1);
+ * assert.deepEqual(bytes, new Uint8Array([0, 79, 75, 0]));
+ * ```
+ */
+export function writeAscii(text: string, bytes: Uint8Array, offset: number): void {
+  for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
+}
+
+/**
+ * UTF-8 bytes of `text`: a JavaScript loop for short ASCII, `TextEncoder` otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(encodeUtf8("hé"), new Uint8Array([104, 0xc3, 0xa9]));
+ * ```
+ */
+export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
+  if (text.length > SHORT) return encoder.encode(text);
+  const bytes = allocBytes(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return encoder.encode(text);
+    bytes[i] = code;
+  }
+  return bytes;
+}
+
+/**
+ * `bytes` decoded as UTF-8 by `fallback` unless they are short and ASCII (same result,
+ * cheaper).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(decodeUtf8(new Uint8Array([104, 0xc3, 0xa9])), "hé");
+ * ```
+ */
+export function decodeUtf8(bytes: Uint8Array, fallback: TextDecoder = decoder): string {
+  if (bytes.length > SHORT) return fallback.decode(bytes);
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] > 0x7f) return fallback.decode(bytes);
+  }
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }

@@ -12,7 +12,7 @@
  */
 import { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
-import { allocBytes, concatBytes } from "../../lib/rpc/_bytes.ts";
+import { allocBytes, concat as concatBytes } from "../../lib/bytes.ts";
 
 /** Read buffer size; each read is copied out, so the buffer is reused. */
 const READ_BYTES = 64 * 1024;

@@ -15,7 +15,7 @@
  */
 import type { CallCore, Exchange, Reply, RequestHead } from "../../lib/rpc/_call.ts";
 import type { StreamHandler } from "./_conn.ts";
-import { allocBytes, writeAscii } from "../../lib/rpc/_bytes.ts";
+import { allocBytes, writeAscii } from "../../lib/bytes.ts";
 
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE_BYTES = 4096;

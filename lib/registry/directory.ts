@@ -1,5 +1,5 @@
 /**
- * A live list of provider endpoints with load balancing: what a consumer calls through.
+ * A live list of provider endpoints with round-robin balancing: what a consumer calls through.
  * The registry updates it; callers `pick` an endpoint per call and skip the ones a call
  * already tried (Dubbo's failover cluster).
  *
@@ -7,7 +7,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const directory = new ProviderDirectory("round-robin");
+ * const directory = new ProviderDirectory();
  * directory.update([{ host: "10.0.0.5", port: 20000 }, { host: "10.0.0.6", port: 20000 }]);
  * assert.equal(directory.pick(new Set())?.host, "10.0.0.5");
  * assert.equal(directory.pick(new Set())?.host, "10.0.0.6");
@@ -19,17 +19,6 @@
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 
 export { type Endpoint, endpointKey };
-
-/**
- * How `pick` chooses among providers (`--balance`).
- *
- * @example
- * ```ts
- * const balance: Balance = "random";
- * console.log(new ProviderDirectory(balance).balance);
- * ```
- */
-export type Balance = "random" | "round-robin";
 
 /**
  * The providers a consumer can call right now: what the RPC client calls through.
@@ -47,7 +36,7 @@ export type Balance = "random" | "round-robin";
 export interface Directory {
   /** Current providers, sorted by `host:port`. */
   list(): Endpoint[];
-  /** A balanced choice not in `tried` (keys `${host}:${port}`); `undefined` when none is left. */
+  /** A round-robin choice not in `tried` (keys `${host}:${port}`); `undefined` when none is left. */
   pick(tried: ReadonlySet<string>): Endpoint | undefined;
   /** Calls `listener` with the new list on every change. */
   onChange(listener: (endpoints: Endpoint[]) => void): void;
@@ -60,7 +49,7 @@ export interface Directory {
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const directory = new ProviderDirectory("random", [{ host: "10.0.0.5", port: 20000 }]);
+ * const directory = new ProviderDirectory([{ host: "10.0.0.5", port: 20000 }]);
  * const seen: number[] = [];
  * directory.onChange((endpoints) => seen.push(endpoints.length));
  * directory.update([]);
@@ -73,7 +62,7 @@ export class ProviderDirectory implements Directory {
   #listeners: Array<(endpoints: Endpoint[]) => void> = [];
   #next = 0;
 
-  constructor(readonly balance: Balance = "round-robin", initial: Endpoint[] = []) {
+  constructor(initial: Endpoint[] = []) {
     this.#endpoints = normalize(initial);
   }
 
@@ -86,9 +75,7 @@ export class ProviderDirectory implements Directory {
       ? this.#endpoints
       : this.#endpoints.filter((e) => !tried.has(endpointKey(e)));
     if (candidates.length === 0) return undefined;
-    const index = this.balance === "random"
-      ? Math.floor(Math.random() * candidates.length)
-      : this.#next++ % candidates.length;
+    const index = this.#next++ % candidates.length;
     if (this.#next >= Number.MAX_SAFE_INTEGER) this.#next = 0;
     return { ...candidates[index] };
   }

@@ -26,7 +26,7 @@ import { StaticRegistry } from "./none.ts";
 import type { Registry } from "./types.ts";
 import { ZooKeeperRegistry, type ZooKeeperRegistryOptions } from "./zookeeper.ts";
 
-export type { Balance, Directory, Endpoint } from "./directory.ts";
+export type { Directory, Endpoint } from "./directory.ts";
 export { endpointKey, ProviderDirectory } from "./directory.ts";
 export type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 export {
@@ -52,7 +52,7 @@ export { metadataServiceV2 } from "./metadata_v2.ts";
  *
  * @example
  * ```ts
- * const options: RegistryOptions = { kind: "zookeeper", address: "127.0.0.1:2181", balance: "random" };
+ * const options: RegistryOptions = { kind: "zookeeper", address: "127.0.0.1:2181" };
  * await createRegistry(options).close();
  * ```
  */
@@ -73,6 +73,6 @@ export interface RegistryOptions extends ZooKeeperRegistryOptions {
  * ```
  */
 export function createRegistry(options: RegistryOptions): Registry {
-  if (options.kind === "none") return new StaticRegistry(options.staticProviders, options.balance);
+  if (options.kind === "none") return new StaticRegistry(options.staticProviders);
   return new ZooKeeperRegistry(options);
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Balance, type Endpoint, ProviderDirectory } from "./directory.ts";
+import { type Endpoint, ProviderDirectory } from "./directory.ts";
 import type { Directory } from "./directory.ts";
 import type { Registry } from "./types.ts";
 
@@ -23,11 +23,9 @@ import type { Registry } from "./types.ts";
  */
 export class StaticRegistry implements Registry {
   readonly #providers: Endpoint[];
-  readonly #balance: Balance;
 
-  constructor(providers: Endpoint[] = [], balance: Balance = "round-robin") {
+  constructor(providers: Endpoint[] = []) {
     this.#providers = providers;
-    this.#balance = balance;
   }
 
   register(): Promise<void> {
@@ -35,7 +33,7 @@ export class StaticRegistry implements Registry {
   }
 
   subscribe(): Promise<Directory> {
-    return Promise.resolve(new ProviderDirectory(this.#balance, this.#providers));
+    return Promise.resolve(new ProviderDirectory(this.#providers));
   }
 
   close(): Promise<void> {

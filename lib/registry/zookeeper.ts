@@ -22,7 +22,7 @@
 import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
 import { isTransient, reason, ZkSession } from "./_zk.ts";
 import { type OwnNode, removeOwnNodes, writeOwnNode } from "./_own_nodes.ts";
-import { type Balance, type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
+import { type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
 import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
 import { mappingPath } from "./mapping.ts";
@@ -50,7 +50,6 @@ export interface ZooKeeperRegistryOptions {
   /** Upper bound of `close()`, even with ZooKeeper down; default 1.5 s. */
   closeBudgetMs?: number;
   observer?: RegistryObserver;
-  balance?: Balance;
   log?: (line: string) => void;
   /** `process.pid` in URLs; default `Deno.pid`. */
   pid?: number;
@@ -110,7 +109,6 @@ export class ZooKeeperRegistry implements Registry {
   readonly #connectTimeoutMs: number;
   readonly #closeBudgetMs: number;
   readonly #observer: RegistryObserver;
-  readonly #balance: Balance;
   readonly #log: (line: string) => void;
   readonly #pid: number;
   #session: ZkSession | undefined;
@@ -130,7 +128,6 @@ export class ZooKeeperRegistry implements Registry {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#closeBudgetMs = options.closeBudgetMs ?? DEFAULT_CLOSE_BUDGET_MS;
     this.#observer = options.observer ?? NO_REGISTRY_EVENTS;
-    this.#balance = options.balance ?? "round-robin";
     this.#log = options.log ?? (() => {});
     this.#pid = options.pid ?? Deno.pid;
   }
@@ -186,7 +183,7 @@ export class ZooKeeperRegistry implements Registry {
       data: consumer.ip,
       kind: "consumer",
     };
-    const directory = new ProviderDirectory(this.#balance);
+    const directory = new ProviderDirectory();
     const mode = consumer.discovery ?? "auto";
     const options = {
       chroot: this.#chroot,

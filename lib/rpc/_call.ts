@@ -18,7 +18,7 @@ import {
 } from "./_replies.ts";
 import { invokeUnary, pathsOf, type UnaryMethod } from "./methods.ts";
 import { readTimeout } from "./_deadline.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concat } from "../bytes.ts";
 import {
   type Codec,
   decodeGreetRequestName,
@@ -298,7 +298,7 @@ export class CallCore {
       },
       end: () => {
         if (done) return;
-        const body = chunks.length === 1 ? chunks[0] : concatBytes(chunks, size);
+        const body = chunks.length === 1 ? chunks[0] : concat(chunks, size);
         chunks.length = 0;
         this.#handle(body, context, fail, finish, (timer) => {
           delayTimer = timer;

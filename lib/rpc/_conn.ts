@@ -12,7 +12,7 @@
  */
 import { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
-import { allocBytes, concatBytes } from "./_bytes.ts";
+import { allocBytes, concat } from "../bytes.ts";
 import { SWEEP_MS } from "./_limits.ts";
 
 /** Read buffer size; each read is copied out, so the buffer is reused. */
@@ -192,7 +192,7 @@ export class ConnStream {
     this.#inFlight = 0;
     if (this.#queue.length > 0) {
       const parts = this.#queue;
-      const next = parts.length === 1 ? parts[0] : concatBytes(parts, this.#queued);
+      const next = parts.length === 1 ? parts[0] : concat(parts, this.#queued);
       this.#queue = [];
       this.#queued = 0;
       return this.#send(next);
@@ -313,7 +313,7 @@ export function connDuplex(
     },
     writev(chunks: { chunk: Uint8Array }[], done) {
       const parts = chunks.map((c) => c.chunk);
-      write(concatBytes(parts, parts.reduce((n, p) => n + p.length, 0)), done);
+      write(concat(parts), done);
     },
     final(done) {
       conn.closeWrite().then(() => {

@@ -13,7 +13,7 @@ import http2 from "node:http2";
 import type { Buffer } from "node:buffer";
 import { codeOfGrpcFailure, codeOfGrpcStatus, RpcError } from "./errors.ts";
 import { formatGrpcTimeout } from "./_deadline.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concat } from "../bytes.ts";
 import { gunzip, isGzip, maybeGzip } from "./compression.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 
@@ -171,7 +171,7 @@ function readResponse(
     const code = /^\d{1,3}$/.test(status) ? codeOfGrpcStatus(Number(status)) : undefined;
     throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage));
   }
-  const body = concatBytes(chunks, size);
+  const body = concat(chunks, size);
   if (body.length < 5) throw new RpcError("internal", "response without a gRPC message");
   const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
   if (length !== body.length - 5) {

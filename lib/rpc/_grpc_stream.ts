@@ -11,7 +11,7 @@ import type { Buffer } from "node:buffer";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { type Code, grpcStatusOf, RpcError } from "./errors.ts";
 import { gunzip, isGzip, isSupportedEncoding } from "./compression.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concat } from "../bytes.ts";
 import { MAX_MESSAGE_BYTES } from "./_call.ts";
 import { encodeGrpcMessage } from "./_replies.ts";
 
@@ -128,7 +128,7 @@ export function serveGrpcStream(
     pending.push(chunk);
     pendingBytes += chunk.length;
     if (pendingBytes < needed) return;
-    let buffered = concatBytes(pending, pendingBytes);
+    let buffered = concat(pending, pendingBytes);
     try {
       buffered = deframe(buffered, isGzip(encoding), (bytes) => {
         listener.message(fromBinary(method.input, bytes));

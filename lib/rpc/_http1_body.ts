@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concat } from "../bytes.ts";
 import { HttpError } from "./_http1_parse.ts";
 import { MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES } from "./_limits.ts";
 
@@ -155,7 +156,7 @@ export class ChunkedDecoder {
       }
       this.#byte(bytes[i++]);
     }
-    if (total > 0) deliver(coalesce(parts, total));
+    if (total > 0) deliver(parts.length === 1 ? parts[0].slice() : concat(parts, total));
     input.consume(i);
     return this.#state === S.Done;
   }
@@ -267,16 +268,4 @@ export class ChunkedDecoder {
         return;
     }
   }
-}
-
-/** The `parts` copied into one fresh array of `total` bytes. */
-function coalesce(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0].slice();
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Reply } from "./_call.ts";
-import { allocBytes, writeAscii } from "./_bytes.ts";
+import { allocBytes, writeAscii } from "../bytes.ts";
 
 const REASONS: Record<number, string> = {
   100: "Continue",

@@ -25,7 +25,7 @@ import {
 } from "./greet.ts";
 
 import { type Endpoint, endpointKey } from "../endpoint.ts";
-import { concatBytes } from "./_bytes.ts";
+import { concat } from "../bytes.ts";
 
 export { type Endpoint, endpointKey };
 
@@ -89,7 +89,7 @@ async function readBounded(response: Response, limit: number): Promise<Uint8Arra
     }
     chunks.push(value);
   }
-  return concatBytes(chunks, size);
+  return concat(chunks, size);
 }
 
 async function readError(response: Response): Promise<RpcError> {

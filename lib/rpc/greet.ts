@@ -14,7 +14,7 @@ import {
   toBinary,
   toJson,
 } from "@bufbuild/protobuf";
-import { decodeUtf8, encodeUtf8 } from "./_bytes.ts";
+import { decodeUtf8, encodeUtf8 } from "../bytes.ts";
 import type { CallTarget } from "../observe.ts";
 import {
   type GreetRequest,
