@@ -7,6 +7,7 @@
  * @module
  */
 import { ACCEPT_BACKOFF_MS } from "./_limits.ts";
+import { errorText } from "../error_text.ts";
 
 /** Settings of {@linkcode acceptLoop}. */
 export interface AcceptOptions {
@@ -35,7 +36,7 @@ const EPISODE_MS = 30_000;
 
 /** True for "too many open files" (process or system). */
 export function isFdExhaustion(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+  const text = errorText(error);
   const code = (error as { code?: string } | null)?.code;
   return code === "EMFILE" || code === "ENFILE" ||
     /os error 2[34]\b|too many open files/i.test(text);

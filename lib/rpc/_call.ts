@@ -26,6 +26,7 @@ import {
   GREET_METHOD,
   GREET_SERVICE,
 } from "./greet.ts";
+import { errorText } from "../error_text.ts";
 
 /** Largest accepted request message; bigger bodies get `resource_exhausted`. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -362,8 +363,7 @@ export class CallCore {
     try {
       name = decodeGreetRequestName(message, codec);
     } catch (error) {
-      const what = error instanceof Error ? error.message : String(error);
-      return fail("invalid_argument", `cannot decode greet.GreetRequest: ${what}`);
+      return fail("invalid_argument", `cannot decode greet.GreetRequest: ${errorText(error)}`);
     }
     // The sample fails before its business delay.
     if (this.#random() < this.#settings.failureRate) return fail("unknown", "random error");

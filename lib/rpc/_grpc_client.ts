@@ -16,6 +16,7 @@ import { formatGrpcTimeout } from "./_deadline.ts";
 import { concat } from "../bytes.ts";
 import { gunzip, isGzip, maybeGzip } from "./compression.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
+import { errorText } from "../error_text.ts";
 
 /** One unary gRPC request. */
 export interface GrpcRequest {
@@ -96,7 +97,7 @@ export class GrpcClient {
       try {
         stream = this.#session(endpoint).request(headers);
       } catch (error) {
-        settle(new RpcError("unavailable", `${where}: ${(error as Error).message}`));
+        settle(new RpcError("unavailable", `${where}: ${errorText(error)}`));
         return;
       }
       const timer = setTimeout(() => {

@@ -14,6 +14,7 @@ import { gunzip, isGzip, isSupportedEncoding } from "./compression.ts";
 import { concat } from "../bytes.ts";
 import { MAX_MESSAGE_BYTES } from "./_call.ts";
 import { encodeGrpcMessage } from "./_replies.ts";
+import { errorText } from "../error_text.ts";
 
 /** The server's half of one streaming call. */
 export interface StreamCall<O extends DescMessage = DescMessage> {
@@ -141,7 +142,7 @@ export function serveGrpcStream(
     } catch (error) {
       const failure = error instanceof RpcError
         ? error
-        : new RpcError("invalid_argument", `cannot decode request: ${(error as Error).message}`);
+        : new RpcError("invalid_argument", `cannot decode request: ${errorText(error)}`);
       call.end(failure.code, failure.message);
     }
   });

@@ -9,6 +9,7 @@ import { sleep } from "../_sleep.ts";
 import { GREET_SERVICE } from "./greet.ts";
 import { RpcError } from "./errors.ts";
 import { type Consumer, type Endpoint, endpointKey } from "./consumer.ts";
+import { errorText } from "../error_text.ts";
 
 /** Settings of {@linkcode runCallLoop}. */
 export interface CallLoopOptions {
@@ -97,14 +98,26 @@ class LoopStats implements CallStats {
  *
  * @example
  * ```ts
- * const consumer = createConsumer({ timeoutMs: 3000, serialization: "protobuf" });
- * const endpoint = { host: "127.0.0.1", port: 20000 };
- * const { done } = runCallLoop({
- *   consumer, intervalMs: 1000, concurrency: 1, count: 10, retries: 2,
- *   pick: (tried) => tried.has(endpointKey(endpoint)) ? undefined : endpoint,
+ * import assert from "node:assert/strict";
+ * import { endpointKey } from "../endpoint.ts";
+ * import { createConsumer } from "./consumer.ts";
+ * import { serveProvider } from "./provider.ts";
+ * const provider = await serveProvider({
+ *   hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0,
  * });
- * await done; // "Greet response: hello world" × 10 (or an error line)
+ * const consumer = createConsumer({ timeoutMs: 3000, serialization: "protobuf" });
+ * const endpoint = { host: "127.0.0.1", port: provider.port };
+ * const lines: string[] = [];
+ * const { stats, done } = runCallLoop({
+ *   consumer, intervalMs: 1, concurrency: 1, count: 2, retries: 2,
+ *   pick: (tried) => tried.has(endpointKey(endpoint)) ? undefined : endpoint,
+ *   log: (line) => lines.push(line),
+ * });
+ * await done;
+ * assert.equal(stats.succeeded, 2);
+ * assert.equal(lines[0], "Greet response: hello world");
  * consumer.close();
+ * await provider.close();
  * ```
  */
 export function runCallLoop(options: CallLoopOptions): { stats: CallStats; done: Promise<void> } {
@@ -135,9 +148,7 @@ export function runCallLoop(options: CallLoopOptions): { stats: CallStats; done:
         log(`Greet response: ${greeting}`);
         return;
       } catch (error) {
-        lastError = error instanceof RpcError
-          ? error
-          : new RpcError("unknown", error instanceof Error ? error.message : String(error));
+        lastError = error instanceof RpcError ? error : new RpcError("unknown", errorText(error));
         if (lastError.code !== "unavailable") break;
       }
     }
@@ -156,7 +167,7 @@ export function runCallLoop(options: CallLoopOptions): { stats: CallStats; done:
       } catch (error) {
         // pick or log threw: report and keep the loop alive
         stats.record(false, 0);
-        log(`Greet failed: internal: ${error instanceof Error ? error.message : String(error)}`);
+        log(`Greet failed: internal: ${errorText(error)}`);
       }
       if (options.count > 0 && started >= options.count) break;
       await sleep(options.intervalMs, signal);

@@ -10,6 +10,7 @@
  */
 import zlib from "node:zlib";
 import { RpcError } from "./errors.ts";
+import { errorText } from "../error_text.ts";
 
 /** The only compression we speak besides identity. */
 export const GZIP = "gzip";
@@ -68,7 +69,7 @@ export function gunzip(bytes: Uint8Array, maxBytes: number): Uint8Array {
         `decompressed message larger than ${maxBytes} bytes`,
       );
     }
-    throw new RpcError("invalid_argument", `invalid gzip data: ${(error as Error).message}`);
+    throw new RpcError("invalid_argument", `invalid gzip data: ${errorText(error)}`);
   }
 }
 

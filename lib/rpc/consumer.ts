@@ -26,6 +26,7 @@ import {
 
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { concat } from "../bytes.ts";
+import { errorText } from "../error_text.ts";
 
 export { type Endpoint, endpointKey };
 
@@ -107,11 +108,20 @@ async function readError(response: Response): Promise<RpcError> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "./errors.ts";
+ * import { serveProvider } from "./provider.ts";
+ * const provider = await serveProvider({
+ *   hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0,
+ * });
  * const consumer = createConsumer({ timeoutMs: 3000, serialization: "protobuf" });
  * try {
- *   console.log(await consumer.greet({ host: "127.0.0.1", port: 20000 }, "hello world"));
- * } catch (error) {
- *   if (error instanceof RpcError) console.error(`${error.code}: ${error.message}`);
+ *   assert.equal(await consumer.greet({ host: "127.0.0.1", port: provider.port }, "hi"), "hi");
+ *   await provider.close();
+ *   await assert.rejects(
+ *     consumer.greet({ host: "127.0.0.1", port: provider.port }, "hi"),
+ *     (error) => error instanceof RpcError && error.code === "unavailable",
+ *   );
  * } finally {
  *   consumer.close();
  * }
@@ -157,7 +167,7 @@ function decodeGreeting(bytes: Uint8Array, codec: Codec): string {
   try {
     return decodeGreetResponse(bytes, codec).greeting;
   } catch (error) {
-    throw new RpcError("internal", `cannot decode greet.GreetResponse: ${messageOf(error)}`);
+    throw new RpcError("internal", `cannot decode greet.GreetResponse: ${errorText(error)}`);
   }
 }
 
@@ -219,7 +229,7 @@ function tripleConsumer(wire: Wire, http: "1.1" | "2"): Consumer {
           `call to ${endpointKey(endpoint)} exceeded its ${wire.timeoutMs}ms deadline`,
         );
       }
-      throw new RpcError("unavailable", `${endpointKey(endpoint)}: ${messageOf(error)}`, {
+      throw new RpcError("unavailable", `${endpointKey(endpoint)}: ${errorText(error)}`, {
         cause: error,
       });
     } finally {
@@ -250,8 +260,4 @@ function observed(
     },
     close: () => inner.close(),
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -33,7 +33,10 @@ export type Code = typeof CODES[number];
  *
  * @example
  * ```ts
- * throw new RpcError("unknown", "random error");
+ * import assert from "node:assert/strict";
+ * const error = new RpcError("unknown", "random error");
+ * assert.equal(error.code, "unknown");
+ * assert.equal(error.message, "random error");
  * ```
  */
 export class RpcError extends Error {

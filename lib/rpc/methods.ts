@@ -21,6 +21,7 @@ import {
 } from "@bufbuild/protobuf";
 import { RpcError } from "./errors.ts";
 import type { Codec } from "./greet.ts";
+import { errorText } from "../error_text.ts";
 
 /**
  * One unary method: `handler` gets the decoded request and returns the response (or a
@@ -29,12 +30,18 @@ import type { Codec } from "./greet.ts";
  *
  * @example
  * ```ts
- * import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.ts";
+ * import assert from "node:assert/strict";
+ * import { create } from "@bufbuild/protobuf";
+ * import {
+ *   HealthCheckRequestSchema,
+ *   HealthCheckResponseSchema,
+ * } from "../gen/grpc/health/v1/health_pb.ts";
  * const check = unaryMethod({
  *   service: "grpc.health.v1.Health", method: "Check",
  *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
- *   handler: () => ({ $typeName: "grpc.health.v1.HealthCheckResponse", status: 1 }),
+ *   handler: () => create(HealthCheckResponseSchema, { status: 1 }),
  * });
+ * assert.equal(pathOf(check), "/grpc.health.v1.Health/Check");
  * ```
  */
 export interface UnaryMethod<
@@ -96,7 +103,7 @@ export async function invokeUnary(
   } catch (error) {
     throw new RpcError(
       "invalid_argument",
-      `cannot decode ${method.input.typeName}: ${(error as Error).message}`,
+      `cannot decode ${method.input.typeName}: ${errorText(error)}`,
     );
   }
   let response;
@@ -104,7 +111,7 @@ export async function invokeUnary(
     response = await method.handler(request);
   } catch (error) {
     if (error instanceof RpcError) throw error;
-    throw new RpcError("unknown", (error as Error)?.message ?? String(error));
+    throw new RpcError("unknown", errorText(error));
   }
   return codec === "proto"
     ? toBinary(method.output, response)

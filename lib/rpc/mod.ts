@@ -4,12 +4,13 @@
  *
  * @example
  * ```ts
- * import { createConsumer, serveProvider } from "./lib/rpc/mod.ts";
+ * import assert from "node:assert/strict";
+ * import { createConsumer, serveProvider } from "./mod.ts";
  * const provider = await serveProvider({
  *   hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0,
  * });
  * const consumer = createConsumer({ timeoutMs: 3000, serialization: "protobuf" });
- * console.log(await consumer.greet({ host: "127.0.0.1", port: provider.port }, "Dubbo"));
+ * assert.equal(await consumer.greet({ host: "127.0.0.1", port: provider.port }, "Dubbo"), "Dubbo");
  * consumer.close();
  * await provider.close();
  * ```

@@ -34,6 +34,7 @@ import { file_greet_greet } from "../gen/greet/greet_pb.ts";
 import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.ts";
 import { file_grpc_reflection_v1_reflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { file_grpc_reflection_v1alpha_reflection } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
+import { errorText } from "../error_text.ts";
 
 /** Settings of {@linkcode serveProvider}. */
 export interface ProviderOptions {
@@ -99,11 +100,16 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const provider = await serveProvider({
- *   hostname: "127.0.0.1", port: 20000, failureRate: 1 / 101, delayMs: 10,
+ *   hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0,
  * });
- * // curl -H 'Content-Type: application/json' -d '{"name":"Dubbo"}' \
- * //   http://127.0.0.1:20000/greet.GreetService/Greet   → {"greeting":"Dubbo"}
+ * const response = await fetch(`http://127.0.0.1:${provider.port}/greet.GreetService/Greet`, {
+ *   method: "POST",
+ *   headers: { "Content-Type": "application/json" },
+ *   body: JSON.stringify({ name: "Dubbo" }),
+ * });
+ * assert.deepEqual(await response.json(), { greeting: "Dubbo" });
  * await provider.close();
  * ```
  */
@@ -204,7 +210,7 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
       new Error(
         error instanceof Deno.errors.AddrInUse
           ? `cannot serve Triple on ${where}: the port is already in use`
-          : `cannot serve Triple on ${where}: ${(error as Error).message}`,
+          : `cannot serve Triple on ${where}: ${errorText(error)}`,
         { cause: error },
       ),
     );
