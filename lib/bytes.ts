@@ -1,7 +1,7 @@
 /**
  * Byte helpers for the whole program: joining chunks, and the RPC hot path's allocation and
- * ASCII/UTF-8 conversion. `TextEncoder`/`TextDecoder` are native calls under Deno that cost
- * about a microsecond each; for the short ASCII strings of request and response heads and
+ * ASCII/UTF-8 conversion. `TextEncoder`/`TextDecoder` are native calls under Deno with a
+ * fixed cost each; for the short ASCII strings of request and response heads and
  * small JSON messages a JavaScript loop is several times cheaper (anything non-ASCII or long
  * goes to the standard codecs). And every `new Uint8Array` allocates a separate ArrayBuffer,
  * which V8 tracks and sweeps one by one; small buffers are therefore carved out of shared

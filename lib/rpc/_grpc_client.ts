@@ -17,6 +17,7 @@ import { concat } from "../bytes.ts";
 import { gunzip, isGzip, maybeGzip } from "./compression.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { errorText } from "../error_text.ts";
+import { onlyGrpcFrame } from "./_replies.ts";
 
 /** One unary gRPC request. */
 export interface GrpcRequest {
@@ -173,12 +174,7 @@ function readResponse(
     throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage));
   }
   const body = concat(chunks, size);
-  if (body.length < 5) throw new RpcError("internal", "response without a gRPC message");
-  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
-  if (length !== body.length - 5) {
-    throw new RpcError("internal", "a unary response must carry exactly one gRPC message");
-  }
-  const payload = body.subarray(5);
+  const payload = onlyGrpcFrame(body, "response", "internal", "response without a gRPC message");
   if (body[0] === 0) return payload;
   if (!isGzip(single(headers["grpc-encoding"]))) {
     throw new RpcError("internal", "compressed gRPC message without a known grpc-encoding");

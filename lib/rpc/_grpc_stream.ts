@@ -15,6 +15,7 @@ import { concat } from "../bytes.ts";
 import { MAX_MESSAGE_BYTES } from "./_call.ts";
 import { encodeGrpcMessage } from "./_replies.ts";
 import { errorText } from "../error_text.ts";
+import type { MethodSchema } from "./methods.ts";
 
 /** The server's half of one streaming call. */
 export interface StreamCall<O extends DescMessage = DescMessage> {
@@ -40,11 +41,8 @@ export interface StreamListener<I extends DescMessage = DescMessage> {
 export interface StreamMethod<
   I extends DescMessage = DescMessage,
   O extends DescMessage = DescMessage,
-> {
-  service: string;
-  method: string;
-  input: I;
-  output: O;
+> extends MethodSchema<I, O> {
+  /** Starts one call. */
   open(call: StreamCall<O>): StreamListener<I>;
 }
 

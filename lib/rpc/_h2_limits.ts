@@ -1,5 +1,5 @@
 /**
- * Bounds for the h2c side of the Triple port (SPEC "Hostile clients"): the server's
+ * Bounds for the h2c side of the Triple port (README "Limits and hardening"): the server's
  * SETTINGS (`MAX_CONCURRENT_STREAMS` 100, session memory), and a guard per session that
  * caps the request-body bytes its open streams hold, caps the response bytes queued for a
  * peer that never opens its flow-control window, cancels streams whose body stalls, and

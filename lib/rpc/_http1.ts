@@ -5,11 +5,11 @@
  * `Expect: 100-continue`, responses (`_http1_response.ts`). Bodies stream into the
  * {@linkcode Http1Core} exchange and are dropped once it is done. Anything malformed gets
  * a 4xx and the connection is closed. Every phase has a deadline and every buffer a bound
- * (`_limits.ts`, SPEC "Hostile clients").
+ * (`_limits.ts`, README "Limits and hardening").
  *
  * Written instead of `node:http` because, under Deno, a `node:http` server fed sockets
- * from a `node:net` front (needed to share the port with h2c) is ~3× slower than this
- * and dropped requests in our measurement, and instead of `Deno.serve` because that
+ * from a `node:net` front (needed to share the port with h2c) is several times slower
+ * than this and dropped requests (bench/README.md), and instead of `Deno.serve` because that
  * cannot share its port with the `node:http2` server gRPC needs (bench/README.md).
  *
  * @module

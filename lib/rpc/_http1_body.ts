@@ -224,16 +224,18 @@ export class ChunkedDecoder {
         this.#state = this.#size === 0 ? S.TrailerStart : S.Data;
         return;
       case S.DataCr:
-        if (b !== 13) throw new HttpError(400, "missing CRLF after chunk data");
-        this.#state = S.DataLf;
-        return;
+        return this.#expect(b, 13, S.DataLf, "missing CRLF after chunk data");
       case S.DataLf:
-        if (b !== 10) throw new HttpError(400, "missing CRLF after chunk data");
-        this.#state = S.Size;
-        return;
+        return this.#expect(b, 10, S.Size, "missing CRLF after chunk data");
       default:
         return this.#trailerByte(b);
     }
+  }
+
+  /** Moves to `next` when `b` is `want`; anything else is malformed. */
+  #expect(b: number, want: number, next: S, message: string): void {
+    if (b !== want) throw new HttpError(400, message);
+    this.#state = next;
   }
 
   #line() {
@@ -259,13 +261,9 @@ export class ChunkedDecoder {
         else if (!isFieldValueByte(b)) throw new HttpError(400, "invalid trailer value");
         return;
       case S.TrailerCr:
-        if (b !== 10) throw new HttpError(400, "bare CR in a trailer");
-        this.#state = S.TrailerStart;
-        return;
+        return this.#expect(b, 10, S.TrailerStart, "bare CR in a trailer");
       case S.EndLf:
-        if (b !== 10) throw new HttpError(400, "bare CR after the last chunk");
-        this.#state = S.Done;
-        return;
+        return this.#expect(b, 10, S.Done, "bare CR after the last chunk");
     }
   }
 }

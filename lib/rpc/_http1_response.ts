@@ -6,30 +6,9 @@
  *
  * @module
  */
+import { STATUS_CODES } from "node:http";
 import type { Reply } from "./_call.ts";
 import { allocBytes, writeAscii } from "../bytes.ts";
-
-const REASONS: Record<number, string> = {
-  100: "Continue",
-  200: "OK",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  409: "Conflict",
-  412: "Precondition Failed",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-  505: "HTTP Version Not Supported",
-};
 
 const SAFE_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const SAFE_VALUE = /^[\t\x20-\x7e]*$/;
@@ -60,7 +39,7 @@ export function encodeResponse(reply: Reply, framing: ResponseFraming): Uint8Arr
   if (!safe(reply)) {
     return errorResponse(500, "internal error: refused to write an unsafe response header");
   }
-  let head = `HTTP/1.1 ${reply.status} ${REASONS[reply.status] ?? "Status"}\r\n`;
+  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? "Status"}\r\n`;
   for (const name in reply.headers) head += `${name}: ${reply.headers[name]}\r\n`;
   head += `content-length: ${reply.body.length}\r\n`;
   if (framing.close) head += "connection: close\r\n";
@@ -82,7 +61,7 @@ export function errorResponse(status: number, message: string): Uint8Array {
     message,
   }));
   const head = encoder.encode(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: application/json\r\n` +
       `content-length: ${body.length}\r\nconnection: close\r\n\r\n`,
   );
   const out = new Uint8Array(head.length + body.length);

@@ -1,6 +1,6 @@
 /**
- * Limits and deadlines of the provider's and the scrape endpoint's connections
- * (SPEC "Hostile clients"). One place, so the README's "Limits and hardening" table and
+ * Limits and deadlines of the provider's and the scrape endpoint's connections,
+ * which treat every byte as hostile. One place, so the README's "Limits and hardening" table and
  * the code cannot drift apart.
  *
  * @module

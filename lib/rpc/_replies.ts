@@ -102,6 +102,33 @@ export function successReply(
 }
 
 /**
+ * The payload of `body` when it is exactly one gRPC frame (flag byte, 4-byte length,
+ * message), as a unary `side` must be; else throws an {@linkcode RpcError} with `code`
+ * (`missing` when there is no whole frame header).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const frame = new Uint8Array([0, 0, 0, 0, 2, 8, 1]);
+ * assert.deepEqual(onlyGrpcFrame(frame, "request", "internal", "no frame"), new Uint8Array([8, 1]));
+ * assert.throws(() => onlyGrpcFrame(frame.subarray(0, 6), "request", "internal", "no frame"));
+ * ```
+ */
+export function onlyGrpcFrame(
+  body: Uint8Array,
+  side: "request" | "response",
+  code: Code,
+  missing: string,
+): Uint8Array {
+  if (body.length < 5) throw new RpcError(code, missing);
+  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
+  if (length !== body.length - 5) {
+    throw new RpcError(code, `a unary ${side} must carry exactly one gRPC message`);
+  }
+  return body.subarray(5);
+}
+
+/**
  * The request message inside a body: the single gRPC frame's payload (or the whole
  * Triple body), gunzipped when compressed, at most `maxBytes` once
  * decompressed. Throws an {@linkcode RpcError}.
@@ -113,12 +140,7 @@ export function unwrapMessage(
   maxBytes: number,
 ): Uint8Array {
   if (protocol === "connect") return gzipped ? gunzip(body, maxBytes) : body;
-  if (body.length < 5) throw new RpcError("invalid_argument", "missing gRPC message frame");
-  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
-  if (length !== body.length - 5) {
-    throw new RpcError("invalid_argument", "a unary request must carry exactly one gRPC message");
-  }
-  const payload = body.subarray(5);
+  const payload = onlyGrpcFrame(body, "request", "invalid_argument", "missing gRPC message frame");
   if (body[0] === 0) return payload;
   if (body[0] !== 1) throw new RpcError("internal", `invalid gRPC frame flags ${body[0]}`);
   if (!gzipped) {

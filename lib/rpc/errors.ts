@@ -102,33 +102,37 @@ export function isCode(value: unknown): value is Code {
  * `resource_exhausted` as 429, and Connect's `unavailable` would make it retryable.
  */
 export function codeOfHttpStatus(status: number): Code {
-  switch (status) {
-    case 400:
-      return "invalid_argument";
-    case 401:
-      return "unauthenticated";
-    case 403:
-      return "permission_denied";
-    case 404:
-      return "unimplemented";
-    case 408:
-      return "deadline_exceeded";
-    case 409:
-      return "aborted";
-    case 412:
-      return "failed_precondition";
-    case 413:
-    case 429: // dubbo-go and Java send resource_exhausted as 429; it must not look retryable
-    case 431:
-      return "resource_exhausted";
-    case 502:
-    case 503:
-    case 504:
-      return "unavailable";
-    default:
-      return "unknown";
-  }
+  return CONNECT_HTTP_CODES[status] ?? "unknown";
 }
+
+/** HTTP statuses both tables read the same way. */
+const SHARED_HTTP_CODES: Readonly<Record<number, Code>> = {
+  401: "unauthenticated",
+  403: "permission_denied",
+  404: "unimplemented",
+  502: "unavailable",
+  503: "unavailable",
+  504: "unavailable",
+};
+
+/** Connect's table, with 429 as `resource_exhausted` (see {@linkcode codeOfHttpStatus}). */
+const CONNECT_HTTP_CODES: Readonly<Record<number, Code>> = {
+  ...SHARED_HTTP_CODES,
+  400: "invalid_argument",
+  408: "deadline_exceeded",
+  409: "aborted",
+  412: "failed_precondition",
+  413: "resource_exhausted",
+  429: "resource_exhausted", // dubbo-go and Java send it as 429; it must not look retryable
+  431: "resource_exhausted",
+};
+
+/** gRPC's table for a response without `grpc-status`. */
+const GRPC_HTTP_CODES: Readonly<Record<number, Code>> = {
+  ...SHARED_HTTP_CODES,
+  400: "internal",
+  429: "unavailable",
+};
 
 /**
  * The code named by an error body's `code` string: a Connect code, or dubbo-go's
@@ -184,21 +188,5 @@ export function codeOfGrpcFailure(httpStatus: number, grpcStatus: string | undef
   if (grpcStatus !== undefined && /^\d{1,3}$/.test(grpcStatus)) {
     return codeOfGrpcStatus(Number(grpcStatus)) ?? "unknown";
   }
-  switch (httpStatus) {
-    case 400:
-      return "internal";
-    case 401:
-      return "unauthenticated";
-    case 403:
-      return "permission_denied";
-    case 404:
-      return "unimplemented";
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return "unavailable";
-    default:
-      return "unknown";
-  }
+  return GRPC_HTTP_CODES[httpStatus] ?? "unknown";
 }

@@ -67,11 +67,7 @@ function decode(schema: DescMessage, bytes: Uint8Array, codec: Codec): Message {
 
 /** Serializes a request message `{name}`. */
 export function encodeGreetRequest(name: string, codec: Codec): Uint8Array<ArrayBuffer> {
-  return encode(
-    GreetRequestSchema,
-    create(GreetRequestSchema, { name }),
-    codec,
-  );
+  return encode(GreetRequestSchema, create(GreetRequestSchema, { name }), codec);
 }
 
 /** Parses a request; throws on malformed input (invalid protobuf, invalid JSON, wrong types). */
@@ -108,11 +104,7 @@ export function encodeGreetResponse(greeting: string, codec: Codec): Uint8Array<
     // What protojson writes: proto3 omits a default (empty) string.
     return encodeUtf8(greeting === "" ? "{}" : `{"greeting":${JSON.stringify(greeting)}}`);
   }
-  return encode(
-    GreetResponseSchema,
-    create(GreetResponseSchema, { greeting }),
-    codec,
-  );
+  return encode(GreetResponseSchema, create(GreetResponseSchema, { greeting }), codec);
 }
 
 /** Parses a response; throws on malformed input. */

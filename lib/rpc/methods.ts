@@ -47,6 +47,28 @@ import { errorText } from "../error_text.ts";
 export interface UnaryMethod<
   I extends DescMessage = DescMessage,
   O extends DescMessage = DescMessage,
+> extends MethodSchema<I, O> {
+  /** Answers one request. */
+  handler(request: MessageShape<I>): MessageShape<O> | Promise<MessageShape<O>>;
+}
+
+/**
+ * What names a method and types its messages, shared by unary and streaming methods.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.ts";
+ * const schema: MethodSchema = {
+ *   service: "grpc.health.v1.Health", method: "Check",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ * };
+ * assert.equal(pathOf(schema), "/grpc.health.v1.Health/Check");
+ * ```
+ */
+export interface MethodSchema<
+  I extends DescMessage = DescMessage,
+  O extends DescMessage = DescMessage,
 > {
   /** Fully-qualified proto service name, e.g. `grpc.health.v1.Health`. */
   service: string;
@@ -56,8 +78,6 @@ export interface UnaryMethod<
   input: I;
   /** Generated schema of the response message. */
   output: O;
-  /** Answers one request. */
-  handler(request: MessageShape<I>): MessageShape<O> | Promise<MessageShape<O>>;
 }
 
 /** Builds a {@linkcode UnaryMethod} with its types checked, erased for the provider's list. */

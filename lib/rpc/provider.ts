@@ -381,8 +381,7 @@ function serveStream(
   };
   // An answer given while the request body is still arriving (too large, deadline,
   // early rejection) waits for the body's end, which is discarded meanwhile: under
-  // Deno, ending the response stream early intermittently stalls the client's upload
-  // (measured with curl and a 5 MiB body).
+  // Deno, ending the response stream early intermittently stalls the client's upload.
   const send = (reply: Reply) => {
     if (requestEnded) write(reply);
     else deferred = reply;
