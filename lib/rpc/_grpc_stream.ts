@@ -118,6 +118,28 @@ export function serveGrpcStream(
     return call;
   }
   const listener = method.open(call);
+  readFrames(stream, call, isGzip(encoding), (bytes) => {
+    listener.message(fromBinary(method.input, bytes));
+  });
+  stream.on("end", () => listener.end());
+  stream.on("close", () => {
+    ended = true;
+    listener.closed();
+  });
+  stream.on("error", () => {});
+  return call;
+}
+
+/**
+ * Hands each request frame's message to `deliver` as it completes; a malformed or
+ * oversized frame, or a `deliver` that throws, ends `call`.
+ */
+function readFrames(
+  stream: http2.ServerHttp2Stream,
+  call: StreamCall,
+  gzipped: boolean,
+  deliver: (message: Uint8Array) => void,
+): void {
   // Chunks are joined only once a whole frame is there (no copy per chunk).
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -129,9 +151,7 @@ export function serveGrpcStream(
     if (pendingBytes < needed) return;
     let buffered = concat(pending, pendingBytes);
     try {
-      buffered = deframe(buffered, isGzip(encoding), (bytes) => {
-        listener.message(fromBinary(method.input, bytes));
-      });
+      buffered = deframe(buffered, gzipped, deliver);
       pending = buffered.length > 0 ? [buffered] : [];
       pendingBytes = buffered.length;
       needed = buffered.length < 5
@@ -144,13 +164,6 @@ export function serveGrpcStream(
       call.end(failure.code, failure.message);
     }
   });
-  stream.on("end", () => listener.end());
-  stream.on("close", () => {
-    ended = true;
-    listener.closed();
-  });
-  stream.on("error", () => {});
-  return call;
 }
 
 /** Delivers every complete frame of `buffer`; returns the incomplete rest. */

@@ -14,19 +14,17 @@
  *
  * @module
  */
-import http2 from "node:http2";
-import type { Buffer } from "node:buffer";
+import type http2 from "node:http2";
 import type { CallObserver } from "../observe.ts";
 import { NO_CALLS } from "../observe.ts";
-import { CallCore, type Exchange, type Reply, type RequestHead } from "./_call.ts";
+import { CallCore } from "./_call.ts";
 import type { Http1Connection } from "./_http1.ts";
-import { connDuplex } from "./_conn.ts";
 import { serveHttp1Conn } from "./_http1_server.ts";
 import { acceptLoop } from "./_accept.ts";
-import { type Activity, guardSession, guardStream, h2ServerOptions } from "./_h2_limits.ts";
-import { DEFAULT_MAX_CONNECTIONS, FIRST_BYTES_MS, LINGER_MS } from "./_limits.ts";
+import { createH2Server, type H2Server, STREAMS_PER_SESSION } from "./_h2_server.ts";
+import { DEFAULT_MAX_CONNECTIONS, FIRST_BYTES_MS } from "./_limits.ts";
 import { pathOf, type UnaryMethod } from "./methods.ts";
-import { serveGrpcStream, type StreamCall, type StreamMethod } from "./_grpc_stream.ts";
+import type { StreamCall, StreamMethod } from "./_grpc_stream.ts";
 import { HEALTH_SERVICE, healthMethods, HealthState } from "./health.ts";
 import { REFLECTION_SERVICES, reflectionMethods } from "./reflection.ts";
 import { GREET_SERVICE } from "./greet.ts";
@@ -35,6 +33,8 @@ import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.ts";
 import { file_grpc_reflection_v1_reflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { file_grpc_reflection_v1alpha_reflection } from "../gen/grpc/reflection/v1alpha/reflection_pb.ts";
 import { errorText } from "../error_text.ts";
+
+export { STREAMS_PER_SESSION };
 
 /** Settings of {@linkcode serveProvider}. */
 export interface ProviderOptions {
@@ -83,15 +83,6 @@ export interface Provider {
 /** Default grace period of {@linkcode Provider.close}. */
 export const DEFAULT_GRACE_MS = 5000;
 
-/**
- * Streams served on one h2c session before the provider sends a graceful GOAWAY (in-flight
- * streams finish; clients open a new connection, as gRPC clients do on GOAWAY). Works around
- * a crash of Deno 2.9.6's `node:http2` server (nghttp2 assertion `stream->closed_next == NULL`,
- * or `free(): invalid pointer`): a consumer that made ~200 calls on one session and then
- * disconnected aborted `deno task server` every time we tried; with this limit, never.
- */
-export const STREAMS_PER_SESSION = 64;
-
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
@@ -116,167 +107,153 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 export function serveProvider(options: ProviderOptions): Promise<Provider> {
   const extra = options.methods ?? [];
   const { health, check, streamMethods } = builtinServices(extra);
-  /** Open streaming calls (Watch, reflection), ended when the provider closes. */
-  const streamCalls = new Set<StreamCall>();
-  const core = new CallCore({
-    failureRate: options.failureRate,
-    delayMs: options.delayMs,
-    group: options.group ?? "",
-    version: options.version ?? "",
-    observer: options.observer ?? NO_CALLS,
-    methods: [...extra, check],
-  });
-  /** Every accepted connection until it closes (sniffing, HTTP/1.1 or h2c). */
-  const conns = new Set<Deno.TcpConn>();
-  const http1Connections = new Set<Http1Connection>();
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const streamsServed = new WeakMap<http2.Http2Session, number>();
-  let closing = false;
-
-  const h2 = http2.createServer(h2ServerOptions());
-  /** The activity clock of the connection being handed to `h2` (its `session` fires in `emit`). */
-  let nextActivity: Activity = { at: 0 };
-  h2.on("session", (session: http2.ServerHttp2Session) => {
-    guardSession(session, nextActivity);
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-    session.on("error", () => session.destroy());
-    if (closing) session.close();
-  });
-  h2.on("sessionError", () => {});
-  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    guardStream(stream);
-    const session = stream.session;
-    if (session) {
-      const served = (streamsServed.get(session) ?? 0) + 1;
-      streamsServed.set(session, served);
-      if (served === STREAMS_PER_SESSION) session.close();
-    }
-    const path = String(headers[":path"] ?? "");
-    const method = headers[":method"] === "POST" ? streamMethods.get(path) : undefined;
-    if (!method) return serveStream(core, stream, headers);
-    if (closing) {
-      stream.respond({
-        ":status": 200,
-        "content-type": "application/grpc+proto",
-        "grpc-status": "14",
-      }, {
-        endStream: true,
-      });
-      return;
-    }
-    const call = serveGrpcStream(stream, (name) => single(headers[name]), method);
-    streamCalls.add(call);
-    stream.on("close", () => streamCalls.delete(call));
-  });
-
-  const route = (
-    conn: Deno.TcpConn,
-    isHttp2: boolean,
-    initial: Uint8Array,
-    release: () => void,
-  ) => {
-    const done = () => {
-      conns.delete(conn);
-      release();
-    };
-    if (closing) {
-      closeQuietly(conn);
-      done();
-      return;
-    }
-    if (isHttp2) {
-      const activity = { at: Date.now() };
-      const duplex = connDuplex(conn, initial, activity, LINGER_MS);
-      duplex.on("error", () => {});
-      duplex.on("close", done);
-      nextActivity = activity;
-      h2.emit("connection", duplex);
-      return;
-    }
-    const connection = serveHttp1Conn(conn, core, initial, () => {
-      http1Connections.delete(connection);
-      done();
-    });
-    http1Connections.add(connection);
+  const state: ProviderState = {
+    closing: false,
+    conns: new Set(),
+    http1Connections: new Set(),
+    sessions: new Set(),
+    streamCalls: new Set(),
+    core: new CallCore({
+      failureRate: options.failureRate,
+      delayMs: options.delayMs,
+      group: options.group ?? "",
+      version: options.version ?? "",
+      observer: options.observer ?? NO_CALLS,
+      methods: [...extra, check],
+    }),
   };
-
+  const h2 = createH2Server({ ...state, streamMethods, closing: () => state.closing });
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({ hostname: options.hostname, port: options.port });
   } catch (error) {
-    const where = `${options.hostname}:${options.port}`;
-    return Promise.reject(
-      new Error(
-        error instanceof Deno.errors.AddrInUse
-          ? `cannot serve Triple on ${where}: the port is already in use`
-          : `cannot serve Triple on ${where}: ${errorText(error)}`,
-        { cause: error },
-      ),
-    );
+    return Promise.reject(bindError(`${options.hostname}:${options.port}`, error));
   }
+  const port = (listener.addr as Deno.NetAddr).port;
   const accepting = acceptLoop(listener, {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    label: `Triple port ${options.hostname}:${(listener.addr as Deno.NetAddr).port}`,
+    label: `Triple port ${options.hostname}:${port}`,
     log: options.log ?? ((line) => console.error(line)),
-    closing: () => closing,
-    serve: (conn, release) => {
-      conns.add(conn);
-      // A silent connection or a partial preface is closed after FIRST_BYTES_MS.
-      const timer = setTimeout(() => closeQuietly(conn), FIRST_BYTES_MS);
-      sniff(conn).then(
-        (seen) => {
-          clearTimeout(timer);
-          route(conn, seen.isHttp2, seen.initial, release);
-        },
-        () => {
-          clearTimeout(timer);
-          closeQuietly(conn);
-          conns.delete(conn);
-          release();
-        },
-      );
-    },
+    closing: () => state.closing,
+    serve: (conn, release) => accept(state, h2, conn, release),
   }).done;
 
-  const port = (listener.addr as Deno.NetAddr).port;
   let closed: Promise<void> | undefined;
   return Promise.resolve({
     port,
-    inFlight: () => core.inFlight(),
+    inFlight: () => state.core.inFlight(),
     setServing: (serving) => health.setServing(serving),
     close(graceMs = DEFAULT_GRACE_MS) {
       closed ??= (async () => {
         health.setServing(false);
-        closing = true;
-        for (const call of streamCalls) call.end("unavailable", "the provider is shutting down");
-        closeQuietly(listener);
-        for (const connection of http1Connections) connection.shutdown();
-        // Graceful GOAWAY: each session closes once its streams (including the ended
-        // Watch calls, whose last frames must reach the client) are done.
-        const sessionsClosed = Promise.all(
-          [...sessions].map((session) =>
-            new Promise<void>((done) => {
-              if (session.closed || session.destroyed) return done();
-              session.once("close", () => done());
-              session.close();
-            })
-          ),
-        );
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          Promise.all([core.idle(), sessionsClosed]),
-          new Promise<void>((done) => timer = setTimeout(done, Math.max(0, graceMs))),
-        ]);
-        clearTimeout(timer);
-        for (const session of sessions) session.destroy();
-        for (const conn of conns) closeQuietly(conn);
-        conns.clear();
+        state.closing = true;
+        await drain(state, listener, graceMs);
         await accepting;
       })();
       return closed;
     },
   });
+}
+
+/** What the parts of one running provider share. */
+interface ProviderState {
+  /** Set once `close` starts: new connections, sessions and streams are turned away. */
+  closing: boolean;
+  /** Every accepted connection until it closes (sniffing, HTTP/1.1 or h2c). */
+  readonly conns: Set<Deno.TcpConn>;
+  readonly http1Connections: Set<Http1Connection>;
+  readonly sessions: Set<http2.ServerHttp2Session>;
+  /** Open streaming calls (Watch, reflection), ended when the provider closes. */
+  readonly streamCalls: Set<StreamCall>;
+  readonly core: CallCore;
+}
+
+/** The clear error of a port that cannot be bound. */
+function bindError(where: string, error: unknown): Error {
+  return new Error(
+    error instanceof Deno.errors.AddrInUse
+      ? `cannot serve Triple on ${where}: the port is already in use`
+      : `cannot serve Triple on ${where}: ${errorText(error)}`,
+    { cause: error },
+  );
+}
+
+/** Sniffs a new connection's first bytes and hands it to h2c or HTTP/1.1. */
+function accept(state: ProviderState, h2: H2Server, conn: Deno.TcpConn, release: () => void) {
+  state.conns.add(conn);
+  // A silent connection or a partial preface is closed after FIRST_BYTES_MS.
+  const timer = setTimeout(() => closeQuietly(conn), FIRST_BYTES_MS);
+  sniff(conn).then(
+    (seen) => {
+      clearTimeout(timer);
+      route(state, h2, conn, seen.isHttp2, seen.initial, release);
+    },
+    () => {
+      clearTimeout(timer);
+      closeQuietly(conn);
+      state.conns.delete(conn);
+      release();
+    },
+  );
+}
+
+function route(
+  state: ProviderState,
+  h2: H2Server,
+  conn: Deno.TcpConn,
+  isHttp2: boolean,
+  initial: Uint8Array,
+  release: () => void,
+) {
+  const done = () => {
+    state.conns.delete(conn);
+    release();
+  };
+  if (state.closing) {
+    closeQuietly(conn);
+    done();
+    return;
+  }
+  if (isHttp2) return h2.serve(conn, initial, done);
+  const connection = serveHttp1Conn(conn, state.core, initial, () => {
+    state.http1Connections.delete(connection);
+    done();
+  });
+  state.http1Connections.add(connection);
+}
+
+/**
+ * Ends the streaming calls, stops accepting, shuts the HTTP/1.1 connections and GOAWAYs the sessions,
+ * waits up to `graceMs` for in-flight calls, then closes whatever is left.
+ */
+async function drain(
+  state: ProviderState,
+  listener: Deno.TcpListener,
+  graceMs: number,
+): Promise<void> {
+  for (const call of state.streamCalls) call.end("unavailable", "the provider is shutting down");
+  closeQuietly(listener);
+  for (const connection of state.http1Connections) connection.shutdown();
+  // Graceful GOAWAY: each session closes once its streams (including the ended
+  // Watch calls, whose last frames must reach the client) are done.
+  const sessionsClosed = Promise.all(
+    [...state.sessions].map((session) =>
+      new Promise<void>((done) => {
+        if (session.closed || session.destroyed) return done();
+        session.once("close", () => done());
+        session.close();
+      })
+    ),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all([state.core.idle(), sessionsClosed]),
+    new Promise<void>((done) => timer = setTimeout(done, Math.max(0, graceMs))),
+  ]);
+  clearTimeout(timer);
+  for (const session of state.sessions) session.destroy();
+  for (const conn of state.conns) closeQuietly(conn);
+  state.conns.clear();
 }
 
 /**
@@ -299,10 +276,6 @@ function builtinServices(extra: readonly UnaryMethod[]) {
     [watch, ...reflection].map((m) => [pathOf(m), m]),
   );
   return { health, check, streamMethods };
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function closeQuietly(closer: { close(): void }) {
@@ -335,66 +308,4 @@ async function sniff(conn: Deno.TcpConn): Promise<{ isHttp2: boolean; initial: U
     if (prefixMatches && seen < PREFACE.length) continue; // need more bytes
     return { isHttp2: prefixMatches, initial: buffer.slice(0, seen) };
   }
-}
-
-/** Adapts one HTTP/2 stream to the call core. */
-function serveStream(
-  core: CallCore,
-  stream: http2.ServerHttp2Stream,
-  headers: http2.IncomingHttpHeaders,
-) {
-  stream.on("error", () => {});
-  const header = (name: string): string | undefined => {
-    const value = headers[name];
-    return Array.isArray(value) ? value.join(", ") : value;
-  };
-  const declared = header("content-length");
-  const head: RequestHead = {
-    method: header(":method") ?? "",
-    path: header(":path") ?? "/",
-    header,
-    http2: true,
-    contentLength: declared !== undefined && /^\d{1,15}$/.test(declared)
-      ? Number(declared)
-      : undefined,
-  };
-  let requestEnded = false;
-  let deferred: Reply | undefined;
-  const write = (reply: Reply) => {
-    if (stream.destroyed || stream.closed) return;
-    try {
-      const responseHeaders = { ":status": reply.status, ...reply.headers };
-      if (reply.trailers) {
-        const trailers = reply.trailers;
-        stream.respond(responseHeaders, { waitForTrailers: true });
-        stream.once("wantTrailers", () => stream.sendTrailers(trailers));
-        stream.end(reply.body);
-      } else if (reply.body.length > 0) {
-        stream.respond(responseHeaders);
-        stream.end(reply.body);
-      } else {
-        stream.respond(responseHeaders, { endStream: true });
-      }
-    } catch {
-      stream.destroy();
-    }
-  };
-  // An answer given while the request body is still arriving (too large, deadline,
-  // early rejection) waits for the body's end, which is discarded meanwhile: under
-  // Deno, ending the response stream early intermittently stalls the client's upload.
-  const send = (reply: Reply) => {
-    if (requestEnded) write(reply);
-    else deferred = reply;
-  };
-  // Listen before `open` may answer: under Deno, a stream answered before it had a
-  // data listener stops draining the request body and the client stalls.
-  const call: { exchange?: Exchange } = {};
-  stream.on("data", (chunk: Buffer) => call.exchange?.data(chunk));
-  stream.on("end", () => {
-    requestEnded = true;
-    call.exchange?.end();
-    if (deferred) write(deferred);
-  });
-  stream.on("close", () => call.exchange?.abort());
-  call.exchange = core.open(head, { send });
 }
