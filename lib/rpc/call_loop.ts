@@ -11,7 +11,24 @@ import { RpcError } from "./errors.ts";
 import { type Consumer, type Endpoint, endpointKey } from "./consumer.ts";
 import { errorText } from "../error_text.ts";
 
-/** Settings of {@linkcode runCallLoop}. */
+/**
+ * Settings of {@linkcode runCallLoop}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createConsumer } from "./consumer.ts";
+ * const consumer = createConsumer({ timeoutMs: 1000, serialization: "protobuf" });
+ * const lines: string[] = [];
+ * const options: CallLoopOptions = {
+ *   consumer, pick: () => undefined, intervalMs: 1, concurrency: 1, count: 1, retries: 0,
+ *   log: (line) => lines.push(line),
+ * };
+ * await runCallLoop(options).done;
+ * assert.equal(lines[0], `Greet failed: unavailable: ${NO_PROVIDER_MESSAGE}`);
+ * consumer.close();
+ * ```
+ */
 export interface CallLoopOptions {
   consumer: Consumer;
   /**
@@ -37,7 +54,25 @@ export interface CallLoopOptions {
   summaryIntervalMs?: number;
 }
 
-/** Running totals of a call loop (a call counts once, whatever its retries). */
+/**
+ * Running totals of a call loop (a call counts once, whatever its retries).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createConsumer } from "./consumer.ts";
+ * const consumer = createConsumer({ timeoutMs: 1000, serialization: "protobuf" });
+ * const { stats, done } = runCallLoop({
+ *   consumer, pick: () => undefined, intervalMs: 1, concurrency: 1, count: 2, retries: 0,
+ *   log: () => {},
+ * });
+ * await done;
+ * assert.equal(stats.calls, 2);
+ * assert.equal(stats.failed, 2);
+ * assert.match(stats.summary(), /^calls=2 .*success=0\.00%/);
+ * consumer.close();
+ * ```
+ */
 export interface CallStats {
   calls: number;
   succeeded: number;
@@ -50,12 +85,28 @@ export interface CallStats {
   summary(): string;
 }
 
-/** Default period of the summary line. */
+/**
+ * Default period of the summary line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_SUMMARY_INTERVAL_MS, 10_000);
+ * ```
+ */
 export const DEFAULT_SUMMARY_INTERVAL_MS = 10_000;
 /** Latencies kept for the p99 (the most recent calls). */
 const LATENCY_WINDOW = 10_000;
 
-/** The log line when `pick` has nothing to offer. */
+/**
+ * The log line when `pick` has nothing to offer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(NO_PROVIDER_MESSAGE, "no provider available for greet.GreetService");
+ * ```
+ */
 export const NO_PROVIDER_MESSAGE = `no provider available for ${GREET_SERVICE}`;
 
 class LoopStats implements CallStats {

@@ -12,15 +12,38 @@ import zlib from "node:zlib";
 import { RpcError } from "./errors.ts";
 import { errorText } from "../error_text.ts";
 
-/** The only compression we speak besides identity. */
+/**
+ * The only compression we speak besides identity.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isGzip(GZIP), true);
+ * ```
+ */
 export const GZIP = "gzip";
 
-/** Responses smaller than this are sent uncompressed (not worth the CPU). */
+/**
+ * Responses smaller than this are sent uncompressed (not worth the CPU).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(maybeGzip(new Uint8Array(COMPRESS_MIN_BYTES - 1), true).gzipped, false);
+ * ```
+ */
 export const COMPRESS_MIN_BYTES = 1024;
 
 /**
  * Whether an `Accept-Encoding`/`grpc-accept-encoding` value admits gzip: a `gzip` (or
  * `*`) token whose `q` is not 0. Tokens are compared case-insensitively.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(acceptsGzip("br, gzip;q=0.5"), true);
+ * assert.equal(acceptsGzip("gzip;q=0"), false);
+ * ```
  */
 export function acceptsGzip(value: string | undefined): boolean {
   if (!value) return false;
@@ -37,18 +60,43 @@ export function acceptsGzip(value: string | undefined): boolean {
 /**
  * Whether a request's encoding header names something we can decode: absent,
  * `identity` or `gzip` (case-insensitive).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isSupportedEncoding("Identity"), true);
+ * assert.equal(isSupportedEncoding("br"), false);
+ * ```
  */
 export function isSupportedEncoding(value: string | undefined): boolean {
   const v = value?.trim().toLowerCase();
   return v === undefined || v === "" || v === "identity" || v === GZIP;
 }
 
-/** Whether an encoding header value means gzip. */
+/**
+ * Whether an encoding header value means gzip.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isGzip(" GZIP "), true);
+ * assert.equal(isGzip(undefined), false);
+ * ```
+ */
 export function isGzip(value: string | undefined): boolean {
   return value?.trim().toLowerCase() === GZIP;
 }
 
-/** gzip-compresses `bytes`. */
+/**
+ * gzip-compresses `bytes`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const text = new TextEncoder().encode("hello");
+ * assert.deepEqual(gunzip(gzip(text), 100), text);
+ * ```
+ */
 export function gzip(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(zlib.gzipSync(bytes));
 }
@@ -57,6 +105,14 @@ export function gzip(bytes: Uint8Array): Uint8Array {
  * Decompresses gzip `bytes`, producing at most `maxBytes`. Throws an
  * {@linkcode RpcError}: `resource_exhausted` past the limit, `invalid_argument` for
  * data that is not valid gzip.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "./errors.ts";
+ * const bomb = gzip(new Uint8Array(10_000));
+ * assert.throws(() => gunzip(bomb, 100), (e) => e instanceof RpcError && e.code === "resource_exhausted");
+ * ```
  */
 export function gunzip(bytes: Uint8Array, maxBytes: number): Uint8Array {
   try {
@@ -73,7 +129,16 @@ export function gunzip(bytes: Uint8Array, maxBytes: number): Uint8Array {
   }
 }
 
-/** Compresses `bytes` when the peer accepts gzip and they are at least 1 KiB. */
+/**
+ * Compresses `bytes` when the peer accepts gzip and they are at least 1 KiB.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(maybeGzip(new Uint8Array(4096), true).gzipped, true);
+ * assert.equal(maybeGzip(new Uint8Array(4096), false).gzipped, false);
+ * ```
+ */
 export function maybeGzip(
   bytes: Uint8Array,
   accepted: boolean,

@@ -30,7 +30,23 @@ import { errorText } from "../error_text.ts";
 
 export { type Endpoint, endpointKey };
 
-/** Settings of {@linkcode createConsumer}. */
+/**
+ * Settings of {@linkcode createConsumer}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveProvider } from "./provider.ts";
+ * const provider = await serveProvider({ hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0 });
+ * const options: ConsumerOptions = {
+ *   timeoutMs: 3000, serialization: "json", protocol: "grpc", http: "2",
+ * };
+ * const consumer = createConsumer(options);
+ * assert.equal(await consumer.greet({ host: "127.0.0.1", port: provider.port }, "grpc"), "grpc");
+ * consumer.close();
+ * await provider.close();
+ * ```
+ */
 export interface ConsumerOptions {
   /** Per-call deadline, milliseconds; sent as `Triple-Timeout-Ms` and friends. */
   timeoutMs: number;
@@ -55,10 +71,31 @@ export interface ConsumerOptions {
   compressRequests?: boolean;
 }
 
-/** The value of `tri-protocol-version` we send, as dubbo-js does. */
+/**
+ * The value of `tri-protocol-version` we send, as dubbo-js does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(TRI_PROTOCOL_VERSION, "1.0.0");
+ * ```
+ */
 export const TRI_PROTOCOL_VERSION = "1.0.0";
 
-/** Calls providers. */
+/**
+ * Calls providers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveProvider } from "./provider.ts";
+ * const provider = await serveProvider({ hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0 });
+ * const consumer: Consumer = createConsumer({ timeoutMs: 3000, serialization: "protobuf" });
+ * assert.equal(await consumer.greet({ host: "127.0.0.1", port: provider.port }, "hi"), "hi");
+ * consumer.close();
+ * await provider.close();
+ * ```
+ */
 export interface Consumer {
   /** Calls Greet on `endpoint`; resolves to the greeting, rejects with an {@linkcode RpcError}. */
   greet(endpoint: Endpoint, name: string): Promise<string>;

@@ -5,7 +5,15 @@
  * @module
  */
 
-/** The Connect error codes, in gRPC-number order (index + 1 = gRPC status). */
+/**
+ * The Connect error codes, in gRPC-number order (index + 1 = gRPC status).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(CODES[1], "unknown"); // gRPC status 2
+ * ```
+ */
 export const CODES = [
   "canceled",
   "unknown",
@@ -25,7 +33,16 @@ export const CODES = [
   "unauthenticated",
 ] as const;
 
-/** A Connect error code such as `unknown` or `deadline_exceeded`. */
+/**
+ * A Connect error code such as `unknown` or `deadline_exceeded`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const code: Code = "deadline_exceeded";
+ * assert.equal(httpStatusOf(code), 408);
+ * ```
+ */
 export type Code = typeof CODES[number];
 
 /**
@@ -75,22 +92,56 @@ const HTTP_STATUS: Record<Code, number> = {
   unauthenticated: 401,
 };
 
-/** HTTP status for an error response of Triple/Connect unary (dubbo-go's table). */
+/**
+ * HTTP status for an error response of Triple/Connect unary (dubbo-go's table).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(httpStatusOf("unavailable"), 503);
+ * ```
+ */
 export function httpStatusOf(code: Code): number {
   return HTTP_STATUS[code];
 }
 
-/** The gRPC status number of a code (`unknown` → 2). */
+/**
+ * The gRPC status number of a code (`unknown` → 2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(grpcStatusOf("unknown"), 2);
+ * ```
+ */
 export function grpcStatusOf(code: Code): number {
   return CODES.indexOf(code) + 1;
 }
 
-/** The code of a gRPC status number; `undefined` for 0 (OK) and unknown numbers. */
+/**
+ * The code of a gRPC status number; `undefined` for 0 (OK) and unknown numbers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(codeOfGrpcStatus(14), "unavailable");
+ * assert.equal(codeOfGrpcStatus(0), undefined);
+ * ```
+ */
 export function codeOfGrpcStatus(status: number): Code | undefined {
   return CODES[status - 1];
 }
 
-/** Whether a string is one of the Connect codes. */
+/**
+ * Whether a string is one of the Connect codes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isCode("internal"), true);
+ * assert.equal(isCode("oops"), false);
+ * ```
+ */
 export function isCode(value: unknown): value is Code {
   return typeof value === "string" && (CODES as readonly string[]).includes(value);
 }
@@ -100,6 +151,13 @@ export function isCode(value: unknown): value is Code {
  * (the Connect table quoted by the Triple spec and dubbo-go's `tripleHTTPToCode`),
  * except 429, which is `resource_exhausted` here: every Dubbo peer sends
  * `resource_exhausted` as 429, and Connect's `unavailable` would make it retryable.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(codeOfHttpStatus(429), "resource_exhausted");
+ * assert.equal(codeOfHttpStatus(418), "unknown");
+ * ```
  */
 export function codeOfHttpStatus(status: number): Code {
   return CONNECT_HTTP_CODES[status] ?? "unknown";
@@ -138,6 +196,14 @@ const GRPC_HTTP_CODES: Readonly<Record<number, Code>> = {
  * The code named by an error body's `code` string: a Connect code, or dubbo-go's
  * `code_N` for non-canonical numbers (`code_17`, its business error, and any other
  * number outside 1..16 become `unknown`). `undefined` when `value` is no code at all.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(codeOfName("not_found"), "not_found");
+ * assert.equal(codeOfName("code_17"), "unknown");
+ * assert.equal(codeOfName(42), undefined);
+ * ```
  */
 export function codeOfName(value: unknown): Code | undefined {
   if (typeof value !== "string") return undefined;
@@ -153,6 +219,14 @@ export function codeOfName(value: unknown): Code | undefined {
  * (dubbo-js, us), `{"status":"<HTTP status>"}` (Dubbo Java's HTTP/1 Triple). Without
  * a recognisable code the HTTP status decides; without a message the text says
  * `HTTP <status>` plus the start of the body.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const error = errorFromBody(500, '{"code":"unknown","message":"random error"}');
+ * assert.equal(error.toString(), "unknown: random error");
+ * assert.equal(errorFromBody(503, "down").message, "HTTP 503: down");
+ * ```
  */
 export function errorFromBody(httpStatus: number, text: string): RpcError {
   let body: Record<string, unknown> | undefined;
@@ -182,6 +256,13 @@ export function errorFromBody(httpStatus: number, text: string): RpcError {
  * response's `grpc-status` wins over a non-200 HTTP status, except 408, which stays
  * `deadline_exceeded` (Dubbo Java answers an expired deadline with 408 and status 1).
  * Without `grpc-status`, the gRPC table for HTTP statuses applies.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(codeOfGrpcFailure(200, "8"), "resource_exhausted");
+ * assert.equal(codeOfGrpcFailure(503, undefined), "unavailable");
+ * ```
  */
 export function codeOfGrpcFailure(httpStatus: number, grpcStatus: string | undefined): Code {
   if (httpStatus === 408) return "deadline_exceeded";

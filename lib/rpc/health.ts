@@ -20,10 +20,32 @@ import { RpcError } from "./errors.ts";
 import { type UnaryMethod, unaryMethod } from "./methods.ts";
 import { type StreamMethod, streamMethod } from "./_grpc_stream.ts";
 
-/** The health service's full name. */
+/**
+ * The health service's full name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Health } from "../gen/grpc/health/v1/health_pb.ts";
+ * assert.equal(HEALTH_SERVICE, Health.typeName);
+ * ```
+ */
 export const HEALTH_SERVICE = "grpc.health.v1.Health";
 
-/** The serving flag shared by `Check` and `Watch`, with change listeners. */
+/**
+ * The serving flag shared by `Check` and `Watch`, with change listeners.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const state = new HealthState();
+ * const seen: boolean[] = [];
+ * state.subscribe(() => seen.push(state.serving));
+ * state.setServing(false);
+ * state.setServing(false); // no change, no call
+ * assert.deepEqual(seen, [false]);
+ * ```
+ */
 export class HealthState {
   #serving = true;
   #listeners = new Set<() => void>();
@@ -47,7 +69,24 @@ export class HealthState {
   }
 }
 
-/** `Check` and `Watch` over `state`; `services` are the names that report its status. */
+/**
+ * `Check` and `Watch` over `state`; `services` are the names that report its status.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { invokeUnary } from "./methods.ts";
+ * const state = new HealthState();
+ * const { check } = healthMethods(state, ["greet.GreetService"]);
+ * const ask = async () =>
+ *   new TextDecoder().decode(
+ *     await invokeUnary(check, new TextEncoder().encode('{"service":"greet.GreetService"}'), "json"),
+ *   );
+ * assert.equal(await ask(), '{"status":"SERVING"}');
+ * state.setServing(false);
+ * assert.equal(await ask(), '{"status":"NOT_SERVING"}');
+ * ```
+ */
 export function healthMethods(
   state: HealthState,
   services: readonly string[],

@@ -80,14 +80,37 @@ export interface MethodSchema<
   output: O;
 }
 
-/** Builds a {@linkcode UnaryMethod} with its types checked, erased for the provider's list. */
+/**
+ * Builds a {@linkcode UnaryMethod} with its types checked, erased for the provider's list.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { create } from "@bufbuild/protobuf";
+ * import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.ts";
+ * const check = unaryMethod({
+ *   service: "grpc.health.v1.Health", method: "Check",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   handler: (request) => create(HealthCheckResponseSchema, { status: request.service ? 3 : 1 }),
+ * });
+ * assert.equal(check.method, "Check");
+ * ```
+ */
 export function unaryMethod<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
 ): UnaryMethod {
   return method as unknown as UnaryMethod;
 }
 
-/** `/<service>/<method>`, the request path of a method. */
+/**
+ * `/<service>/<method>`, the request path of a method.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(pathOf({ service: "greet.GreetService", method: "Greet" }), "/greet.GreetService/Greet");
+ * ```
+ */
 export function pathOf(method: { service: string; method: string }): string {
   return `/${method.service}/${method.method}`;
 }
@@ -95,6 +118,15 @@ export function pathOf(method: { service: string; method: string }): string {
 /**
  * The paths a method is routed by: `/<service>/<Method>` and, as dubbo-go also routes,
  * the method name with a lower-case first letter.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(pathsOf({ service: "greet.GreetService", method: "Greet" }), [
+ *   "/greet.GreetService/Greet",
+ *   "/greet.GreetService/greet",
+ * ]);
+ * ```
  */
 export function pathsOf(method: { service: string; method: string }): string[] {
   const lower = method.method.charAt(0).toLowerCase() + method.method.slice(1);
@@ -107,6 +139,20 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true });
 /**
  * Decodes, runs and encodes one call of `method`. Rejects with an
  * {@linkcode RpcError}: `invalid_argument` for an undecodable request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { create } from "@bufbuild/protobuf";
+ * import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.ts";
+ * const check = unaryMethod({
+ *   service: "grpc.health.v1.Health", method: "Check",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   handler: () => create(HealthCheckResponseSchema, { status: 1 }),
+ * });
+ * const reply = await invokeUnary(check, new TextEncoder().encode("{}"), "json");
+ * assert.equal(new TextDecoder().decode(reply), '{"status":"SERVING"}');
+ * ```
  */
 export async function invokeUnary(
   method: UnaryMethod,

@@ -36,7 +36,23 @@ import { errorText } from "../error_text.ts";
 
 export { STREAMS_PER_SESSION };
 
-/** Settings of {@linkcode serveProvider}. */
+/**
+ * Settings of {@linkcode serveProvider}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const options: ProviderOptions = {
+ *   hostname: "127.0.0.1", port: 0, failureRate: 1, delayMs: 0, maxConnections: 10,
+ * };
+ * const provider = await serveProvider(options);
+ * const response = await fetch(`http://127.0.0.1:${provider.port}/greet.GreetService/Greet`, {
+ *   method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+ * });
+ * assert.equal((await response.json()).message, "random error");
+ * await provider.close();
+ * ```
+ */
 export interface ProviderOptions {
   /** Address to bind, e.g. `127.0.0.1` or `0.0.0.0`. */
   hostname: string;
@@ -64,7 +80,21 @@ export interface ProviderOptions {
   methods?: readonly UnaryMethod[];
 }
 
-/** A running provider. */
+/**
+ * A running provider.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const provider: Provider = await serveProvider({
+ *   hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0,
+ * });
+ * assert.ok(provider.port > 0);
+ * assert.equal(provider.inFlight(), 0);
+ * provider.setServing(false);
+ * await provider.close(100);
+ * ```
+ */
 export interface Provider {
   /** The bound port (useful with port 0). */
   readonly port: number;
@@ -80,7 +110,15 @@ export interface Provider {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Default grace period of {@linkcode Provider.close}. */
+/**
+ * Default grace period of {@linkcode Provider.close}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_GRACE_MS, 5000);
+ * ```
+ */
 export const DEFAULT_GRACE_MS = 5000;
 
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");

@@ -20,7 +20,15 @@ import {
 } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { type StreamMethod, streamMethod } from "./_grpc_stream.ts";
 
-/** Full names of the two reflection services. */
+/**
+ * Full names of the two reflection services.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(REFLECTION_SERVICES[0], "grpc.reflection.v1.ServerReflection");
+ * ```
+ */
 export const REFLECTION_SERVICES = [
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
@@ -49,6 +57,14 @@ function withDependencies(file: DescFile): Uint8Array[] {
  * The reflection methods (v1 and v1alpha) listing those of `services` (full names)
  * whose descriptors are in `files` (generated `file_*` descriptors, with their
  * dependencies).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { file_greet_greet } from "../gen/greet/greet_pb.ts";
+ * const methods = reflectionMethods(["greet.GreetService"], [file_greet_greet]);
+ * assert.deepEqual(methods.map((m) => m.service), [...REFLECTION_SERVICES]);
+ * ```
  */
 export function reflectionMethods(
   services: readonly string[],
