@@ -7,7 +7,15 @@
 /** Longest timeout a timer can hold; larger values mean "no deadline". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Header names carrying plain decimal milliseconds, in the order they are read. */
+/**
+ * Header names carrying plain decimal milliseconds, in the order they are read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(MS_TIMEOUT_HEADERS[0], "triple-timeout-ms");
+ * ```
+ */
 export const MS_TIMEOUT_HEADERS = [
   "triple-timeout-ms",
   "tri-service-timeout",
@@ -23,7 +31,16 @@ const GRPC_UNIT_MS: Record<string, number> = {
   n: 0.000001,
 };
 
-/** Result of reading the timeout headers. */
+/**
+ * Result of reading the timeout headers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const result: TimeoutResult = readTimeout(() => "x");
+ * assert.equal(result.ok, false);
+ * ```
+ */
 export type TimeoutResult =
   | { ok: true; ms: number | undefined }
   | { ok: false; message: string };
@@ -33,6 +50,14 @@ export type TimeoutResult =
  * `Connect-Timeout-Ms` (decimal ms, at most 10 digits) and `grpc-timeout`
  * (at most 8 digits plus a unit `H M S m u n`). `ms` is `undefined` when none is set.
  * A malformed value is an error (the caller answers `invalid_argument`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const headers = new Map([["triple-timeout-ms", "3000"], ["grpc-timeout", "2S"]]);
+ * assert.deepEqual(readTimeout((name) => headers.get(name)), { ok: true, ms: 2000 });
+ * assert.deepEqual(readTimeout(() => undefined), { ok: true, ms: undefined });
+ * ```
  */
 export function readTimeout(header: (name: string) => string | undefined): TimeoutResult {
   let smallest: number | undefined;
@@ -64,7 +89,15 @@ export function readTimeout(header: (name: string) => string | undefined): Timeo
   return { ok: true, ms: smallest };
 }
 
-/** `grpc-timeout` value for a millisecond timeout (`"1500m"`). */
+/**
+ * `grpc-timeout` value for a millisecond timeout (`"1500m"`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(formatGrpcTimeout(1500.2), "1501m");
+ * ```
+ */
 export function formatGrpcTimeout(ms: number): string {
   return `${Math.max(0, Math.min(Math.ceil(ms), 99_999_999))}m`;
 }

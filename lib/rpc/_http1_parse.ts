@@ -9,7 +9,15 @@
  * @module
  */
 
-/** A request the connection answers with `status` and then closes. */
+/**
+ * A request the connection answers with `status` and then closes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.throws(() => parseHead("GET / HTTP/2.0"), (e) => e instanceof HttpError && e.status === 505);
+ * ```
+ */
 export class HttpError extends Error {
   /** `status` is one of ours (400, 408, 431, 505, ...); `message` never reaches a head. */
   constructor(readonly status: number, message: string) {
@@ -17,10 +25,29 @@ export class HttpError extends Error {
   }
 }
 
-/** How the request body is delimited. */
+/**
+ * How the request body is delimited.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const framing: BodyFraming = parseHead("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2").framing;
+ * assert.deepEqual(framing, { kind: "length", length: 2 });
+ * ```
+ */
 export type BodyFraming = { kind: "length"; length: number } | { kind: "chunked" };
 
-/** A parsed, validated request head. */
+/**
+ * A parsed, validated request head.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const head: ParsedHead = parseHead("GET /a HTTP/1.1\r\nHost: x");
+ * assert.equal(head.headers.get("host"), "x");
+ * assert.equal(head.keepAlive, true);
+ * ```
+ */
 export interface ParsedHead {
   method: string;
   /** The request target as sent (visible ASCII only). */
@@ -42,6 +69,13 @@ const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /**
  * Index of the CR of the CRLFCRLF ending a head in `bytes`, searching from `from` (the
  * caller passes where the previous search stopped, so no byte is scanned twice), or -1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n");
+ * assert.equal(findHeadEnd(bytes, 0), 14);
+ * ```
  */
 export function findHeadEnd(bytes: Uint8Array, from: number): number {
   const last = bytes.length - 3;
@@ -53,12 +87,28 @@ export function findHeadEnd(bytes: Uint8Array, from: number): number {
   return -1;
 }
 
-/** Where the next {@linkcode findHeadEnd} may resume after a miss over `length` bytes. */
+/**
+ * Where the next {@linkcode findHeadEnd} may resume after a miss over `length` bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(resumeHeadSearch(10), 7);
+ * ```
+ */
 export function resumeHeadSearch(length: number): number {
   return Math.max(0, length - 3);
 }
 
-/** Bytes as a latin1 string (1 char per byte). */
+/**
+ * Bytes as a latin1 string (1 char per byte).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(latin1(new Uint8Array([0x47, 0xe9])), "G\u00e9");
+ * ```
+ */
 export function latin1(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i += 4096) {
@@ -67,7 +117,16 @@ export function latin1(bytes: Uint8Array): string {
   return text;
 }
 
-/** Strips SP and HTAB (the only OWS) from both ends; `trim()` would also strip VT, FF, NBSP. */
+/**
+ * Strips SP and HTAB (the only OWS) from both ends; `trim()` would also strip VT, FF, NBSP.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(trimOws(" \tgzip\t"), "gzip");
+ * assert.equal(trimOws("\u00a0x"), "\u00a0x");
+ * ```
+ */
 export function trimOws(value: string): string {
   let start = 0;
   let end = value.length;
@@ -87,7 +146,17 @@ function isOws(code: number): boolean {
 // deno-lint-ignore no-control-regex
 const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 
-/** Parses the head `text` (without its final CRLFCRLF) or throws {@linkcode HttpError}. */
+/**
+ * Parses the head `text` (without its final CRLFCRLF) or throws {@linkcode HttpError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const head = parseHead("POST /greet.GreetService/Greet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked");
+ * assert.equal(head.method, "POST");
+ * assert.deepEqual(head.framing, { kind: "chunked" });
+ * ```
+ */
 export function parseHead(text: string): ParsedHead {
   let lineEnd = text.indexOf("\r\n");
   if (lineEnd < 0) lineEnd = text.length;

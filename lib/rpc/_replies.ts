@@ -7,7 +7,16 @@
 import { type Code, grpcStatusOf, httpStatusOf, RpcError } from "./errors.ts";
 import { gunzip, maybeGzip } from "./compression.ts";
 
-/** One response as the transports write it. Header names are lowercase. */
+/**
+ * One response as the transports write it. Header names are lowercase.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const reply: Reply = connectError("unknown", "random error");
+ * assert.equal(reply.status, 500);
+ * ```
+ */
 export interface Reply {
   status: number;
   headers: Record<string, string>;
@@ -16,7 +25,16 @@ export interface Reply {
   trailers?: Record<string, string>;
 }
 
-/** The two wire protocols: Triple/Connect unary and gRPC. */
+/**
+ * The two wire protocols: Triple/Connect unary and gRPC.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const protocol: Protocol = "grpc";
+ * assert.equal(errorReply(protocol, "application/grpc", "unknown", "x").status, 200);
+ * ```
+ */
 export type Protocol = "connect" | "grpc";
 
 const textEncoder = new TextEncoder();
@@ -25,6 +43,16 @@ const EMPTY = new Uint8Array(0);
 /**
  * A Triple/Connect unary JSON error reply with the dubbo-go HTTP status: `code` is what
  * dubbo-go and Connect clients read, the numeric gRPC `status` what dubbo-js reads.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const reply = connectError("unavailable", "down");
+ * assert.equal(reply.status, 503);
+ * assert.deepEqual(JSON.parse(new TextDecoder().decode(reply.body)), {
+ *   code: "unavailable", status: 14, message: "down",
+ * });
+ * ```
  */
 export function connectError(code: Code, message: string, status = httpStatusOf(code)): Reply {
   return {
@@ -34,7 +62,15 @@ export function connectError(code: Code, message: string, status = httpStatusOf(
   };
 }
 
-/** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks. */
+/**
+ * Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeGrpcMessage("50% é"), "50%25 %C3%A9");
+ * ```
+ */
 export function encodeGrpcMessage(message: string): string {
   return Array.from(
     textEncoder.encode(message),
@@ -45,7 +81,17 @@ export function encodeGrpcMessage(message: string): string {
   ).join("");
 }
 
-/** A gRPC "trailers-only" error reply: HTTP 200, status in the headers. */
+/**
+ * A gRPC "trailers-only" error reply: HTTP 200, status in the headers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const reply = grpcError("application/grpc", "unknown", "random error");
+ * assert.equal(reply.headers["grpc-status"], "2");
+ * assert.equal(reply.body.length, 0);
+ * ```
+ */
 export function grpcError(contentType: string, code: Code, message: string): Reply {
   return {
     status: 200,
@@ -58,7 +104,15 @@ export function grpcError(contentType: string, code: Code, message: string): Rep
   };
 }
 
-/** An error reply in the request's protocol (JSON body, or gRPC trailers-only). */
+/**
+ * An error reply in the request's protocol (JSON body, or gRPC trailers-only).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(errorReply("connect", "application/json", "not_found", "x").status, 404);
+ * ```
+ */
 export function errorReply(
   protocol: Protocol,
   contentType: string,
@@ -68,7 +122,17 @@ export function errorReply(
   return protocol === "grpc" ? grpcError(contentType, code, message) : connectError(code, message);
 }
 
-/** The successful reply; the message is gzipped when `gzipOk` and it is ≥ 1 KiB. */
+/**
+ * The successful reply; the message is gzipped when `gzipOk` and it is ≥ 1 KiB.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const reply = successReply("grpc", "application/grpc", new Uint8Array([8, 1]), false);
+ * assert.deepEqual(reply.body, new Uint8Array([0, 0, 0, 0, 2, 8, 1]));
+ * assert.equal(reply.trailers?.["grpc-status"], "0");
+ * ```
+ */
 export function successReply(
   protocol: Protocol,
   contentType: string,
@@ -132,6 +196,14 @@ export function onlyGrpcFrame(
  * The request message inside a body: the single gRPC frame's payload (or the whole
  * Triple body), gunzipped when compressed, at most `maxBytes` once
  * decompressed. Throws an {@linkcode RpcError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const frame = new Uint8Array([0, 0, 0, 0, 2, 8, 1]);
+ * assert.deepEqual(unwrapMessage(frame, "grpc", false, 1024), new Uint8Array([8, 1]));
+ * assert.deepEqual(unwrapMessage(frame, "connect", false, 1024), frame);
+ * ```
  */
 export function unwrapMessage(
   body: Uint8Array,

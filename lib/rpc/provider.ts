@@ -20,7 +20,7 @@ import { NO_CALLS } from "../observe.ts";
 import { CallCore } from "./_call.ts";
 import type { Http1Connection } from "./_http1.ts";
 import { serveHttp1Conn } from "./_http1_server.ts";
-import { acceptLoop } from "./_accept.ts";
+import { acceptLoop, closeQuietly } from "./_accept.ts";
 import { createH2Server, type H2Server, STREAMS_PER_SESSION } from "./_h2_server.ts";
 import { DEFAULT_MAX_CONNECTIONS, FIRST_BYTES_MS } from "./_limits.ts";
 import { pathOf, type UnaryMethod } from "./methods.ts";
@@ -314,14 +314,6 @@ function builtinServices(extra: readonly UnaryMethod[]) {
     [watch, ...reflection].map((m) => [pathOf(m), m]),
   );
   return { health, check, streamMethods };
-}
-
-function closeQuietly(closer: { close(): void }) {
-  try {
-    closer.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 /**
