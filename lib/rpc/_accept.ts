@@ -9,7 +9,29 @@
 import { ACCEPT_BACKOFF_MS } from "./_limits.ts";
 import { errorText } from "../error_text.ts";
 
-/** Settings of {@linkcode acceptLoop}. */
+/**
+ * Settings of {@linkcode acceptLoop}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * let closing = false;
+ * const loop = acceptLoop(listener, {
+ *   maxConnections: 10, label: "example port", log: console.error, closing: () => closing,
+ *   serve: (conn, release) => {
+ *     conn.close();
+ *     release();
+ *   },
+ * });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * assert.equal(await client.read(new Uint8Array(1)), null); // served: closed at once
+ * client.close();
+ * closing = true;
+ * closeQuietly(listener);
+ * await loop.done;
+ * ```
+ */
 export interface AcceptOptions {
   /** Connections held at once; past it new ones are closed at once. */
   maxConnections: number;
@@ -23,7 +45,30 @@ export interface AcceptOptions {
   serve: (conn: Deno.TcpConn, release: () => void) => void;
 }
 
-/** A running accept loop. */
+/**
+ * A running accept loop.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * let closing = false;
+ * const loop = acceptLoop(listener, {
+ *   maxConnections: 10, label: "example port", log: console.error, closing: () => closing,
+ *   serve: (conn, release) => {
+ *     conn.close();
+ *     release();
+ *   },
+ * });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * assert.equal(await client.read(new Uint8Array(1)), null); // served: closed at once
+ * client.close();
+ * closing = true;
+ * closeQuietly(listener);
+ * await loop.done;
+ * assert.equal(loop.open(), 0);
+ * ```
+ */
 export interface AcceptLoop {
   /** Connections held now. */
   open(): number;
@@ -34,7 +79,16 @@ export interface AcceptLoop {
 /** A quiet period that ends an out-of-descriptors episode (and allows its next log line). */
 const EPISODE_MS = 30_000;
 
-/** True for "too many open files" (process or system). */
+/**
+ * True for "too many open files" (process or system).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isFdExhaustion(new Error("Too many open files (os error 24)")), true);
+ * assert.equal(isFdExhaustion(new Error("refused")), false);
+ * ```
+ */
 export function isFdExhaustion(error: unknown): boolean {
   const text = errorText(error);
   const code = (error as { code?: string } | null)?.code;
@@ -42,7 +96,29 @@ export function isFdExhaustion(error: unknown): boolean {
     /os error 2[34]\b|too many open files/i.test(text);
 }
 
-/** Accepts from `listener` until it is closed; see the module doc. */
+/**
+ * Accepts from `listener` until it is closed; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * let closing = false;
+ * const loop = acceptLoop(listener, {
+ *   maxConnections: 10, label: "example port", log: console.error, closing: () => closing,
+ *   serve: (conn, release) => {
+ *     conn.close();
+ *     release();
+ *   },
+ * });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * assert.equal(await client.read(new Uint8Array(1)), null); // served: closed at once
+ * client.close();
+ * closing = true;
+ * closeQuietly(listener);
+ * await loop.done;
+ * ```
+ */
 export function acceptLoop(listener: Deno.TcpListener, options: AcceptOptions): AcceptLoop {
   let open = 0;
   let refusedInEpisode = 0;
@@ -100,7 +176,16 @@ export function acceptLoop(listener: Deno.TcpListener, options: AcceptOptions): 
   return { open: () => open, done };
 }
 
-/** Closes `closer`, ignoring "already closed". */
+/**
+ * Closes `closer`, ignoring "already closed".
+ *
+ * @example
+ * ```ts
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * closeQuietly(listener);
+ * closeQuietly(listener); // already closed: no throw
+ * ```
+ */
 export function closeQuietly(closer: { close(): void }): void {
   try {
     closer.close();

@@ -28,10 +28,26 @@ import {
 } from "./greet.ts";
 import { errorText } from "../error_text.ts";
 
-/** Largest accepted request message; bigger bodies get `resource_exhausted`. */
+/**
+ * Largest accepted request message; bigger bodies get `resource_exhausted`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(MAX_MESSAGE_BYTES, 4 * 1024 * 1024);
+ * ```
+ */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-/** The content types the provider accepts, listed in `Accept-Post` on a 415. */
+/**
+ * The content types the provider accepts, listed in `Accept-Post` on a 415.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(ACCEPTED_CONTENT_TYPES.split(", ").includes("application/grpc+proto"));
+ * ```
+ */
 export const ACCEPTED_CONTENT_TYPES =
   "application/json, application/proto, application/grpc, application/grpc+proto, application/grpc+json";
 

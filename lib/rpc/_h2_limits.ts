@@ -19,7 +19,15 @@ import {
   SWEEP_MS,
 } from "./_limits.ts";
 
-/** `http2.createServer` options with our limits. */
+/**
+ * `http2.createServer` options with our limits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(h2ServerOptions().settings?.maxConcurrentStreams, 100);
+ * ```
+ */
 export function h2ServerOptions(): http2.ServerOptions {
   return {
     maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,

@@ -20,6 +20,12 @@ import { serveGrpcStream, type StreamCall, type StreamMethod } from "./_grpc_str
  * a crash of Deno 2.9.6's `node:http2` server (nghttp2 assertion `stream->closed_next == NULL`,
  * or `free(): invalid pointer`) that aborts the process when a consumer that made a couple of
  * hundred calls on one session disconnects; sessions this short do not trigger it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(STREAMS_PER_SESSION < 200);
+ * ```
  */
 export const STREAMS_PER_SESSION = 64;
 

@@ -14,7 +14,18 @@ import { MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES } from "./_limits.ts";
 
 const EMPTY = new Uint8Array(0);
 
-/** Received bytes not yet consumed. */
+/**
+ * Received bytes not yet consumed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const input = new InputBuffer();
+ * input.append(new TextEncoder().encode("abc"));
+ * input.consume(1);
+ * assert.equal(new TextDecoder().decode(input.view()), "bc");
+ * ```
+ */
 export class InputBuffer {
   #bytes: Uint8Array = EMPTY;
   #start = 0;
@@ -120,7 +131,20 @@ function isQdtext(byte: number): boolean {
   return isFieldValueByte(byte) && byte !== 0x22 && byte !== 0x5c;
 }
 
-/** Decodes one chunked body; see the module doc. */
+/**
+ * Decodes one chunked body; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const input = new InputBuffer();
+ * input.append(new TextEncoder().encode("3\r\nabc\r\n0\r\n\r\n"));
+ * const parts: string[] = [];
+ * const decoder = new ChunkedDecoder();
+ * assert.equal(decoder.decode(input, (bytes) => parts.push(new TextDecoder().decode(bytes))), true);
+ * assert.deepEqual(parts, ["abc"]);
+ * ```
+ */
 export class ChunkedDecoder {
   #state = S.Size;
   #digits = 0;

@@ -14,10 +14,28 @@ const SAFE_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const SAFE_VALUE = /^[\t\x20-\x7e]*$/;
 const encoder = new TextEncoder();
 
-/** `HTTP/1.1 100 Continue`, for `Expect: 100-continue`. */
+/**
+ * `HTTP/1.1 100 Continue`, for `Expect: 100-continue`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(new TextDecoder().decode(CONTINUE), "HTTP/1.1 100 Continue\r\n\r\n");
+ * ```
+ */
 export const CONTINUE: Uint8Array = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 
-/** How to frame one response. */
+/**
+ * How to frame one response.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const framing: ResponseFraming = { close: false, headOnly: true };
+ * const bytes = encodeResponse({ status: 200, headers: {}, body: new Uint8Array(3) }, framing);
+ * assert.match(new TextDecoder().decode(bytes), /content-length: 3\r\n\r\n$/);
+ * ```
+ */
 export interface ResponseFraming {
   /** Say `connection: close`. */
   close: boolean;
@@ -34,7 +52,22 @@ function safe(reply: Reply): boolean {
   return true;
 }
 
-/** The bytes of `reply` (head, then body unless `headOnly`). */
+/**
+ * The bytes of `reply` (head, then body unless `headOnly`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = encodeResponse(
+ *   { status: 404, headers: { "content-type": "text/plain" }, body: new TextEncoder().encode("no") },
+ *   { close: true, headOnly: false },
+ * );
+ * assert.equal(
+ *   new TextDecoder().decode(bytes),
+ *   "HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nno",
+ * );
+ * ```
+ */
 export function encodeResponse(reply: Reply, framing: ResponseFraming): Uint8Array {
   if (!safe(reply)) {
     return errorResponse(500, "internal error: refused to write an unsafe response header");
@@ -54,6 +87,12 @@ export function encodeResponse(reply: Reply, framing: ResponseFraming): Uint8Arr
 /**
  * A connection-level error: a fixed JSON body (`message` is ours, JSON-escaped) and
  * `connection: close`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.match(new TextDecoder().decode(errorResponse(408, "too slow")), /^HTTP\/1\.1 408 Request Timeout\r\n/);
+ * ```
  */
 export function errorResponse(status: number, message: string): Uint8Array {
   const body = encoder.encode(JSON.stringify({

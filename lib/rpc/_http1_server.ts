@@ -11,7 +11,33 @@ import { Http1Connection, type Http1Core } from "./_http1.ts";
 import { acceptLoop, closeQuietly } from "./_accept.ts";
 import { DEFAULT_MAX_CONNECTIONS, LINGER_MS, MAX_OUTPUT_BYTES } from "./_limits.ts";
 
-/** Serves HTTP/1.1 on `conn` (after `initial`, bytes already read); `onClosed` runs once. */
+/**
+ * Serves HTTP/1.1 on `conn` (after `initial`, bytes already read); `onClosed` runs once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectError } from "./_replies.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * import type { Http1Core } from "./_http1.ts";
+ * const core: Http1Core = {
+ *   open(_head, sink) {
+ *     sink.send(connectError("not_found", "nothing here"));
+ *     return { done: true, data() {}, end() {}, abort() {} };
+ *   },
+ * };
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => serveHttp1Conn(conn, core, new Uint8Array(0), done))
+ * );
+ * const response = await fetch(`http://127.0.0.1:${listener.addr.port}/`, {
+ *   headers: { connection: "close" },
+ * });
+ * assert.equal(response.status, 404);
+ * await response.body?.cancel();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export function serveHttp1Conn(
   conn: Deno.TcpConn,
   core: Http1Core,
@@ -33,7 +59,28 @@ export function serveHttp1Conn(
   return connection;
 }
 
-/** Settings of {@linkcode serveHttp1}. */
+/**
+ * Settings of {@linkcode serveHttp1}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectError } from "./_replies.ts";
+ * const server = serveHttp1({
+ *   hostname: "127.0.0.1", port: 0, label: "example",
+ *   core: {
+ *     open(_head, sink) {
+ *       sink.send(connectError("not_found", "nothing here"));
+ *       return { done: true, data() {}, end() {}, abort() {} };
+ *     },
+ *   },
+ * });
+ * const response = await fetch(`http://127.0.0.1:${server.port}/`);
+ * assert.equal(response.status, 404);
+ * await response.body?.cancel();
+ * await server.close();
+ * ```
+ */
 export interface Http1ServerOptions {
   hostname: string;
   port: number;
@@ -46,7 +93,28 @@ export interface Http1ServerOptions {
   log?: (line: string) => void;
 }
 
-/** A running {@linkcode serveHttp1}. */
+/**
+ * A running {@linkcode serveHttp1}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectError } from "./_replies.ts";
+ * const server = serveHttp1({
+ *   hostname: "127.0.0.1", port: 0, label: "example",
+ *   core: {
+ *     open(_head, sink) {
+ *       sink.send(connectError("not_found", "nothing here"));
+ *       return { done: true, data() {}, end() {}, abort() {} };
+ *     },
+ *   },
+ * });
+ * const response = await fetch(`http://127.0.0.1:${server.port}/`);
+ * assert.equal(response.status, 404);
+ * await response.body?.cancel();
+ * await server.close();
+ * ```
+ */
 export interface Http1Server {
   readonly port: number;
   /** Connections open now. */
@@ -55,7 +123,28 @@ export interface Http1Server {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Listens on `hostname:port` and serves `core`; throws when the port cannot be bound. */
+/**
+ * Listens on `hostname:port` and serves `core`; throws when the port cannot be bound.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectError } from "./_replies.ts";
+ * const server = serveHttp1({
+ *   hostname: "127.0.0.1", port: 0, label: "example",
+ *   core: {
+ *     open(_head, sink) {
+ *       sink.send(connectError("not_found", "nothing here"));
+ *       return { done: true, data() {}, end() {}, abort() {} };
+ *     },
+ *   },
+ * });
+ * const response = await fetch(`http://127.0.0.1:${server.port}/`);
+ * assert.equal(response.status, 404);
+ * await response.body?.cancel();
+ * await server.close();
+ * ```
+ */
 export function serveHttp1(options: Http1ServerOptions): Http1Server {
   const listener = Deno.listen({ hostname: options.hostname, port: options.port });
   const port = (listener.addr as Deno.NetAddr).port;
