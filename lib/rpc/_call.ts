@@ -53,7 +53,33 @@ export const ACCEPTED_CONTENT_TYPES =
 
 export type { Reply } from "./_replies.ts";
 
-/** What a transport knows once a request's head has arrived. */
+/**
+ * What a transport knows once a request's head has arrived.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NO_CALLS } from "../observe.ts";
+ * const settings: CallSettings = {
+ *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
+ * };
+ * const core = new CallCore(settings);
+ * const head: RequestHead = {
+ *   method: "POST",
+ *   path: "/greet.GreetService/Greet",
+ *   header: (name) => name === "content-type" ? "application/json" : undefined,
+ *   http2: false,
+ *   contentLength: undefined,
+ * };
+ * const replies: Reply[] = [];
+ * const sink: ReplySink = { send: (reply) => replies.push(reply) };
+ * const exchange: Exchange = core.open(head, sink);
+ * exchange.data(new TextEncoder().encode('{"name":"core"}'));
+ * exchange.end();
+ * await core.idle();
+ * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
+ * ```
+ */
 export interface RequestHead {
   method: string;
   /** Request target, possibly with a query string. */
@@ -66,12 +92,64 @@ export interface RequestHead {
   contentLength: number | undefined;
 }
 
-/** The transport's half of one exchange: where the single reply goes. */
+/**
+ * The transport's half of one exchange: where the single reply goes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NO_CALLS } from "../observe.ts";
+ * const settings: CallSettings = {
+ *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
+ * };
+ * const core = new CallCore(settings);
+ * const head: RequestHead = {
+ *   method: "POST",
+ *   path: "/greet.GreetService/Greet",
+ *   header: (name) => name === "content-type" ? "application/json" : undefined,
+ *   http2: false,
+ *   contentLength: undefined,
+ * };
+ * const replies: Reply[] = [];
+ * const sink: ReplySink = { send: (reply) => replies.push(reply) };
+ * const exchange: Exchange = core.open(head, sink);
+ * exchange.data(new TextEncoder().encode('{"name":"core"}'));
+ * exchange.end();
+ * await core.idle();
+ * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
+ * ```
+ */
 export interface ReplySink {
   send(reply: Reply): void;
 }
 
-/** The core's half of one exchange, driven by the transport. */
+/**
+ * The core's half of one exchange, driven by the transport.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NO_CALLS } from "../observe.ts";
+ * const settings: CallSettings = {
+ *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
+ * };
+ * const core = new CallCore(settings);
+ * const head: RequestHead = {
+ *   method: "POST",
+ *   path: "/greet.GreetService/Greet",
+ *   header: (name) => name === "content-type" ? "application/json" : undefined,
+ *   http2: false,
+ *   contentLength: undefined,
+ * };
+ * const replies: Reply[] = [];
+ * const sink: ReplySink = { send: (reply) => replies.push(reply) };
+ * const exchange: Exchange = core.open(head, sink);
+ * exchange.data(new TextEncoder().encode('{"name":"core"}'));
+ * exchange.end();
+ * await core.idle();
+ * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
+ * ```
+ */
 export interface Exchange {
   /** True once the reply has been sent (or the call was abandoned): body bytes can be dropped. */
   readonly done: boolean;
@@ -83,7 +161,33 @@ export interface Exchange {
   abort(): void;
 }
 
-/** Business and routing settings of the provider core. */
+/**
+ * Business and routing settings of the provider core.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NO_CALLS } from "../observe.ts";
+ * const settings: CallSettings = {
+ *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
+ * };
+ * const core = new CallCore(settings);
+ * const head: RequestHead = {
+ *   method: "POST",
+ *   path: "/greet.GreetService/Greet",
+ *   header: (name) => name === "content-type" ? "application/json" : undefined,
+ *   http2: false,
+ *   contentLength: undefined,
+ * };
+ * const replies: Reply[] = [];
+ * const sink: ReplySink = { send: (reply) => replies.push(reply) };
+ * const exchange: Exchange = core.open(head, sink);
+ * exchange.data(new TextEncoder().encode('{"name":"core"}'));
+ * exchange.end();
+ * await core.idle();
+ * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
+ * ```
+ */
 export interface CallSettings {
   failureRate: number;
   delayMs: number;
@@ -169,6 +273,30 @@ function routeMethod(path: string, extra: ReadonlyMap<string, Route>): Route | u
  * The provider's request core. `open` is called once per request with its head; it
  * either answers right away (405, 415, 404, ...) or returns an exchange to feed the
  * body into. Every accepted call is observed exactly once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NO_CALLS } from "../observe.ts";
+ * const settings: CallSettings = {
+ *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
+ * };
+ * const core = new CallCore(settings);
+ * const head: RequestHead = {
+ *   method: "POST",
+ *   path: "/greet.GreetService/Greet",
+ *   header: (name) => name === "content-type" ? "application/json" : undefined,
+ *   http2: false,
+ *   contentLength: undefined,
+ * };
+ * const replies: Reply[] = [];
+ * const sink: ReplySink = { send: (reply) => replies.push(reply) };
+ * const exchange: Exchange = core.open(head, sink);
+ * exchange.data(new TextEncoder().encode('{"name":"core"}'));
+ * exchange.end();
+ * await core.idle();
+ * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
+ * ```
  */
 export class CallCore {
   #settings: CallSettings;

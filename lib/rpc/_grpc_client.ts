@@ -19,7 +19,31 @@ import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { errorText } from "../error_text.ts";
 import { onlyGrpcFrame } from "./_replies.ts";
 
-/** One unary gRPC request. */
+/**
+ * One unary gRPC request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveProvider } from "./provider.ts";
+ * import { decodeGreetResponse, encodeGreetRequest } from "./greet.ts";
+ * const provider = await serveProvider({ hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0 });
+ * const client = new GrpcClient();
+ * const request: GrpcRequest = {
+ *   path: "/greet.GreetService/Greet",
+ *   contentType: "application/grpc+proto",
+ *   headers: {},
+ *   message: encodeGreetRequest("grpc", "proto"),
+ *   timeoutMs: 3000,
+ *   compress: false,
+ *   maxBytes: 1024,
+ * };
+ * const reply = await client.unary({ host: "127.0.0.1", port: provider.port }, request);
+ * assert.equal(decodeGreetResponse(reply, "proto").greeting, "grpc");
+ * client.close();
+ * await provider.close();
+ * ```
+ */
 export interface GrpcRequest {
   path: string;
   /** `application/grpc+proto` or `application/grpc+json`. */
@@ -47,7 +71,31 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A pool of h2c sessions, one per endpoint. */
+/**
+ * A pool of h2c sessions, one per endpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveProvider } from "./provider.ts";
+ * import { decodeGreetResponse, encodeGreetRequest } from "./greet.ts";
+ * const provider = await serveProvider({ hostname: "127.0.0.1", port: 0, failureRate: 0, delayMs: 0 });
+ * const client = new GrpcClient();
+ * const request: GrpcRequest = {
+ *   path: "/greet.GreetService/Greet",
+ *   contentType: "application/grpc+proto",
+ *   headers: {},
+ *   message: encodeGreetRequest("grpc", "proto"),
+ *   timeoutMs: 3000,
+ *   compress: false,
+ *   maxBytes: 1024,
+ * };
+ * const reply = await client.unary({ host: "127.0.0.1", port: provider.port }, request);
+ * assert.equal(decodeGreetResponse(reply, "proto").greeting, "grpc");
+ * client.close();
+ * await provider.close();
+ * ```
+ */
 export class GrpcClient {
   #sessions = new Map<string, http2.ClientHttp2Session>();
 

@@ -29,7 +29,39 @@ import { serveGrpcStream, type StreamCall, type StreamMethod } from "./_grpc_str
  */
 export const STREAMS_PER_SESSION = 64;
 
-/** What the h2c side shares with its provider. */
+/**
+ * What the h2c side shares with its provider.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { CallCore } from "./_call.ts";
+ * import { NO_CALLS } from "../observe.ts";
+ * const core = new CallCore({ failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS });
+ * const host: H2Host = {
+ *   core, streamMethods: new Map(), sessions: new Set(), streamCalls: new Set(), closing: () => false,
+ * };
+ * const server: H2Server = createH2Server(host);
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => server.serve(conn, new Uint8Array(0), done))
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const stream = client.request({
+ *   ":method": "POST", ":path": "/greet.GreetService/Greet", "content-type": "application/json",
+ * });
+ * stream.end('{"name":"h2c"}');
+ * let text = "";
+ * stream.setEncoding("utf8");
+ * stream.on("data", (chunk: string) => text += chunk);
+ * await new Promise((done) => stream.on("end", done));
+ * assert.equal(text, '{"greeting":"h2c"}');
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export interface H2Host {
   /** Serves the unary calls. */
   readonly core: CallCore;
@@ -43,13 +75,77 @@ export interface H2Host {
   closing(): boolean;
 }
 
-/** Hands sniffed h2c connections to one `node:http2` server. */
+/**
+ * Hands sniffed h2c connections to one `node:http2` server.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { CallCore } from "./_call.ts";
+ * import { NO_CALLS } from "../observe.ts";
+ * const core = new CallCore({ failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS });
+ * const host: H2Host = {
+ *   core, streamMethods: new Map(), sessions: new Set(), streamCalls: new Set(), closing: () => false,
+ * };
+ * const server: H2Server = createH2Server(host);
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => server.serve(conn, new Uint8Array(0), done))
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const stream = client.request({
+ *   ":method": "POST", ":path": "/greet.GreetService/Greet", "content-type": "application/json",
+ * });
+ * stream.end('{"name":"h2c"}');
+ * let text = "";
+ * stream.setEncoding("utf8");
+ * stream.on("data", (chunk: string) => text += chunk);
+ * await new Promise((done) => stream.on("end", done));
+ * assert.equal(text, '{"greeting":"h2c"}');
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export interface H2Server {
   /** Serves `conn`, whose first bytes (the preface at least) are `initial`; `done` once it closes. */
   serve(conn: Deno.TcpConn, initial: Uint8Array, done: () => void): void;
 }
 
-/** Creates the h2c server of a provider. */
+/**
+ * Creates the h2c server of a provider.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { CallCore } from "./_call.ts";
+ * import { NO_CALLS } from "../observe.ts";
+ * const core = new CallCore({ failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS });
+ * const host: H2Host = {
+ *   core, streamMethods: new Map(), sessions: new Set(), streamCalls: new Set(), closing: () => false,
+ * };
+ * const server: H2Server = createH2Server(host);
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => server.serve(conn, new Uint8Array(0), done))
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const stream = client.request({
+ *   ":method": "POST", ":path": "/greet.GreetService/Greet", "content-type": "application/json",
+ * });
+ * stream.end('{"name":"h2c"}');
+ * let text = "";
+ * stream.setEncoding("utf8");
+ * stream.on("data", (chunk: string) => text += chunk);
+ * await new Promise((done) => stream.on("end", done));
+ * assert.equal(text, '{"greeting":"h2c"}');
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export function createH2Server(host: H2Host): H2Server {
   const h2 = http2.createServer(h2ServerOptions());
   const streamsServed = new WeakMap<http2.Http2Session, number>();

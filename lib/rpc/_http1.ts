@@ -37,13 +37,67 @@ import {
   MAX_OUTPUT_BYTES,
 } from "./_limits.ts";
 
-/** What answers requests: the provider's `CallCore`, or the scrape endpoint. */
+/**
+ * What answers requests: the provider's `CallCore`, or the scrape endpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const written: Uint8Array[] = [];
+ * const transport: Http1Transport = {
+ *   write: (bytes) => written.push(bytes),
+ *   backlog: () => 0,
+ *   pause() {},
+ *   resume() {},
+ *   deadline() {},
+ *   end() {},
+ *   destroy() {},
+ * };
+ * const core: Http1Core = {
+ *   open(head, sink) {
+ *     sink.send({ status: 200, headers: {}, body: new TextEncoder().encode(head.path) });
+ *     return { done: true, data() {}, end() {}, abort() {} };
+ *   },
+ * };
+ * const request = new TextEncoder().encode("GET /hi HTTP/1.1\r\nhost: x\r\n\r\n");
+ * const connection = new Http1Connection(transport, core, request);
+ * assert.match(new TextDecoder().decode(written[0]), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/hi$/);
+ * connection.shutdown();
+ * ```
+ */
 export interface Http1Core {
   /** Starts one exchange for a request head; replies through `sink` exactly once. */
   open(head: RequestHead, sink: ReplySink): Exchange;
 }
 
-/** The byte stream an {@linkcode Http1Connection} writes to (e.g. `ConnStream`). */
+/**
+ * The byte stream an {@linkcode Http1Connection} writes to (e.g. `ConnStream`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const written: Uint8Array[] = [];
+ * const transport: Http1Transport = {
+ *   write: (bytes) => written.push(bytes),
+ *   backlog: () => 0,
+ *   pause() {},
+ *   resume() {},
+ *   deadline() {},
+ *   end() {},
+ *   destroy() {},
+ * };
+ * const core: Http1Core = {
+ *   open(head, sink) {
+ *     sink.send({ status: 200, headers: {}, body: new TextEncoder().encode(head.path) });
+ *     return { done: true, data() {}, end() {}, abort() {} };
+ *   },
+ * };
+ * const request = new TextEncoder().encode("GET /hi HTTP/1.1\r\nhost: x\r\n\r\n");
+ * const connection = new Http1Connection(transport, core, request);
+ * assert.match(new TextDecoder().decode(written[0]), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/hi$/);
+ * connection.shutdown();
+ * ```
+ */
 export interface Http1Transport {
   /** Queues bytes for the peer. */
   write(bytes: Uint8Array): void;
@@ -75,7 +129,34 @@ interface Current {
   bodyDone: boolean;
 }
 
-/** Serves HTTP/1.1 requests on one byte stream until it closes. */
+/**
+ * Serves HTTP/1.1 requests on one byte stream until it closes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const written: Uint8Array[] = [];
+ * const transport: Http1Transport = {
+ *   write: (bytes) => written.push(bytes),
+ *   backlog: () => 0,
+ *   pause() {},
+ *   resume() {},
+ *   deadline() {},
+ *   end() {},
+ *   destroy() {},
+ * };
+ * const core: Http1Core = {
+ *   open(head, sink) {
+ *     sink.send({ status: 200, headers: {}, body: new TextEncoder().encode(head.path) });
+ *     return { done: true, data() {}, end() {}, abort() {} };
+ *   },
+ * };
+ * const request = new TextEncoder().encode("GET /hi HTTP/1.1\r\nhost: x\r\n\r\n");
+ * const connection = new Http1Connection(transport, core, request);
+ * assert.match(new TextDecoder().decode(written[0]), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/hi$/);
+ * connection.shutdown();
+ * ```
+ */
 export class Http1Connection implements StreamHandler {
   #transport: Http1Transport;
   #core: Http1Core;

@@ -18,8 +18,8 @@ import { DEFAULT_MAX_CONNECTIONS, LINGER_MS, MAX_OUTPUT_BYTES } from "./_limits.
  * ```ts
  * import assert from "node:assert/strict";
  * import { connectError } from "./_replies.ts";
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * import type { Http1Core } from "./_http1.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const core: Http1Core = {
  *   open(_head, sink) {
  *     sink.send(connectError("not_found", "nothing here"));
