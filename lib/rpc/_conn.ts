@@ -18,7 +18,40 @@ import { SWEEP_MS } from "./_limits.ts";
 /** Read buffer size; each read is copied out, so the buffer is reused. */
 const READ_BYTES = 64 * 1024;
 
-/** What a byte-stream protocol handler gets told about its connection. */
+/**
+ * What a byte-stream protocol handler gets told about its connection.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const echoed = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => {
+ *     const stream = new ConnStream(conn, { lingerMs: 1000, highWater: 1024 });
+ *     const handler: StreamHandler = {
+ *       receive(chunk) {
+ *         stream.write(chunk);
+ *         stream.end();
+ *       },
+ *       timeout() {},
+ *       peerEnded() {},
+ *       writable() {},
+ *       closed: done,
+ *     };
+ *     stream.start(handler);
+ *   })
+ * );
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await client.write(new TextEncoder().encode("ping"));
+ * const buffer = new Uint8Array(4);
+ * let read = 0;
+ * while (read < 4) read += (await client.read(buffer.subarray(read))) ?? 4;
+ * assert.equal(new TextDecoder().decode(buffer), "ping");
+ * client.close();
+ * await echoed;
+ * listener.close();
+ * ```
+ */
 export interface StreamHandler {
   /** Bytes arrived (a fresh copy the handler may keep). */
   receive(chunk: Uint8Array): void;
@@ -70,6 +103,37 @@ const sweeper = {
  * Drives one `Deno.Conn` for a {@linkcode StreamHandler}: a read loop (pausable for
  * back-pressure), a write queue that coalesces writes issued while one is in flight and
  * reports its backlog, half-close after the queue drains, and one deadline at a time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const echoed = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => {
+ *     const stream = new ConnStream(conn, { lingerMs: 1000, highWater: 1024 });
+ *     const handler: StreamHandler = {
+ *       receive(chunk) {
+ *         stream.write(chunk);
+ *         stream.end();
+ *       },
+ *       timeout() {},
+ *       peerEnded() {},
+ *       writable() {},
+ *       closed: done,
+ *     };
+ *     stream.start(handler);
+ *   })
+ * );
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await client.write(new TextEncoder().encode("ping"));
+ * const buffer = new Uint8Array(4);
+ * let read = 0;
+ * while (read < 4) read += (await client.read(buffer.subarray(read))) ?? 4;
+ * assert.equal(new TextDecoder().decode(buffer), "ping");
+ * client.close();
+ * await echoed;
+ * listener.close();
+ * ```
  */
 export class ConnStream {
   #conn: Deno.TcpConn;
@@ -253,6 +317,37 @@ export class ConnStream {
  * peer closes its side (a plain FIN, what `curl --http2-prior-knowledge` does), what is
  * queued is flushed and the socket closed within `lingerMs`: HTTP/2 has no use for a
  * half-open connection, and waiting for the session to notice leaked it in CLOSE-WAIT.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { type Activity, guardSession, guardStream, h2ServerOptions } from "./_h2_limits.ts";
+ * const server = http2.createServer(h2ServerOptions());
+ * const activity: Activity = { at: 0 };
+ * server.on("session", (session) => guardSession(session, activity));
+ * server.on("stream", (stream) => {
+ *   guardStream(stream);
+ *   stream.respond({ ":status": 204 }, { endStream: true });
+ * });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => {
+ *     const duplex = connDuplex(conn, new Uint8Array(0), activity);
+ *     duplex.on("close", done);
+ *     server.emit("connection", duplex);
+ *   })
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const request = client.request({ ":path": "/" });
+ * const headers = await new Promise<http2.IncomingHttpHeaders>((done) => request.on("response", done));
+ * assert.equal(headers[":status"], 204);
+ * assert.ok(activity.at > 0);
+ * request.resume();
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
  */
 export function connDuplex(
   conn: Deno.TcpConn,

@@ -17,7 +17,54 @@ import { encodeGrpcMessage } from "./_replies.ts";
 import { errorText } from "../error_text.ts";
 import type { MethodSchema } from "./methods.ts";
 
-/** The server's half of one streaming call. */
+/**
+ * The server's half of one streaming call.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+ * import {
+ *   HealthCheckRequestSchema,
+ *   HealthCheckResponseSchema,
+ * } from "../gen/grpc/health/v1/health_pb.ts";
+ * // Answers every request message with SERVING, and ends the call when the client does.
+ * const method: StreamMethod = streamMethod({
+ *   service: "grpc.health.v1.Health", method: "Watch",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   open(call: StreamCall<typeof HealthCheckResponseSchema>) {
+ *     const listener: StreamListener<typeof HealthCheckRequestSchema> = {
+ *       message: () => call.send(create(HealthCheckResponseSchema, { status: 1 })),
+ *       end: () => call.end(),
+ *       closed() {},
+ *     };
+ *     return listener;
+ *   },
+ * });
+ * const server = http2.createServer();
+ * server.on("stream", (stream, headers) => {
+ *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
+ * });
+ * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+ * const { port } = server.address() as { port: number };
+ * const client = http2.connect(`http://127.0.0.1:${port}`);
+ * const call = client.request({
+ *   ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc",
+ * });
+ * const message = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema));
+ * const frame = new Uint8Array(5 + message.length);
+ * frame.set(message, 5);
+ * call.end(frame);
+ * const chunks: Uint8Array[] = [];
+ * call.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+ * await new Promise((done) => call.on("end", done));
+ * const reply = fromBinary(HealthCheckResponseSchema, Uint8Array.from(chunks.flatMap((c) => [...c])).subarray(5));
+ * assert.equal(reply.status, 1);
+ * client.close();
+ * await new Promise((done) => server.close(done));
+ * ```
+ */
 export interface StreamCall<O extends DescMessage = DescMessage> {
   /** Sends one response message. */
   send(message: MessageShape<O>): void;
@@ -27,7 +74,54 @@ export interface StreamCall<O extends DescMessage = DescMessage> {
   readonly ended: boolean;
 }
 
-/** What a streaming method is told about its call. */
+/**
+ * What a streaming method is told about its call.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+ * import {
+ *   HealthCheckRequestSchema,
+ *   HealthCheckResponseSchema,
+ * } from "../gen/grpc/health/v1/health_pb.ts";
+ * // Answers every request message with SERVING, and ends the call when the client does.
+ * const method: StreamMethod = streamMethod({
+ *   service: "grpc.health.v1.Health", method: "Watch",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   open(call: StreamCall<typeof HealthCheckResponseSchema>) {
+ *     const listener: StreamListener<typeof HealthCheckRequestSchema> = {
+ *       message: () => call.send(create(HealthCheckResponseSchema, { status: 1 })),
+ *       end: () => call.end(),
+ *       closed() {},
+ *     };
+ *     return listener;
+ *   },
+ * });
+ * const server = http2.createServer();
+ * server.on("stream", (stream, headers) => {
+ *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
+ * });
+ * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+ * const { port } = server.address() as { port: number };
+ * const client = http2.connect(`http://127.0.0.1:${port}`);
+ * const call = client.request({
+ *   ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc",
+ * });
+ * const message = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema));
+ * const frame = new Uint8Array(5 + message.length);
+ * frame.set(message, 5);
+ * call.end(frame);
+ * const chunks: Uint8Array[] = [];
+ * call.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+ * await new Promise((done) => call.on("end", done));
+ * const reply = fromBinary(HealthCheckResponseSchema, Uint8Array.from(chunks.flatMap((c) => [...c])).subarray(5));
+ * assert.equal(reply.status, 1);
+ * client.close();
+ * await new Promise((done) => server.close(done));
+ * ```
+ */
 export interface StreamListener<I extends DescMessage = DescMessage> {
   /** One request message arrived. */
   message(request: MessageShape<I>): void;
@@ -37,7 +131,54 @@ export interface StreamListener<I extends DescMessage = DescMessage> {
   closed(): void;
 }
 
-/** A streaming method: `open` is called once per call. */
+/**
+ * A streaming method: `open` is called once per call.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+ * import {
+ *   HealthCheckRequestSchema,
+ *   HealthCheckResponseSchema,
+ * } from "../gen/grpc/health/v1/health_pb.ts";
+ * // Answers every request message with SERVING, and ends the call when the client does.
+ * const method: StreamMethod = streamMethod({
+ *   service: "grpc.health.v1.Health", method: "Watch",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   open(call: StreamCall<typeof HealthCheckResponseSchema>) {
+ *     const listener: StreamListener<typeof HealthCheckRequestSchema> = {
+ *       message: () => call.send(create(HealthCheckResponseSchema, { status: 1 })),
+ *       end: () => call.end(),
+ *       closed() {},
+ *     };
+ *     return listener;
+ *   },
+ * });
+ * const server = http2.createServer();
+ * server.on("stream", (stream, headers) => {
+ *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
+ * });
+ * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+ * const { port } = server.address() as { port: number };
+ * const client = http2.connect(`http://127.0.0.1:${port}`);
+ * const call = client.request({
+ *   ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc",
+ * });
+ * const message = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema));
+ * const frame = new Uint8Array(5 + message.length);
+ * frame.set(message, 5);
+ * call.end(frame);
+ * const chunks: Uint8Array[] = [];
+ * call.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+ * await new Promise((done) => call.on("end", done));
+ * const reply = fromBinary(HealthCheckResponseSchema, Uint8Array.from(chunks.flatMap((c) => [...c])).subarray(5));
+ * assert.equal(reply.status, 1);
+ * client.close();
+ * await new Promise((done) => server.close(done));
+ * ```
+ */
 export interface StreamMethod<
   I extends DescMessage = DescMessage,
   O extends DescMessage = DescMessage,
@@ -46,7 +187,54 @@ export interface StreamMethod<
   open(call: StreamCall<O>): StreamListener<I>;
 }
 
-/** Builds a {@linkcode StreamMethod} with its types checked, erased for the provider's list. */
+/**
+ * Builds a {@linkcode StreamMethod} with its types checked, erased for the provider's list.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+ * import {
+ *   HealthCheckRequestSchema,
+ *   HealthCheckResponseSchema,
+ * } from "../gen/grpc/health/v1/health_pb.ts";
+ * // Answers every request message with SERVING, and ends the call when the client does.
+ * const method: StreamMethod = streamMethod({
+ *   service: "grpc.health.v1.Health", method: "Watch",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   open(call: StreamCall<typeof HealthCheckResponseSchema>) {
+ *     const listener: StreamListener<typeof HealthCheckRequestSchema> = {
+ *       message: () => call.send(create(HealthCheckResponseSchema, { status: 1 })),
+ *       end: () => call.end(),
+ *       closed() {},
+ *     };
+ *     return listener;
+ *   },
+ * });
+ * const server = http2.createServer();
+ * server.on("stream", (stream, headers) => {
+ *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
+ * });
+ * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+ * const { port } = server.address() as { port: number };
+ * const client = http2.connect(`http://127.0.0.1:${port}`);
+ * const call = client.request({
+ *   ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc",
+ * });
+ * const message = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema));
+ * const frame = new Uint8Array(5 + message.length);
+ * frame.set(message, 5);
+ * call.end(frame);
+ * const chunks: Uint8Array[] = [];
+ * call.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+ * await new Promise((done) => call.on("end", done));
+ * const reply = fromBinary(HealthCheckResponseSchema, Uint8Array.from(chunks.flatMap((c) => [...c])).subarray(5));
+ * assert.equal(reply.status, 1);
+ * client.close();
+ * await new Promise((done) => server.close(done));
+ * ```
+ */
 export function streamMethod<I extends DescMessage, O extends DescMessage>(
   method: StreamMethod<I, O>,
 ): StreamMethod {
@@ -56,6 +244,51 @@ export function streamMethod<I extends DescMessage, O extends DescMessage>(
 /**
  * Serves one HTTP/2 stream with `method`. The response content type is fixed
  * (`application/grpc+proto`); only protobuf is spoken here.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+ * import {
+ *   HealthCheckRequestSchema,
+ *   HealthCheckResponseSchema,
+ * } from "../gen/grpc/health/v1/health_pb.ts";
+ * // Answers every request message with SERVING, and ends the call when the client does.
+ * const method: StreamMethod = streamMethod({
+ *   service: "grpc.health.v1.Health", method: "Watch",
+ *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
+ *   open(call: StreamCall<typeof HealthCheckResponseSchema>) {
+ *     const listener: StreamListener<typeof HealthCheckRequestSchema> = {
+ *       message: () => call.send(create(HealthCheckResponseSchema, { status: 1 })),
+ *       end: () => call.end(),
+ *       closed() {},
+ *     };
+ *     return listener;
+ *   },
+ * });
+ * const server = http2.createServer();
+ * server.on("stream", (stream, headers) => {
+ *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
+ * });
+ * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+ * const { port } = server.address() as { port: number };
+ * const client = http2.connect(`http://127.0.0.1:${port}`);
+ * const call = client.request({
+ *   ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc",
+ * });
+ * const message = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema));
+ * const frame = new Uint8Array(5 + message.length);
+ * frame.set(message, 5);
+ * call.end(frame);
+ * const chunks: Uint8Array[] = [];
+ * call.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+ * await new Promise((done) => call.on("end", done));
+ * const reply = fromBinary(HealthCheckResponseSchema, Uint8Array.from(chunks.flatMap((c) => [...c])).subarray(5));
+ * assert.equal(reply.status, 1);
+ * client.close();
+ * await new Promise((done) => server.close(done));
+ * ```
  */
 export function serveGrpcStream(
   stream: http2.ServerHttp2Stream,

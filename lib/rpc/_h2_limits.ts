@@ -35,7 +35,40 @@ export function h2ServerOptions(): http2.ServerOptions {
   };
 }
 
-/** When the transport under a session last moved a byte (see `connDuplex`). */
+/**
+ * When the transport under a session last moved a byte (see `connDuplex`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { connDuplex } from "./_conn.ts";
+ * const server = http2.createServer(h2ServerOptions());
+ * const activity: Activity = { at: 0 };
+ * server.on("session", (session) => guardSession(session, activity));
+ * server.on("stream", (stream) => {
+ *   guardStream(stream);
+ *   stream.respond({ ":status": 204 }, { endStream: true });
+ * });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => {
+ *     const duplex = connDuplex(conn, new Uint8Array(0), activity);
+ *     duplex.on("close", done);
+ *     server.emit("connection", duplex);
+ *   })
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const request = client.request({ ":path": "/" });
+ * const headers = await new Promise<http2.IncomingHttpHeaders>((done) => request.on("response", done));
+ * assert.equal(headers[":status"], 204);
+ * assert.ok(activity.at > 0);
+ * request.resume();
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export interface Activity {
   at: number;
 }
@@ -62,7 +95,40 @@ const sessions = new Set<SessionState>();
 let timer: ReturnType<typeof setInterval> | undefined;
 const byKey = new WeakMap<http2.ServerHttp2Session, SessionState>();
 
-/** Starts guarding `session`, whose transport reports into `activity`. */
+/**
+ * Starts guarding `session`, whose transport reports into `activity`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { connDuplex } from "./_conn.ts";
+ * const server = http2.createServer(h2ServerOptions());
+ * const activity: Activity = { at: 0 };
+ * server.on("session", (session) => guardSession(session, activity));
+ * server.on("stream", (stream) => {
+ *   guardStream(stream);
+ *   stream.respond({ ":status": 204 }, { endStream: true });
+ * });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => {
+ *     const duplex = connDuplex(conn, new Uint8Array(0), activity);
+ *     duplex.on("close", done);
+ *     server.emit("connection", duplex);
+ *   })
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const request = client.request({ ":path": "/" });
+ * const headers = await new Promise<http2.IncomingHttpHeaders>((done) => request.on("response", done));
+ * assert.equal(headers[":status"], 204);
+ * assert.ok(activity.at > 0);
+ * request.resume();
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export function guardSession(session: http2.ServerHttp2Session, activity: Activity): void {
   const state: SessionState = {
     session,
@@ -91,6 +157,37 @@ export function guardSession(session: http2.ServerHttp2Session, activity: Activi
  * Counts `stream`'s request body against its session's cap. One `data` listener per
  * stream (the cheapest hook under Deno's node:http2); ended and closed streams are found
  * and released by the sweep.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { connDuplex } from "./_conn.ts";
+ * const server = http2.createServer(h2ServerOptions());
+ * const activity: Activity = { at: 0 };
+ * server.on("session", (session) => guardSession(session, activity));
+ * server.on("stream", (stream) => {
+ *   guardStream(stream);
+ *   stream.respond({ ":status": 204 }, { endStream: true });
+ * });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then((conn) =>
+ *   new Promise<void>((done) => {
+ *     const duplex = connDuplex(conn, new Uint8Array(0), activity);
+ *     duplex.on("close", done);
+ *     server.emit("connection", duplex);
+ *   })
+ * );
+ * const client = http2.connect(`http://127.0.0.1:${listener.addr.port}`);
+ * const request = client.request({ ":path": "/" });
+ * const headers = await new Promise<http2.IncomingHttpHeaders>((done) => request.on("response", done));
+ * assert.equal(headers[":status"], 204);
+ * assert.ok(activity.at > 0);
+ * request.resume();
+ * client.close();
+ * await served;
+ * listener.close();
+ * ```
  */
 export function guardStream(stream: http2.ServerHttp2Stream): void {
   const state = byKey.get(stream.session as http2.ServerHttp2Session);
