@@ -325,8 +325,8 @@ export class ConnStream {
  * import { type Activity, guardSession, guardStream, h2ServerOptions } from "./_h2_limits.ts";
  * const server = http2.createServer(h2ServerOptions());
  * const activity: Activity = { at: 0 };
- * server.on("session", (session) => guardSession(session, activity));
- * server.on("stream", (stream) => {
+ * server.on("session", (session: http2.ServerHttp2Session) => guardSession(session, activity));
+ * server.on("stream", (stream: http2.ServerHttp2Stream) => {
  *   guardStream(stream);
  *   stream.respond({ ":status": 204 }, { endStream: true });
  * });

@@ -43,7 +43,7 @@ import type { MethodSchema } from "./methods.ts";
  *   },
  * });
  * const server = http2.createServer();
- * server.on("stream", (stream, headers) => {
+ * server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
  *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
  * });
  * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -100,7 +100,7 @@ export interface StreamCall<O extends DescMessage = DescMessage> {
  *   },
  * });
  * const server = http2.createServer();
- * server.on("stream", (stream, headers) => {
+ * server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
  *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
  * });
  * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -157,7 +157,7 @@ export interface StreamListener<I extends DescMessage = DescMessage> {
  *   },
  * });
  * const server = http2.createServer();
- * server.on("stream", (stream, headers) => {
+ * server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
  *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
  * });
  * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -213,7 +213,7 @@ export interface StreamMethod<
  *   },
  * });
  * const server = http2.createServer();
- * server.on("stream", (stream, headers) => {
+ * server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
  *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
  * });
  * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -268,7 +268,7 @@ export function streamMethod<I extends DescMessage, O extends DescMessage>(
  *   },
  * });
  * const server = http2.createServer();
- * server.on("stream", (stream, headers) => {
+ * server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
  *   serveGrpcStream(stream, (name) => headers[name] as string | undefined, method);
  * });
  * await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

@@ -45,8 +45,8 @@ export function h2ServerOptions(): http2.ServerOptions {
  * import { connDuplex } from "./_conn.ts";
  * const server = http2.createServer(h2ServerOptions());
  * const activity: Activity = { at: 0 };
- * server.on("session", (session) => guardSession(session, activity));
- * server.on("stream", (stream) => {
+ * server.on("session", (session: http2.ServerHttp2Session) => guardSession(session, activity));
+ * server.on("stream", (stream: http2.ServerHttp2Stream) => {
  *   guardStream(stream);
  *   stream.respond({ ":status": 204 }, { endStream: true });
  * });
@@ -105,8 +105,8 @@ const byKey = new WeakMap<http2.ServerHttp2Session, SessionState>();
  * import { connDuplex } from "./_conn.ts";
  * const server = http2.createServer(h2ServerOptions());
  * const activity: Activity = { at: 0 };
- * server.on("session", (session) => guardSession(session, activity));
- * server.on("stream", (stream) => {
+ * server.on("session", (session: http2.ServerHttp2Session) => guardSession(session, activity));
+ * server.on("stream", (stream: http2.ServerHttp2Stream) => {
  *   guardStream(stream);
  *   stream.respond({ ":status": 204 }, { endStream: true });
  * });
@@ -165,8 +165,8 @@ export function guardSession(session: http2.ServerHttp2Session, activity: Activi
  * import { connDuplex } from "./_conn.ts";
  * const server = http2.createServer(h2ServerOptions());
  * const activity: Activity = { at: 0 };
- * server.on("session", (session) => guardSession(session, activity));
- * server.on("stream", (stream) => {
+ * server.on("session", (session: http2.ServerHttp2Session) => guardSession(session, activity));
+ * server.on("stream", (stream: http2.ServerHttp2Stream) => {
  *   guardStream(stream);
  *   stream.respond({ ":status": 204 }, { endStream: true });
  * });
