@@ -27,6 +27,7 @@ import {
   GREET_SERVICE,
 } from "./greet.ts";
 import { errorText } from "../error_text.ts";
+import type { Exchange, ReplySink, RequestHead } from "./_exchange.ts";
 
 /**
  * Largest accepted request message; bigger bodies get `resource_exhausted`.
@@ -52,114 +53,7 @@ export const ACCEPTED_CONTENT_TYPES =
   "application/json, application/proto, application/grpc, application/grpc+proto, application/grpc+json";
 
 export type { Reply } from "./_replies.ts";
-
-/**
- * What a transport knows once a request's head has arrived.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { NO_CALLS } from "../observe.ts";
- * const settings: CallSettings = {
- *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
- * };
- * const core = new CallCore(settings);
- * const head: RequestHead = {
- *   method: "POST",
- *   path: "/greet.GreetService/Greet",
- *   header: (name) => name === "content-type" ? "application/json" : undefined,
- *   http2: false,
- *   contentLength: undefined,
- * };
- * const replies: Reply[] = [];
- * const sink: ReplySink = { send: (reply) => replies.push(reply) };
- * const exchange: Exchange = core.open(head, sink);
- * exchange.data(new TextEncoder().encode('{"name":"core"}'));
- * exchange.end();
- * await core.idle();
- * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
- * ```
- */
-export interface RequestHead {
-  method: string;
-  /** Request target, possibly with a query string. */
-  path: string;
-  /** Header value by lowercase name. */
-  header(name: string): string | undefined;
-  /** Whether the request came over HTTP/2 (gRPC needs it). */
-  http2: boolean;
-  /** Declared body length, if any. */
-  contentLength: number | undefined;
-}
-
-/**
- * The transport's half of one exchange: where the single reply goes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { NO_CALLS } from "../observe.ts";
- * const settings: CallSettings = {
- *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
- * };
- * const core = new CallCore(settings);
- * const head: RequestHead = {
- *   method: "POST",
- *   path: "/greet.GreetService/Greet",
- *   header: (name) => name === "content-type" ? "application/json" : undefined,
- *   http2: false,
- *   contentLength: undefined,
- * };
- * const replies: Reply[] = [];
- * const sink: ReplySink = { send: (reply) => replies.push(reply) };
- * const exchange: Exchange = core.open(head, sink);
- * exchange.data(new TextEncoder().encode('{"name":"core"}'));
- * exchange.end();
- * await core.idle();
- * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
- * ```
- */
-export interface ReplySink {
-  send(reply: Reply): void;
-}
-
-/**
- * The core's half of one exchange, driven by the transport.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { NO_CALLS } from "../observe.ts";
- * const settings: CallSettings = {
- *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
- * };
- * const core = new CallCore(settings);
- * const head: RequestHead = {
- *   method: "POST",
- *   path: "/greet.GreetService/Greet",
- *   header: (name) => name === "content-type" ? "application/json" : undefined,
- *   http2: false,
- *   contentLength: undefined,
- * };
- * const replies: Reply[] = [];
- * const sink: ReplySink = { send: (reply) => replies.push(reply) };
- * const exchange: Exchange = core.open(head, sink);
- * exchange.data(new TextEncoder().encode('{"name":"core"}'));
- * exchange.end();
- * await core.idle();
- * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
- * ```
- */
-export interface Exchange {
-  /** True once the reply has been sent (or the call was abandoned): body bytes can be dropped. */
-  readonly done: boolean;
-  /** More request body. */
-  data(chunk: Uint8Array): void;
-  /** The request body is complete. */
-  end(): void;
-  /** The peer went away before the reply. */
-  abort(): void;
-}
+export type { Exchange, ReplySink, RequestHead } from "./_exchange.ts";
 
 /**
  * Business and routing settings of the provider core.
@@ -168,24 +62,8 @@ export interface Exchange {
  * ```ts
  * import assert from "node:assert/strict";
  * import { NO_CALLS } from "../observe.ts";
- * const settings: CallSettings = {
- *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
- * };
- * const core = new CallCore(settings);
- * const head: RequestHead = {
- *   method: "POST",
- *   path: "/greet.GreetService/Greet",
- *   header: (name) => name === "content-type" ? "application/json" : undefined,
- *   http2: false,
- *   contentLength: undefined,
- * };
- * const replies: Reply[] = [];
- * const sink: ReplySink = { send: (reply) => replies.push(reply) };
- * const exchange: Exchange = core.open(head, sink);
- * exchange.data(new TextEncoder().encode('{"name":"core"}'));
- * exchange.end();
- * await core.idle();
- * assert.equal(new TextDecoder().decode(replies[0].body), '{"greeting":"core"}');
+ * const settings: CallSettings = { failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS };
+ * assert.equal(new CallCore(settings).inFlight(), 0);
  * ```
  */
 export interface CallSettings {
@@ -278,20 +156,12 @@ function routeMethod(path: string, extra: ReadonlyMap<string, Route>): Route | u
  * ```ts
  * import assert from "node:assert/strict";
  * import { NO_CALLS } from "../observe.ts";
- * const settings: CallSettings = {
- *   failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS,
- * };
- * const core = new CallCore(settings);
- * const head: RequestHead = {
- *   method: "POST",
- *   path: "/greet.GreetService/Greet",
- *   header: (name) => name === "content-type" ? "application/json" : undefined,
- *   http2: false,
- *   contentLength: undefined,
- * };
+ * const core = new CallCore({ failureRate: 0, delayMs: 0, group: "", version: "", observer: NO_CALLS });
  * const replies: Reply[] = [];
- * const sink: ReplySink = { send: (reply) => replies.push(reply) };
- * const exchange: Exchange = core.open(head, sink);
+ * const exchange = core.open({
+ *   method: "POST", path: "/greet.GreetService/Greet", http2: false, contentLength: undefined,
+ *   header: (name) => name === "content-type" ? "application/json" : undefined,
+ * }, { send: (reply) => replies.push(reply) });
  * exchange.data(new TextEncoder().encode('{"name":"core"}'));
  * exchange.end();
  * await core.idle();

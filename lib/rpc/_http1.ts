@@ -43,26 +43,18 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const written: Uint8Array[] = [];
- * const transport: Http1Transport = {
- *   write: (bytes) => written.push(bytes),
- *   backlog: () => 0,
- *   pause() {},
- *   resume() {},
- *   deadline() {},
- *   end() {},
- *   destroy() {},
- * };
+ * const paths: string[] = [];
  * const core: Http1Core = {
  *   open(head, sink) {
- *     sink.send({ status: 200, headers: {}, body: new TextEncoder().encode(head.path) });
+ *     paths.push(head.path);
+ *     sink.send({ status: 204, headers: {}, body: new Uint8Array(0) });
  *     return { done: true, data() {}, end() {}, abort() {} };
  *   },
  * };
- * const request = new TextEncoder().encode("GET /hi HTTP/1.1\r\nhost: x\r\n\r\n");
- * const connection = new Http1Connection(transport, core, request);
- * assert.match(new TextDecoder().decode(written[0]), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/hi$/);
- * connection.shutdown();
+ * core.open({ method: "GET", path: "/", header: () => undefined, http2: false, contentLength: 0 }, {
+ *   send() {},
+ * });
+ * assert.deepEqual(paths, ["/"]);
  * ```
  */
 export interface Http1Core {
@@ -76,26 +68,14 @@ export interface Http1Core {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const written: Uint8Array[] = [];
+ * let queued = 0;
  * const transport: Http1Transport = {
- *   write: (bytes) => written.push(bytes),
- *   backlog: () => 0,
- *   pause() {},
- *   resume() {},
- *   deadline() {},
- *   end() {},
- *   destroy() {},
+ *   write: (bytes) => queued += bytes.length,
+ *   backlog: () => queued,
+ *   pause() {}, resume() {}, deadline() {}, end() {}, destroy() {},
  * };
- * const core: Http1Core = {
- *   open(head, sink) {
- *     sink.send({ status: 200, headers: {}, body: new TextEncoder().encode(head.path) });
- *     return { done: true, data() {}, end() {}, abort() {} };
- *   },
- * };
- * const request = new TextEncoder().encode("GET /hi HTTP/1.1\r\nhost: x\r\n\r\n");
- * const connection = new Http1Connection(transport, core, request);
- * assert.match(new TextDecoder().decode(written[0]), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/hi$/);
- * connection.shutdown();
+ * transport.write(new Uint8Array(3));
+ * assert.equal(transport.backlog(), 3);
  * ```
  */
 export interface Http1Transport {
