@@ -10,9 +10,21 @@
  * is missing.
  */
 import assert from "node:assert/strict";
-import { type Service, startZooKeeper } from "./support/services.ts";
+import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
 import { freePort } from "./support/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
+import {
+  failures,
+  GREET,
+  ourResults,
+  scrapeSum,
+  settle,
+  startOurConsumer,
+  startOurProvider,
+  waitForGoSummary,
+} from "./support/interop.ts";
+import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
+import { connectRaw } from "./support/zk.ts";
 
 interface PeerProcess extends AsyncDisposable {
   output(): string;
@@ -144,4 +156,184 @@ Deno.test("dubbo-java: our consumer at defaults calls its provider at defaults (
       await client.stop();
     }
   });
+});
+
+/** Waits until `/services/<app>` lists `127.0.0.1:<port>` (an application-level instance), or no longer does. */
+async function waitForInstance(zk: string, app: string, port: number, present = true) {
+  await using raw = await connectRaw(zk);
+  await waitFor(
+    `instance ${app} 127.0.0.1:${port} ${present ? "registered" : "gone"}`,
+    async () =>
+      (await raw.children(`/services/${app}`).catch((): string[] => [])).includes(
+        `127.0.0.1:${port}`,
+      ) === present,
+    20_000,
+    100,
+  );
+}
+
+Deno.test("dubbo-go: mixed fleet at defaults via ZooKeeper (a dubbo-go provider and ours, a consumer of each kind): traffic reaches both providers; after SIGKILL of ours, both consumers go on at >= 99 % success", async () => {
+  await using zk = await startZooKeeper();
+  await using goProvider = await startGoProvider({ zk: zk.address });
+  const ours = await startOurProvider(zk.address);
+  await using _ours = ours.program;
+  await waitForInstance(zk.address, "dubbo.io", goProvider.port);
+  await waitForInstance(zk.address, "dubbo-metrics-server", ours.port);
+  const served = async () => ({
+    go: await scrapeSum(goProvider.metricsPort, "dubbo_provider_requests_total", GREET),
+    ours: await scrapeSum(ours.metricsPort, "dubbo_provider_requests_total", GREET),
+  });
+
+  // Our consumer alone: round robin over both applications' instances.
+  const ourFirst = await startOurConsumer(zk.address, ["--count=40", "--interval=5ms"]);
+  await using _ourFirst = ourFirst.program;
+  assert.equal(await ourFirst.program.exited, 0);
+  assert.deepEqual(ourResults(ourFirst.program.output()), Array(40).fill("ok"));
+  const afterOurs = await served();
+  assert.ok(afterOurs.go >= 10 && afterOurs.ours >= 10, JSON.stringify(afterOurs));
+
+  // The dubbo-go consumer alone. Its interface-level URL says weight=0 (so there its random
+  // balancer never picks its own provider beside ours, see interop_go_test.ts); the
+  // application-level instance it reads at its defaults carries no such weight, and it
+  // spreads its calls over both providers.
+  await using goFirst = await startGoConsumer({ zk: zk.address, n: 40, warmup: "20s" });
+  const goResults = await waitForGoSummary(goFirst);
+  assert.equal(goResults.length, 40);
+  assert.ok(goResults.every((r) => r.ok), goFirst.output().slice(-2000));
+  const afterGo = await served();
+  const byGo = { go: afterGo.go - afterOurs.go, ours: afterGo.ours - afterOurs.ours };
+  assert.ok(byGo.go >= 5 && byGo.ours >= 5, JSON.stringify({ afterOurs, afterGo }));
+
+  // Both consumers at once; SIGKILL our provider partway: both fail over to dubbo-go's.
+  const ourLoad = await startOurConsumer(zk.address, ["--count=300", "--interval=10ms"]);
+  await using _ourLoad = ourLoad.program;
+  await using goLoad = await startGoConsumer({
+    zk: zk.address,
+    n: 300,
+    interval: "10ms",
+    warmup: "20s",
+  });
+  await waitFor(
+    "50 calls from each consumer",
+    () =>
+      ourResults(ourLoad.program.output()).length >= 50 &&
+      parseGoResults(goLoad.output()).length >= 50,
+    30_000,
+  );
+  const beforeKill = await served();
+  ours.program.kill("SIGKILL");
+  assert.equal(await ourLoad.program.exited, 0);
+  const ourCalls = ourResults(ourLoad.program.output());
+  const goCalls = await waitForGoSummary(goLoad);
+  assert.equal(ourCalls.length, 300);
+  assert.equal(goCalls.length, 300);
+  const ourOk = ourCalls.filter((r) => r === "ok").length;
+  const goOk = goCalls.filter((r) => r.ok).length;
+  assert.ok(ourOk >= 297, `our consumer: ${ourOk}/300 ok\n${ourCalls.filter((r) => r !== "ok")}`);
+  assert.ok(goOk >= 297, `dubbo-go consumer: ${goOk}/300 ok\n${goLoad.output().slice(-2000)}`);
+  const goServed = await scrapeSum(goProvider.metricsPort, "dubbo_provider_requests_total", GREET);
+  assert.ok(goServed - beforeKill.go >= 100, JSON.stringify({ beforeKill, goServed }));
+});
+
+Deno.test("dubbo-go: its provider at defaults: random error and a short deadline reach our consumer at defaults via ZooKeeper as unknown and deadline_exceeded, counted on both sides", async () => {
+  await using zk = await startZooKeeper();
+  await using failing = await startGoProvider({ zk: zk.address, failRate: 1, app: "go-failing" });
+  const errors = await startOurConsumer(zk.address, ["--interval=20ms"]);
+  await using _errors = errors.program;
+  await waitFor("5 results", () => ourResults(errors.program.output()).length >= 5, 30_000);
+  await settle(
+    "our consumer's failure counters",
+    () => failures(errors.metricsPort, "consumer"),
+    (m) => m.failed >= 5 && m.unknown === m.failed && m.timeout === 0,
+  ).catch((error) => {
+    throw new Error(
+      `${error.message}\n--- our consumer ---\n${errors.program.output().slice(0, 6000)}`,
+    );
+  });
+  await errors.program.stop();
+  const seen = ourResults(errors.program.output());
+  assert.deepEqual(new Set(seen), new Set(["unknown: random error"]), seen.join("\n"));
+  // dubbo-go's provider counts a handler's error as a business failure (its CodeBizError).
+  await settle(
+    "dubbo-go provider's failure counters",
+    () => failures(failing.metricsPort, "provider"),
+    (m) => m.failed >= 5 && m.business === m.failed && m.unknown === 0 && m.timeout === 0,
+  );
+  // Its SIGTERM removes its instance; wait for that so the next consumer sees only `slow`.
+  await failing.stop();
+  await waitForInstance(zk.address, "go-failing", failing.port, false);
+
+  await using slow = await startGoProvider({ zk: zk.address, delay: "800ms", app: "go-slow" });
+  const late = await startOurConsumer(zk.address, ["--interval=10ms", "--timeout=150ms"]);
+  await using _late = late.program;
+  await waitFor("3 results", () => ourResults(late.program.output()).length >= 3, 30_000);
+  await settle(
+    "our consumer's timeout counter",
+    () => failures(late.metricsPort, "consumer"),
+    (m) => m.failed >= 3 && m.timeout === m.failed && m.unknown === 0,
+  );
+  await late.program.stop();
+  const lateSeen = ourResults(late.program.output());
+  assert.ok(lateSeen.length >= 3);
+  for (const line of lateSeen) assert.match(line, /^deadline_exceeded: /);
+  // dubbo-go's provider runs the deaf handler to its end and counts the late answer a success.
+  await settle(
+    "dubbo-go provider's late answers",
+    () => scrapeSum(slow.metricsPort, "dubbo_provider_requests_succeed_total", GREET),
+    (n) => n >= 3,
+  );
+  assert.equal((await failures(slow.metricsPort, "provider")).failed, 0);
+});
+
+Deno.test("dubbo-go: its consumer at defaults: our provider's random error and a short deadline reach it via ZooKeeper as unknown and deadline_exceeded, counted on both sides", async () => {
+  await using zk = await startZooKeeper();
+  const failing = await startOurProvider(zk.address, ["--failure-rate=1"]);
+  await using _failing = failing.program;
+  await using consumer = await startGoConsumer({
+    zk: zk.address,
+    n: 5,
+    warmup: "30s",
+    linger: true,
+  });
+  const results = await waitForGoSummary(consumer);
+  assert.match(consumer.output(), /WARMUP done ok=false/);
+  assert.deepEqual(results, Array(5).fill({ ok: false, code: "unknown", message: "random error" }));
+  // dubbo-go's failover (2 retries by default) sends each failed call 3 times, the
+  // warmup's one included; every attempt is counted as unknown on both sides.
+  const consumerSide = await failures(consumer.metricsPort, "consumer");
+  assert.ok(consumerSide.failed >= 18, JSON.stringify(consumerSide));
+  assert.deepEqual(consumerSide, { ...consumerSide, unknown: consumerSide.failed, timeout: 0 });
+  await settle(
+    "our provider's failure counters",
+    () => failures(failing.metricsPort, "provider"),
+    (m) =>
+      m.failed === consumerSide.failed && m.unknown === m.failed && m.business === 0 &&
+      m.timeout === 0,
+  );
+  await consumer.stop();
+  await failing.program.stop();
+
+  const slow = await startOurProvider(zk.address, ["--delay=800ms"]);
+  await using _slow = slow.program;
+  await using late = await startGoConsumer({
+    zk: zk.address,
+    n: 3,
+    timeout: "150ms",
+    warmup: "30s",
+    linger: true,
+  });
+  const lateResults = await waitForGoSummary(late);
+  assert.equal(lateResults.length, 3);
+  for (const result of lateResults) {
+    assert.equal(result.ok ? "ok" : result.code, "deadline_exceeded", JSON.stringify(result));
+  }
+  // Timeouts are retried too: every attempt is a timeout on both sides.
+  const lateSide = await failures(late.metricsPort, "consumer");
+  assert.ok(lateSide.timeout >= 12, JSON.stringify(lateSide));
+  assert.deepEqual(lateSide, { ...lateSide, failed: lateSide.timeout, unknown: 0 });
+  await settle(
+    "our provider's timeout counter",
+    () => failures(slow.metricsPort, "provider"),
+    (m) => m.failed === lateSide.timeout && m.timeout === m.failed && m.unknown === 0,
+  );
 });

@@ -5,98 +5,21 @@
  * both sides' metrics.
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
-import { type Program, startProgram } from "./support/programs.ts";
 import {
-  type GoConsumer,
-  parseGoResults,
-  startGoConsumer,
-  startGoProvider,
-} from "./support/peers.ts";
+  failures,
+  GREET,
+  ourResults,
+  scrapeSum,
+  settle,
+  startOurConsumer,
+  startOurProvider,
+  waitForGoSummary,
+} from "./support/interop.ts";
+import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
 import { startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 
 const PROVIDERS = "/dubbo/greet.GreetService/providers";
-
-interface Ours {
-  program: Program;
-  port: number;
-  metricsPort: number;
-}
-
-/** Our provider (`deno task server`) on free loopback ports. */
-async function startOurProvider(zk: string | undefined, extra: string[] = []): Promise<Ours> {
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const program = startProgram("server", [
-    "--host=127.0.0.1",
-    `--port=${port}`,
-    `--metrics-port=${metricsPort}`,
-    "--push=false",
-    "--failure-rate=0",
-    "--delay=1ms",
-    ...(zk ? [] : ["--registry=none"]),
-    ...extra,
-  ], zk ? { ZK_ADDRESS: zk } : {});
-  try {
-    await program.waitForLine(zk ? /registered in ZooKeeper/ : /provider/);
-    await waitFor("our provider port", async () => {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return true;
-    });
-  } catch (error) {
-    await program.stop(1000);
-    throw error;
-  }
-  return { program, port, metricsPort };
-}
-
-/** Our consumer (`deno task client`) making `count` calls, then exiting. */
-async function startOurConsumer(
-  zk: string | undefined,
-  extra: string[],
-): Promise<{ program: Program; metricsPort: number }> {
-  const metricsPort = await freePort();
-  const program = startProgram("client", [
-    "--host=127.0.0.1",
-    `--metrics-port=${metricsPort}`,
-    "--push=false",
-    ...(zk ? [] : ["--registry=none"]),
-    ...extra,
-  ], zk ? { ZK_ADDRESS: zk } : {});
-  return { program, metricsPort };
-}
-
-/** Calls our consumer printed, in order: `ok` or `<code>: <message>`. */
-function ourResults(output: string): string[] {
-  const results: string[] = [];
-  for (const line of output.split("\n")) {
-    if (/Greet response: /.test(line)) results.push("ok");
-    const failed = line.match(/Greet failed: (.*)$/);
-    if (failed) results.push(failed[1]);
-  }
-  return results;
-}
-
-/** Sum of a metric's samples on a `/prometheus` endpoint, optionally filtered by labels. */
-async function scrapeSum(port: number, name: string, labels: Record<string, string> = {}) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/prometheus`)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).some(([k, v]) => !line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return sum;
-}
-
-const GREET = { interface: "greet.GreetService", method: "Greet" };
-
-async function waitForGoSummary(consumer: GoConsumer, timeoutMs = 60_000) {
-  await consumer.waitForLine(/^SUMMARY .*$/m, timeoutMs);
-  return parseGoResults(consumer.output());
-}
 
 /** Waits for the interface-level provider node of `port`; returns its (decoded) URL. */
 async function waitForProviderNode(zk: string, port: number): Promise<string> {
@@ -232,26 +155,6 @@ Deno.test("dubbo-go: direct both ways (our --url to a dubbo-go provider over h2c
     assert.ok(first.startsWith("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), JSON.stringify(first));
   }
 });
-
-/** The failure families of one side on a scrape, for the Greet method. */
-async function failures(port: number, side: "provider" | "consumer") {
-  const get = (suffix: string) => scrapeSum(port, `dubbo_${side}_requests_${suffix}_total`, GREET);
-  return {
-    failed: await get("failed"),
-    unknown: await get("unknown_failed"),
-    business: await get("business_failed"),
-    timeout: await get("timeout"),
-  };
-}
-
-/** Waits until `read()` satisfies `ok`, then returns the last reading. */
-async function settle<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean) {
-  let last: T | undefined;
-  await waitFor(what, async () => ok(last = await read()), 15_000, 100).catch((error) => {
-    throw new Error(`${error.message}; last: ${JSON.stringify(last)}`);
-  });
-  return last!;
-}
 
 Deno.test("dubbo-go: a dubbo-go provider's random error and a short deadline reach our consumer as unknown and deadline_exceeded, counted on both sides", async () => {
   await using failing = await startGoProvider({ register: "none", failRate: 1 });

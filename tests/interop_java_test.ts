@@ -2,7 +2,8 @@
  * Interop with Apache Dubbo Java 3.3.6 (tests/peers/java): its consumer against our provider
  * and our consumer against its provider, through a real ZooKeeper with Java at its defaults
  * (register mode `all`, migration `APPLICATION_FIRST`) and direct; the random failure and a
- * short deadline each way, counted on both sides' metrics.
+ * short deadline each way through ZooKeeper at both sides' defaults (the deadline also
+ * direct), counted on both sides' metrics.
  *
  * Our consumer calls Java with `--protocol=grpc --http=2`: Dubbo Java 3.3.6 answers Triple
  * over HTTP/1.1 with 404 "Invoker not found" and JSON over gRPC with 500.
@@ -255,6 +256,40 @@ Deno.test("dubbo-java: our consumer → Java provider: random error is unknown, 
   assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
   assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total"), 2);
   assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
+});
+
+Deno.test("dubbo-java: Java consumer at defaults → our provider at defaults via ZooKeeper: a short deadline is deadline_exceeded, counted on both sides", async () => {
+  await using zk = await startZooKeeper();
+  const slow = await startOurProvider(zk.address, ["--failure-rate=0", "--delay=3s"]);
+  await using _slow = slow.server;
+  await using late = await startJavaConsumer({
+    zkAddress: zk.address,
+    count: 2,
+    timeoutMs: 300,
+    hold: true,
+  });
+  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
+  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
+  // As direct: Java files each under _timeout_total or _business_failed_total.
+  const timeouts = await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total");
+  const business = await metric(late.metricsUrl, "dubbo_consumer_requests_business_failed_total");
+  assert.equal(timeouts + business, 2);
+  await waitForMetric(slow.metricsUrl, "dubbo_provider_requests_timeout_total", 2);
+});
+
+Deno.test("dubbo-java: our consumer at defaults → Java provider at defaults via ZooKeeper: a short deadline is deadline_exceeded, counted on both sides", async () => {
+  await using zk = await startZooKeeper();
+  await using slow = await startJavaProvider({ zkAddress: zk.address, delayMs: 3000 });
+  const late = await startOurConsumer(zk.address, 2, ["--timeout=300ms"]);
+  await using _late = late.client;
+  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
+  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total"), 2);
+  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
+  // Java's provider runs the 3 s handler to its end and counts the late answer as a
+  // success, no timeout (as dubbo-go's does; recorded so a change in Java shows).
+  await waitForMetric(slow.metricsUrl, "dubbo_provider_requests_succeed_total", 2);
+  assert.equal(await metric(slow.metricsUrl, "dubbo_provider_requests_failed_total"), 0);
+  assert.equal(await metric(slow.metricsUrl, "dubbo_provider_requests_timeout_total"), 0);
 });
 
 /** Polls until the counter reaches `at least` (a provider may count after the client gave up). */

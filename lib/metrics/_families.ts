@@ -164,6 +164,11 @@ export function rtFamilies<S>(
   }));
 }
 
+const NOTIFY_HELP = "Total Notify Requests";
+const NOTIFY_NUM_HELP = "Number of provider URLs in the last registry notification";
+const PUSHED_AT_HELP = "Unix seconds of last push to Pushgateway";
+const PUSH_FAILED_HELP = "Pushes to the Pushgateway that failed";
+
 const registryRt = (what: string) => (word: string) =>
   `${word} response time of registry ${what} operations in milliseconds`;
 
@@ -179,18 +184,8 @@ export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
     "Subscribe Num",
     (s: RegistryStats) => s.subscribe,
   ),
-  single(
-    "dubbo_registry_notify_requests_total",
-    "Total Notify Requests",
-    "counter",
-    (s) => s.notifyTotal,
-  ),
-  single(
-    "dubbo_registry_notify_num_last",
-    "Number of provider URLs in the last registry notification",
-    "gauge",
-    (s) => s.notifyNumLast,
-  ),
+  single("dubbo_registry_notify_requests_total", NOTIFY_HELP, "counter", (s) => s.notifyTotal),
+  single("dubbo_registry_notify_num_last", NOTIFY_NUM_HELP, "gauge", (s) => s.notifyNumLast),
   ...rtFamilies(
     "dubbo_register_rt_milliseconds",
     registryRt("register"),
@@ -211,16 +206,6 @@ export interface ProgramState {
 
 /** Push bookkeeping families, without labels. */
 export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
-  single(
-    "job_pushed_at_seconds",
-    "Unix seconds of last push to Pushgateway",
-    "gauge",
-    (s) => s.pushedAtSeconds,
-  ),
-  single(
-    "dubbo_metrics_push_failed_total",
-    "Pushes to the Pushgateway that failed",
-    "counter",
-    (s) => s.pushFailures,
-  ),
+  single("job_pushed_at_seconds", PUSHED_AT_HELP, "gauge", (s) => s.pushedAtSeconds),
+  single("dubbo_metrics_push_failed_total", PUSH_FAILED_HELP, "counter", (s) => s.pushFailures),
 ];

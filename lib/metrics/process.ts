@@ -179,6 +179,21 @@ function heapSpaces(field: "space_size" | "space_used_size" | "space_available_s
 
 type Spec = [name: string, help: string, type: FamilyType, collect: Collect];
 
+/** Help text of the CPU, start time and memory families, by name (prom-client's wording). */
+const CPU_AND_MEMORY_HELP: Record<string, string> = {
+  process_cpu_user_seconds_total: "Total user CPU time spent in seconds.",
+  process_cpu_system_seconds_total: "Total system CPU time spent in seconds.",
+  process_cpu_seconds_total: "Total user and system CPU time spent in seconds.",
+  process_start_time_seconds: "Start time of the process since unix epoch in seconds.",
+  process_resident_memory_bytes: "Resident memory size in bytes.",
+  nodejs_heap_size_total_bytes: "Process heap size from V8 in bytes.",
+  nodejs_heap_size_used_bytes: "Process heap size used from V8 in bytes.",
+  nodejs_external_memory_bytes: "V8 external memory size in bytes.",
+  nodejs_heap_space_size_total_bytes: "Process heap space size total from V8 in bytes.",
+  nodejs_heap_space_size_used_bytes: "Process heap space size used from V8 in bytes.",
+  nodejs_heap_space_size_available_bytes: "Process heap space size available from V8 in bytes.",
+};
+
 /** CPU, start time and memory (`Deno.memoryUsage`, `process.cpuUsage`, `node:v8`). */
 function cpuAndMemory(): Spec[] {
   const startTimeSeconds = performance.timeOrigin / 1000;
@@ -186,68 +201,24 @@ function cpuAndMemory(): Spec[] {
     one(NO_LABELS, () => pick(process.cpuUsage()) / 1e6);
   const mem = (pick: (m: Deno.MemoryUsage) => number) =>
     one(NO_LABELS, () => pick(Deno.memoryUsage()));
+  const spec = (name: string, type: FamilyType, collect: Collect): Spec => [
+    name,
+    CPU_AND_MEMORY_HELP[name],
+    type,
+    collect,
+  ];
   return [
-    [
-      "process_cpu_user_seconds_total",
-      "Total user CPU time spent in seconds.",
-      "counter",
-      cpu((u) => u.user),
-    ],
-    [
-      "process_cpu_system_seconds_total",
-      "Total system CPU time spent in seconds.",
-      "counter",
-      cpu((u) => u.system),
-    ],
-    [
-      "process_cpu_seconds_total",
-      "Total user and system CPU time spent in seconds.",
-      "counter",
-      cpu((u) => u.user + u.system),
-    ],
-    [
-      "process_start_time_seconds",
-      "Start time of the process since unix epoch in seconds.",
-      "gauge",
-      one(NO_LABELS, () => startTimeSeconds),
-    ],
-    ["process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", mem((m) => m.rss)],
-    [
-      "nodejs_heap_size_total_bytes",
-      "Process heap size from V8 in bytes.",
-      "gauge",
-      mem((m) => m.heapTotal),
-    ],
-    [
-      "nodejs_heap_size_used_bytes",
-      "Process heap size used from V8 in bytes.",
-      "gauge",
-      mem((m) => m.heapUsed),
-    ],
-    [
-      "nodejs_external_memory_bytes",
-      "V8 external memory size in bytes.",
-      "gauge",
-      mem((m) => m.external),
-    ],
-    [
-      "nodejs_heap_space_size_total_bytes",
-      "Process heap space size total from V8 in bytes.",
-      "gauge",
-      heapSpaces("space_size"),
-    ],
-    [
-      "nodejs_heap_space_size_used_bytes",
-      "Process heap space size used from V8 in bytes.",
-      "gauge",
-      heapSpaces("space_used_size"),
-    ],
-    [
-      "nodejs_heap_space_size_available_bytes",
-      "Process heap space size available from V8 in bytes.",
-      "gauge",
-      heapSpaces("space_available_size"),
-    ],
+    spec("process_cpu_user_seconds_total", "counter", cpu((u) => u.user)),
+    spec("process_cpu_system_seconds_total", "counter", cpu((u) => u.system)),
+    spec("process_cpu_seconds_total", "counter", cpu((u) => u.user + u.system)),
+    spec("process_start_time_seconds", "gauge", one(NO_LABELS, () => startTimeSeconds)),
+    spec("process_resident_memory_bytes", "gauge", mem((m) => m.rss)),
+    spec("nodejs_heap_size_total_bytes", "gauge", mem((m) => m.heapTotal)),
+    spec("nodejs_heap_size_used_bytes", "gauge", mem((m) => m.heapUsed)),
+    spec("nodejs_external_memory_bytes", "gauge", mem((m) => m.external)),
+    spec("nodejs_heap_space_size_total_bytes", "gauge", heapSpaces("space_size")),
+    spec("nodejs_heap_space_size_used_bytes", "gauge", heapSpaces("space_used_size")),
+    spec("nodejs_heap_space_size_available_bytes", "gauge", heapSpaces("space_available_size")),
   ];
 }
 

@@ -32,7 +32,7 @@ func main() {
 	n := flag.Int("n", 10, "number of calls")
 	timeout := flag.Duration("timeout", 3*time.Second, "per-call timeout")
 	interval := flag.Duration("interval", 0, "pause between calls")
-	warmup := flag.Duration("warmup", 0, "before counting, retry the first call until it succeeds or this passes (the registry subscription is asynchronous)")
+	warmup := flag.Duration("warmup", 0, "before counting, retry the first call until it reaches a provider (a reply or a Triple error) or this passes (the registry subscription is asynchronous)")
 	url := flag.String("url", "", "direct provider URL (e.g. tri://127.0.0.1:20000), no registry lookup")
 	metricsPort := flag.Int("metrics-port", 9097, "Prometheus pull port (path /prometheus)")
 	register := flag.String("register", "default", "registry type: "+peer.RegisterModes)
@@ -80,7 +80,13 @@ func main() {
 		deadline := time.Now().Add(*warmup)
 		for {
 			_, err := call()
-			if err == nil || time.Now().After(deadline) {
+			// Done once a call reached a provider: a reply, or a Triple error it sent back.
+			reached := err == nil
+			if !reached {
+				code, _ := describe(err)
+				reached = code != "other"
+			}
+			if reached || time.Now().After(deadline) {
 				fmt.Printf("WARMUP done ok=%t\n", err == nil)
 				break
 			}

@@ -1,0 +1,121 @@
+/**
+ * Shared pieces of the dubbo-go interop tests (tests/interop_go_test.ts and
+ * tests/interop_defaults_test.ts): our provider and consumer on free loopback ports, their
+ * result lines, and the metric scrapes both sides are counted with.
+ */
+import { freePort } from "./ports.ts";
+import { type Program, startProgram } from "./programs.ts";
+import { type GoConsumer, parseGoResults } from "./peers.ts";
+import { waitFor } from "./services.ts";
+
+/** One of our processes and the ports it serves. */
+export interface Ours {
+  program: Program;
+  port: number;
+  metricsPort: number;
+}
+
+/**
+ * Our provider (`deno task server`) on free loopback ports; registered in `zk` with our
+ * default layouts unless `extra` says otherwise, or without a registry when `zk` is undefined.
+ */
+export async function startOurProvider(
+  zk: string | undefined,
+  extra: string[] = [],
+): Promise<Ours> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const program = startProgram("server", [
+    "--host=127.0.0.1",
+    `--port=${port}`,
+    `--metrics-port=${metricsPort}`,
+    "--push=false",
+    "--failure-rate=0",
+    "--delay=1ms",
+    ...(zk ? [] : ["--registry=none"]),
+    ...extra,
+  ], zk ? { ZK_ADDRESS: zk } : {});
+  try {
+    await program.waitForLine(zk ? /registered in ZooKeeper/ : /provider/);
+    await waitFor("our provider port", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return true;
+    });
+  } catch (error) {
+    await program.stop(1000);
+    throw error;
+  }
+  return { program, port, metricsPort };
+}
+
+/** Our consumer (`deno task client`) with `extra` flags; it exits after `--count` calls. */
+export async function startOurConsumer(
+  zk: string | undefined,
+  extra: string[],
+): Promise<{ program: Program; metricsPort: number }> {
+  const metricsPort = await freePort();
+  const program = startProgram("client", [
+    "--host=127.0.0.1",
+    `--metrics-port=${metricsPort}`,
+    "--push=false",
+    ...(zk ? [] : ["--registry=none"]),
+    ...extra,
+  ], zk ? { ZK_ADDRESS: zk } : {});
+  return { program, metricsPort };
+}
+
+/** Calls our consumer printed, in order: `ok` or `<code>: <message>`. */
+export function ourResults(output: string): string[] {
+  const results: string[] = [];
+  for (const line of output.split("\n")) {
+    if (/Greet response: /.test(line)) results.push("ok");
+    const failed = line.match(/Greet failed: (.*)$/);
+    if (failed) results.push(failed[1]);
+  }
+  return results;
+}
+
+/** Sum of a metric's samples on a `/prometheus` endpoint, optionally filtered by labels. */
+export async function scrapeSum(port: number, name: string, labels: Record<string, string> = {}) {
+  const response = await fetch(`http://127.0.0.1:${port}/prometheus`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await response.text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).some(([k, v]) => !line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+/** The labels of greet.GreetService/Greet's series. */
+export const GREET = { interface: "greet.GreetService", method: "Greet" };
+
+/** Waits for a dubbo-go consumer's SUMMARY line; returns its results. */
+export async function waitForGoSummary(consumer: GoConsumer, timeoutMs = 60_000) {
+  await consumer.waitForLine(/^SUMMARY .*$/m, timeoutMs);
+  return parseGoResults(consumer.output());
+}
+
+/** The failure families of one side on a scrape, for the Greet method. */
+export async function failures(port: number, side: "provider" | "consumer") {
+  const get = (suffix: string) => scrapeSum(port, `dubbo_${side}_requests_${suffix}_total`, GREET);
+  return {
+    failed: await get("failed"),
+    unknown: await get("unknown_failed"),
+    business: await get("business_failed"),
+    timeout: await get("timeout"),
+  };
+}
+
+/** Waits until `read()` satisfies `ok`, then returns the last reading. */
+export async function settle<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean) {
+  let last: T | undefined;
+  await waitFor(what, async () => ok(last = await read()), 15_000, 100).catch((error) => {
+    throw new Error(`${error.message}; last: ${JSON.stringify(last)}`);
+  });
+  return last!;
+}
