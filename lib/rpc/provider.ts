@@ -3,14 +3,14 @@
  * h2c prior knowledge (Triple/Connect unary and gRPC), with the greet sample's
  * behaviour (echo, random `unknown` failure, business delay).
  *
- * Design (measured in bench/README.md): a native `Deno.listen` listener reads the first
+ * Design (bench/README.md has the measurements): a native `Deno.listen` listener reads the first
  * bytes of each connection. The HTTP/2 connection preface goes to a `node:http2` server
  * (the only server in Deno that can send the trailers gRPC needs) through a
  * `node:stream` Duplex over the `Deno.TcpConn`; anything else goes to our own small
  * HTTP/1.1 codec (`_http1.ts`) reading and writing the `Deno.TcpConn` directly (`_conn.ts`).
  * `Deno.serve` cannot send trailers, `node:http2`'s `allowHTTP1` does not serve HTTP/1.1
- * on a plain-text port under Deno, and `node:net` sockets cost about half of the
- * provider's CPU per HTTP/1.1 request in writes alone.
+ * on a plain-text port under Deno, and `node:net` socket writes dominate the provider's
+ * CPU per HTTP/1.1 request.
  *
  * @module
  */
