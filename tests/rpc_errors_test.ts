@@ -1,5 +1,5 @@
 /**
- * Bad input for every error row of SPEC "The RPC", sent by real curl (HTTP/1.1 and
+ * Bad input for every error row of the README's "Wire" section, sent by real curl (HTTP/1.1 and
  * h2c) and raw sockets; after each, the provider must still answer a good call.
  */
 import assert from "node:assert/strict";

@@ -46,7 +46,7 @@ for (const http2Mode of [false, true]) {
   });
 }
 
-Deno.test('curl: the SPEC\'s exact command line answers {"greeting":"Dubbo"}', async () => {
+Deno.test('curl: the README\'s exact command line answers {"greeting":"Dubbo"}', async () => {
   await withProvider({}, async ({ port }) => {
     for (const extra of [[], ["--http2-prior-knowledge"]]) {
       const run = await new Deno.Command("curl", {
