@@ -35,6 +35,14 @@ export function parseDuration(raw: string): number | undefined {
 
 /**
  * Seconds as `2h3m`, `45s`, `3d4h`: the two largest non-zero units, whole numbers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(formatAge(7380), "2h3m");
+ * assert.equal(formatAge(45), "45s");
+ * assert.equal(formatAge(Number.NaN), "unknown");
+ * ```
  */
 export function formatAge(seconds: number): string {
   if (!Number.isFinite(seconds)) return "unknown";

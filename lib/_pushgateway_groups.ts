@@ -21,6 +21,21 @@ interface ApiFamily {
 /**
  * Reads the groups out of a parsed `/api/v1/metrics` body; throws a plain message when
  * the body is not what a Pushgateway sends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const body = {
+ *   status: "success",
+ *   data: [{
+ *     labels: { job: "a", instance: "h" },
+ *     push_time_seconds: { metrics: [{ value: "1700000000" }] },
+ *   }],
+ * };
+ * const [group] = parseGroups(body);
+ * assert.deepEqual(group.labels, { job: "a", instance: "h" });
+ * assert.throws(() => parseGroups({ status: "success" }), /no data array/);
+ * ```
  */
 export function parseGroups(body: unknown): Group[] {
   const data = (body as { status?: unknown; data?: unknown } | null)?.data;

@@ -117,7 +117,17 @@ export interface CleanerConfig {
 /** Result of parsing: a config, or a request for usage text. */
 export type Parsed<T> = { help: true; usage: string } | { help: false; config: T };
 
-/** A bad flag or variable; `message` is the whole one-line explanation. */
+/**
+ * A bad flag or variable; `message` is the whole one-line explanation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const error = new ConfigError("--port: not a port: 99999");
+ * assert.equal(error.name, "ConfigError");
+ * assert.ok(error instanceof Error);
+ * ```
+ */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

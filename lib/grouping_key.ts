@@ -12,6 +12,14 @@ export type GroupingKey = Readonly<Record<string, string>>;
  * Whether a label value must travel as `@base64`: the Pushgateway splits the path on
  * `/` after decoding, so a `/` cannot be escaped; an empty value cannot be a path
  * segment at all; and spaces are base64-encoded too so proxies never see them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(needsBase64("a/b"), true);
+ * assert.equal(needsBase64(""), true);
+ * assert.equal(needsBase64("host-1"), false);
+ * ```
  */
 export function needsBase64(value: string): boolean {
   return value === "" || /[/\s]/.test(value);

@@ -5,7 +5,15 @@
  * @module
  */
 
-/** The machine's hostname, or `"localhost"` when it cannot be read. */
+/**
+ * The machine's hostname, or `"localhost"` when it cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(hostname().length > 0); // "localhost" without --allow-sys=hostname
+ * ```
+ */
 export function hostname(): string {
   try {
     return Deno.hostname();

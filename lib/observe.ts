@@ -45,10 +45,28 @@ export interface RegistryObserver {
   metadataSubscribe?(ok: boolean, ms: number): void;
 }
 
-/** An observer that records nothing (metrics off, tests, benchmarks). */
+/**
+ * An observer that records nothing (metrics off, tests, benchmarks).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const target = { interface: "greet.GreetService", method: "Greet", group: "", version: "" };
+ * const end = NO_CALLS.start(target);
+ * assert.equal(end(null), undefined); // records nothing
+ * ```
+ */
 export const NO_CALLS: CallObserver = { start: () => () => {} };
 
-/** A registry observer that records nothing. */
+/**
+ * A registry observer that records nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(NO_REGISTRY_EVENTS.register(true, 5), undefined); // records nothing
+ * ```
+ */
 export const NO_REGISTRY_EVENTS: RegistryObserver = {
   register: () => {},
   subscribe: () => {},

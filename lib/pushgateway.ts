@@ -31,7 +31,17 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** A request to the Pushgateway that failed. */
+/**
+ * A request to the Pushgateway that failed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const error = new PushgatewayError("cannot push to http://127.0.0.1:9091", "HTTP 401 Unauthorized");
+ * assert.equal(error.reason, "HTTP 401 Unauthorized");
+ * assert.equal(error.message, "cannot push to http://127.0.0.1:9091: HTTP 401 Unauthorized");
+ * ```
+ */
 export class PushgatewayError extends Error {
   override name = "PushgatewayError";
   /** Why, without what was attempted: `HTTP 401 Unauthorized`, `no answer within 2s`. */

@@ -1,5 +1,21 @@
-/** This project's version: the `application_version` label and the registry's `release`. */
+/**
+ * This project's version: the `application_version` label and the registry's `release`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.match(VERSION, /^\d+\.\d+\.\d+$/);
+ * ```
+ */
 export const VERSION = "0.1.0";
 
-/** Dubbo's `release` URL parameter for our nodes. */
+/**
+ * Dubbo's `release` URL parameter for our nodes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(RELEASE, `dubbo-metrics-deno-${VERSION}`);
+ * ```
+ */
 export const RELEASE = `dubbo-metrics-deno-${VERSION}`;

@@ -29,7 +29,17 @@ export interface ScrapeOptions {
   metrics: DubboMetrics;
 }
 
-/** True when `accept` prefers OpenMetrics (present with a non-zero q-value). */
+/**
+ * True when `accept` prefers OpenMetrics (present with a non-zero q-value).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(wantsOpenMetrics("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"), true);
+ * assert.equal(wantsOpenMetrics("application/openmetrics-text;q=0"), false);
+ * assert.equal(wantsOpenMetrics(null), false);
+ * ```
+ */
 export function wantsOpenMetrics(accept: string | null): boolean {
   if (!accept) return false;
   for (const part of accept.split(",")) {
@@ -41,7 +51,15 @@ export function wantsOpenMetrics(accept: string | null): boolean {
   return false;
 }
 
-/** Connections the scrape port holds at once (Prometheus needs one or two). */
+/**
+ * Connections the scrape port holds at once (Prometheus needs one or two).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(MAX_SCRAPE_CONNECTIONS >= 2); // room for Prometheus and a person's curl
+ * ```
+ */
 export const MAX_SCRAPE_CONNECTIONS = 1024;
 
 const TEXT = "text/plain; charset=utf-8";
