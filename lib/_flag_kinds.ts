@@ -41,7 +41,16 @@ export const boolean: Kind<boolean> = {
   show: String,
 };
 
-/** Free text, trimmed of nothing; `nonEmpty` rejects blank text. */
+/**
+ * Free text, trimmed of nothing; `nonEmpty` rejects blank text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(text().parse(" ", "--name"), " ");
+ * assert.throws(() => text({ nonEmpty: "a name" }).parse(" ", "--name"), /--name: expected a name/);
+ * ```
+ */
 export function text(check?: { nonEmpty: string }): Kind<string> {
   return {
     type: "string",
@@ -55,7 +64,16 @@ export function text(check?: { nonEmpty: string }): Kind<string> {
   };
 }
 
-/** A TCP port, 1-65535. */
+/**
+ * A TCP port, 1-65535.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(port.parse("20000", "--port"), 20000);
+ * assert.throws(() => port.parse("0", "--port"), /--port: expected a port 1-65535, got "0"/);
+ * ```
+ */
 export const port: Kind<number> = {
   type: "string",
   parse(raw, culprit) {
@@ -66,7 +84,16 @@ export const port: Kind<number> = {
   show: String,
 };
 
-/** A decimal integer in `[min, max]`. */
+/**
+ * A decimal integer in `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(integer(1, 10).parse("7", "--workers"), 7);
+ * assert.throws(() => integer(1, 10).parse("-1", "--workers"), /an integer 1-10/);
+ * ```
+ */
 export function integer(min: number, max: number): Kind<number> {
   return {
     type: "string",
@@ -123,7 +150,17 @@ export function duration(options: { zero: boolean }): Kind<number> {
   };
 }
 
-/** One of a fixed list of words. */
+/**
+ * One of a fixed list of words.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const protocol = oneOf(["tri", "grpc"]);
+ * assert.equal(protocol.parse("grpc", "--protocol"), "grpc");
+ * assert.throws(() => protocol.parse("http", "--protocol"), /one of tri, grpc/);
+ * ```
+ */
 export function oneOf<const T extends string>(choices: readonly T[]): Kind<T> {
   return {
     type: "string",
@@ -136,7 +173,16 @@ export function oneOf<const T extends string>(choices: readonly T[]): Kind<T> {
   };
 }
 
-/** A URL path starting with `/`, of word characters, `-`, `.` and `/`. */
+/**
+ * A URL path starting with `/`, of word characters, `-`, `.` and `/`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(path.parse("/prometheus", "--metrics-path"), "/prometheus");
+ * assert.throws(() => path.parse("metrics?x", "--metrics-path"), /a path starting with \//);
+ * ```
+ */
 export const path: Kind<string> = {
   type: "string",
   parse(raw, culprit) {
@@ -146,7 +192,16 @@ export const path: Kind<string> = {
   show: (value) => value,
 };
 
-/** An IPv4 or IPv6 address. */
+/**
+ * An IPv4 or IPv6 address.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(ip.parse("::1", "--advertise-ip"), "::1");
+ * assert.throws(() => ip.parse("300.1.1.1", "--advertise-ip"), /an IPv4 or IPv6 address/);
+ * ```
+ */
 export const ip: Kind<string> = {
   type: "string",
   parse(raw, culprit) {
@@ -156,7 +211,16 @@ export const ip: Kind<string> = {
   show: (value) => value,
 };
 
-/** An address to bind a listener to: an IP or `localhost`. */
+/**
+ * An address to bind a listener to: an IP or `localhost`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(bindHost.parse("localhost", "--host"), "localhost");
+ * assert.throws(() => bindHost.parse("example.com", "--host"), /an IP address to bind to/);
+ * ```
+ */
 export const bindHost: Kind<string> = {
   type: "string",
   parse(raw, culprit) {
@@ -166,7 +230,16 @@ export const bindHost: Kind<string> = {
   show: (value) => value,
 };
 
-/** A provider given directly: `tri://host:port` or `host:port`. */
+/**
+ * A provider given directly: `tri://host:port` or `host:port`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(directUrl.parse("127.0.0.1:20000", "--url"), { host: "127.0.0.1", port: 20000 });
+ * assert.equal(directUrl.show({ host: "::1", port: 20000 }), "tri://[::1]:20000");
+ * ```
+ */
 export const directUrl: Kind<DirectUrl> = {
   type: "string",
   parse(raw, culprit) {
@@ -214,7 +287,16 @@ export const pushgatewayUrl: Kind<string> = {
   show: (value) => value,
 };
 
-/** A Pushgateway `job` label value: no `/`, which would split the URL path. */
+/**
+ * A Pushgateway `job` label value: no `/`, which would split the URL path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(job.parse("dubbo_server", "JOB_NAME"), "dubbo_server");
+ * assert.throws(() => job.parse("a/b", "JOB_NAME"), /without "\/"/);
+ * ```
+ */
 export const job: Kind<string> = {
   type: "string",
   parse(raw, culprit) {
@@ -227,6 +309,13 @@ export const job: Kind<string> = {
 /**
  * A ZooKeeper connect string: `host:port[,host:port...][/chroot]`, hostnames or IPv4
  * (the ZooKeeper client cannot use IPv6 literals).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(zkAddress.parse("zk1:2181,zk2/dubbo", "ZK_ADDRESS"), "zk1:2181,zk2/dubbo");
+ * assert.throws(() => zkAddress.parse("[::1]:2181", "ZK_ADDRESS"), /IPv6 literal/);
+ * ```
  */
 export const zkAddress: Kind<string> = {
   type: "string",

@@ -29,7 +29,17 @@ export interface EnvVar<T> {
   help: string;
 }
 
-/** A table row for a flag: programs, name, kind, typed default, help. */
+/**
+ * A table row for a flag: programs, name, kind, typed default, help.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { port } from "./_flag_kinds.ts";
+ * const row = flag(["server"], "port", port, 20000, "Triple port");
+ * assert.equal(row.default, 20000);
+ * ```
+ */
 export function flag<T>(
   programs: readonly Program[],
   name: string,
@@ -56,7 +66,17 @@ export function flag<T>(
   return { programs, name, kind, default: fallback, help, defaultHelp };
 }
 
-/** A table row for an environment variable: programs, name, kind, default text, help. */
+/**
+ * A table row for an environment variable: programs, name, kind, default text, help.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { zkAddress } from "./_flag_kinds.ts";
+ * const row = variable(["server"], "ZK_ADDRESS", zkAddress, "127.0.0.1:2181", "ZooKeeper");
+ * assert.equal(read({}, row), "127.0.0.1:2181"); // unset: the default text, parsed
+ * ```
+ */
 export function variable<T>(
   programs: readonly Program[],
   name: string,
@@ -72,7 +92,17 @@ export type AnyFlag = Flag<unknown, unknown>;
 /** Variables of any value type, for whole-table walks. */
 export type AnyVar = EnvVar<unknown>;
 
-/** `--help` text: flags with their typed defaults written back, then variables. */
+/**
+ * `--help` text: flags with their typed defaults written back, then variables.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { port } from "./_flag_kinds.ts";
+ * const flags = [flag(["server"], "port", port, 20000, "Triple port")] as AnyFlag[];
+ * assert.match(renderUsage("server", flags, []), /--port=<value> +Triple port \(default 20000\)/);
+ * ```
+ */
 export function renderUsage(program: Program, flags: AnyFlag[], vars: AnyVar[]): string {
   const lines = [`Usage: deno task ${program} [flags]`, "", "Flags:"];
   for (const f of flags) {
@@ -97,6 +127,19 @@ export type RawFlags = Map<string, string>;
 /**
  * Turns `args` into raw text per flag from `parseArgs` tokens: `--name=value`,
  * `--name value`, booleans as `--name`, `--no-name` or Go's `--name=false`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { boolean, port } from "./_flag_kinds.ts";
+ * const flags = [
+ *   flag(["server"], "port", port, 20000, "Triple port"),
+ *   flag(["server"], "push", boolean, true, "push metrics"),
+ * ] as AnyFlag[];
+ * const raw = readFlags(flags, ["--port", "20001", "--no-push"]);
+ * assert.deepEqual([...raw], [["port", "20001"], ["push", "false"]]);
+ * assert.throws(() => readFlags(flags, ["--bogus"]), /--bogus: unknown flag/);
+ * ```
  */
 export function readFlags(flags: AnyFlag[], args: string[]): RawFlags {
   const known = new Map(flags.map((f) => [f.name, f]));
@@ -125,13 +168,35 @@ export function readFlags(flags: AnyFlag[], args: string[]): RawFlags {
   return raw;
 }
 
-/** One flag's value: its typed default when absent, else its kind's parse of the text. */
+/**
+ * One flag's value: its typed default when absent, else its kind's parse of the text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { port } from "./_flag_kinds.ts";
+ * const portFlag = flag(["server"], "port", port, 20000, "Triple port");
+ * assert.equal(get(new Map(), portFlag), 20000);
+ * assert.equal(get(new Map([["port", "20001"]]), portFlag), 20001);
+ * ```
+ */
 export function get<T, D extends T | undefined>(raw: RawFlags, f: Flag<T, D>): T | D {
   const text = raw.get(f.name);
   return text === undefined ? f.default : f.kind.parse(text, `--${f.name}`);
 }
 
-/** One variable's value: an empty value is unset; then the default, if any. */
+/**
+ * One variable's value: an empty value is unset; then the default, if any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { job } from "./_flag_kinds.ts";
+ * const jobVar = variable(["server"], "JOB_NAME", job, undefined, "Pushgateway job");
+ * assert.equal(read({ JOB_NAME: " " }, jobVar), undefined); // blank counts as unset
+ * assert.equal(read({ JOB_NAME: "dubbo" }, jobVar), "dubbo");
+ * ```
+ */
 export function read<T>(env: Env, v: EnvVar<T>): T | undefined {
   const text = env[v.name]?.trim() || v.default;
   return text === undefined ? undefined : v.kind.parse(text, v.name);

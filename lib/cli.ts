@@ -12,6 +12,16 @@ import { describe, PermissionMissing, requireEnv, requirePermissions } from "./p
  * Parses `Deno.args` and the environment for `program`; prints usage and exits 0 on
  * `--help`, prints one line and exits 2 on any bad value or a permission the config
  * needs but the process lacks.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ServerConfig } from "./config_types.ts";
+ * // server.ts: `const config = loadConfig("server");` — exits 0 on --help, 2 on a bad value.
+ * // Calling it here would exit the test, so this only shows the overload's typed result.
+ * const load: () => ServerConfig = () => loadConfig("server");
+ * assert.equal(typeof load, "function");
+ * ```
  */
 export function loadConfig(program: "server"): ServerConfig;
 export function loadConfig(program: "client"): ClientConfig;

@@ -246,7 +246,16 @@ const VARS: readonly AnyVar[] = Object.values(V);
 const flagsOf = (program: Program) => FLAGS.filter((f) => f.programs.includes(program));
 const varsOf = (program: Program) => VARS.filter((v) => v.programs.includes(program));
 
-/** The variables each program reads: the deno.json tasks grant exactly these. */
+/**
+ * The variables each program reads: the deno.json tasks grant exactly these.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(ENV_VARS.server.includes("ZK_ADDRESS"));
+ * assert.ok(!ENV_VARS.cleaner.includes("ZK_ADDRESS")); // the cleaner never talks to ZooKeeper
+ * ```
+ */
 export const ENV_VARS: Record<Program, readonly string[]> = {
   server: [...new Set(varsOf("server").map((v) => v.name))],
   client: [...new Set(varsOf("client").map((v) => v.name))],

@@ -7,12 +7,33 @@
  */
 import type { CleanerConfig, ClientConfig, Program, ServerConfig } from "./config_types.ts";
 
-/** A permission the process needs and does not have; its message says which flag grants it. */
+/**
+ * A permission the process needs and does not have; its message says which flag grants it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const error = new PermissionMissing("needs --allow-sys=hostname");
+ * assert.equal(describe("server", error), "server: needs --allow-sys=hostname (run it with `deno task server`)");
+ * ```
+ */
 export class PermissionMissing extends Error {
   override name = "PermissionMissing";
 }
 
-/** Throws {@linkcode PermissionMissing} unless every variable in `names` may be read. */
+/**
+ * Throws {@linkcode PermissionMissing} unless every variable in `names` may be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * requireEnv([]); // nothing to read, nothing missing
+ * const state = Deno.permissions.querySync({ name: "env", variable: "ZK_ADDRESS" }).state;
+ * if (state !== "granted") {
+ *   assert.throws(() => requireEnv(["ZK_ADDRESS"]), /needs --allow-env=ZK_ADDRESS/);
+ * }
+ * ```
+ */
 export function requireEnv(names: readonly string[]): void {
   const missing = names.filter((variable) =>
     Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
@@ -26,6 +47,21 @@ export function requireEnv(names: readonly string[]): void {
  * Throws {@linkcode PermissionMissing} unless the process may do everything `config`
  * asks for: listen on its ports, reach ZooKeeper and the Pushgateway, read the hostname
  * and network interfaces.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ * const parsed = parseConfig("cleaner", [], { PUSHGATEWAY_URL: "127.0.0.1:9091" });
+ * assert.ok(!parsed.help);
+ * const state = Deno.permissions.querySync({ name: "net", host: "127.0.0.1:9091" }).state;
+ * if (state === "granted") requirePermissions(parsed.config); // does not throw
+ * const server = parseConfig("server", [], {});
+ * const sys = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state;
+ * if (!server.help && sys !== "granted") {
+ *   assert.throws(() => requirePermissions(server.config), /--allow-sys=hostname/);
+ * }
+ * ```
  */
 export function requirePermissions(config: ServerConfig | ClientConfig | CleanerConfig): void {
   const needed = neededPermissions(config);
@@ -42,7 +78,18 @@ export function requirePermissions(config: ServerConfig | ClientConfig | Cleaner
   throw new PermissionMissing(`needs ${flags.join(" ")}`);
 }
 
-/** The permissions a configuration needs, as Deno permission descriptors. */
+/**
+ * The permissions a configuration needs, as Deno permission descriptors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ * const parsed = parseConfig("cleaner", [], { PUSHGATEWAY_URL: "127.0.0.1:9091" });
+ * assert.ok(!parsed.help);
+ * assert.deepEqual(neededPermissions(parsed.config), [{ name: "net", host: "127.0.0.1:9091" }]);
+ * ```
+ */
 export function neededPermissions(
   config: ServerConfig | ClientConfig | CleanerConfig,
 ): Deno.PermissionDescriptor[] {
@@ -69,7 +116,16 @@ export function neededPermissions(
   return needed;
 }
 
-/** Labels used in error lines. */
+/**
+ * Labels used in error lines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const line = describe("cleaner", new PermissionMissing("needs --allow-net=127.0.0.1:9091"));
+ * assert.match(line, /^cleaner: needs --allow-net=127\.0\.0\.1:9091/);
+ * ```
+ */
 export function describe(program: Program, error: PermissionMissing): string {
   return `${program}: ${error.message} (run it with \`deno task ${program}\`)`;
 }
