@@ -37,6 +37,21 @@ export { CleanerMetrics } from "./metrics.ts";
  * gateway could not be read or a delete failed (one-shot), or the metrics port could not
  * be bound (daemon). The daemon returns 0 after SIGTERM/SIGINT. Lines go to `out`
  * (default the console).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "../config.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr as Deno.NetAddr;
+ * listener.close(); // a loopback port nobody listens on: the connection is refused at once
+ * const parsed = parseConfig("cleaner", [`--pushgw=http://127.0.0.1:${port}`, "--ttl=1h"], {});
+ * assert.ok(!parsed.help);
+ * const errors: string[] = [];
+ * const code = await runCleaner(parsed.config, { log: () => {}, error: (l) => errors.push(l) });
+ * assert.equal(code, 1);
+ * assert.ok(errors.some((line) => line.includes(`127.0.0.1:${port}`)), errors.join("\n"));
+ * ```
  */
 export async function runCleaner(
   config: CleanerConfig,

@@ -29,7 +29,21 @@ export interface SingleFamilySpec<S> {
 
 const QUANTILES = [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const;
 
-/** The per-method families of one side (`provider` or `consumer`), in exposition order. */
+/**
+ * The per-method families of one side (`provider` or `consumer`), in exposition order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CallSeries } from "./_window.ts";
+ * const families = callFamilies("provider");
+ * const total = families.find((f) => f.name === "dubbo_provider_requests_total")!;
+ * const series = new CallSeries();
+ * series.started(performance.now());
+ * series.ended(performance.now(), null);
+ * assert.equal(total.value(series, () => series.window()), 1);
+ * ```
+ */
 export function callFamilies(side: Side): CallFamilySpec[] {
   const who = side === "provider"
     ? "requests received by the provider"
@@ -105,7 +119,15 @@ export function callFamilies(side: Side): CallFamilySpec[] {
   ];
 }
 
-/** Name and help of the per-method response-time histogram (seconds). */
+/**
+ * Name and help of the per-method response-time histogram (seconds).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(histogramFamily("consumer").name, "dubbo_consumer_rt_seconds");
+ * ```
+ */
 export function histogramFamily(side: Side): { name: string; help: string } {
   return {
     name: `dubbo_${side}_rt_seconds`,
@@ -113,7 +135,15 @@ export function histogramFamily(side: Side): { name: string; help: string } {
   };
 }
 
-/** The application info family (constant 1 under the application's labels). */
+/**
+ * The application info family (constant 1 under the application's labels).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(APPLICATION_INFO.value(undefined), 1);
+ * ```
+ */
 export const APPLICATION_INFO: SingleFamilySpec<unknown> = single(
   "dubbo_application_info_total",
   "Total Application Info",
@@ -131,7 +161,21 @@ function single<S>(
   return { name, help, type, value };
 }
 
-/** `<prefix>_total`, `_succeed_total` and `_failed_total` of one kind of attempt. */
+/**
+ * `<prefix>_total`, `_succeed_total` and `_failed_total` of one kind of attempt.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Outcomes } from "./_rt_stats.ts";
+ * const register = new Outcomes();
+ * register.record(false, 12);
+ * const [total, succeed, failed] = outcomeFamilies("x_register", "Register", () => register);
+ * assert.deepEqual([total.name, total.value({})], ["x_register_total", 1]);
+ * assert.equal(succeed.value({}), 0);
+ * assert.equal(failed.value({}), 1);
+ * ```
+ */
 export function outcomeFamilies<S>(
   prefix: string,
   what: string,
@@ -150,7 +194,21 @@ export function outcomeFamilies<S>(
   }));
 }
 
-/** The since-start response-time gauges `<prefix>_sum|last|min|max|avg` of one kind. */
+/**
+ * The since-start response-time gauges `<prefix>_sum|last|min|max|avg` of one kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RtStats } from "./_rt_stats.ts";
+ * const rt = new RtStats();
+ * rt.observe(10);
+ * rt.observe(30);
+ * const families = rtFamilies("x_rt", (word) => `${word} rt`, () => rt);
+ * const avg = families.find((f) => f.name === "x_rt_avg")!;
+ * assert.equal(avg.value({}), 20);
+ * ```
+ */
 export function rtFamilies<S>(
   prefix: string,
   help: (word: string) => string,
@@ -172,7 +230,19 @@ const PUSH_FAILED_HELP = "Pushes to the Pushgateway that failed";
 const registryRt = (what: string) => (word: string) =>
   `${word} response time of registry ${what} operations in milliseconds`;
 
-/** Registry activity (dubbo-go's registry collector), under the application's labels. */
+/**
+ * Registry activity (dubbo-go's registry collector), under the application's labels.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RegistryStats } from "./_registry_stats.ts";
+ * const stats = new RegistryStats();
+ * stats.notify(3, 5);
+ * const last = REGISTRY_FAMILIES.find((f) => f.name === "dubbo_registry_notify_num_last")!;
+ * assert.equal(last.value(stats), 3);
+ * ```
+ */
 export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
   ...outcomeFamilies(
     "dubbo_registry_register_requests",
@@ -204,7 +274,17 @@ export interface ProgramState {
   pushFailures: number;
 }
 
-/** Push bookkeeping families, without labels. */
+/**
+ * Push bookkeeping families, without labels.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const [pushedAt] = PROGRAM_FAMILIES;
+ * assert.equal(pushedAt.name, "job_pushed_at_seconds");
+ * assert.equal(pushedAt.value({ pushedAtSeconds: 1_700_000_000, pushFailures: 0 }), 1_700_000_000);
+ * ```
+ */
 export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
   single("job_pushed_at_seconds", PUSHED_AT_HELP, "gauge", (s) => s.pushedAtSeconds),
   single("dubbo_metrics_push_failed_total", PUSH_FAILED_HELP, "counter", (s) => s.pushFailures),

@@ -6,7 +6,19 @@
  */
 import { Outcomes, RtStats } from "./_rt_stats.ts";
 
-/** Everything the registry observer records. */
+/**
+ * Everything the registry observer records.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const stats = new RegistryStats();
+ * stats.register.record(true, 8);
+ * stats.notify(2, 3);
+ * assert.equal(stats.register.succeed, 1);
+ * assert.deepEqual([stats.notifyTotal, stats.notifyNumLast, stats.notifyRt.last], [1, 2, 3]);
+ * ```
+ */
 export class RegistryStats {
   readonly register = new Outcomes();
   readonly subscribe = new Outcomes();

@@ -9,7 +9,15 @@
 import { DDSketch } from "@datadog/sketches-js";
 import { RtStats } from "./_rt_stats.ts";
 
-/** The outcome counters, in the order of {@linkcode OUTCOMES}. */
+/**
+ * The outcome counters, in the order of {@linkcode OUTCOMES}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(OUTCOMES[failureIndex("deadline_exceeded")], "timeout");
+ * ```
+ */
 export const OUTCOMES = [
   "requests",
   "succeed",
@@ -39,6 +47,14 @@ const OUTCOME_COUNT = OUTCOMES.length;
  * classifies: `deadline_exceeded` → timeout, `resource_exhausted` → limit, `unavailable`
  * and `permission_denied` → service unavailable, dubbo's `biz_error` → business, anything
  * else → unknown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(OUTCOMES[failureIndex("resource_exhausted")], "limit");
+ * assert.equal(OUTCOMES[failureIndex("permission_denied")], "unavailable");
+ * assert.equal(OUTCOMES[failureIndex("internal")], "unknown");
+ * ```
  */
 export function failureIndex(code: string): number {
   switch (code) {
@@ -56,7 +72,15 @@ export function failureIndex(code: string): number {
   }
 }
 
-/** Upper bounds (seconds) of the `dubbo_<side>_rt_seconds` histogram buckets. */
+/**
+ * Upper bounds (seconds) of the `dubbo_<side>_rt_seconds` histogram buckets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([RT_BUCKETS_SECONDS[0], RT_BUCKETS_SECONDS.at(-1)], [0.001, 10]);
+ * ```
+ */
 export const RT_BUCKETS_SECONDS: readonly number[] = [
   0.001,
   0.0025,
@@ -86,7 +110,15 @@ export interface WindowShape {
   windowMs: number;
 }
 
-/** dubbo-go's window: 10 panes over 120 s. */
+/**
+ * dubbo-go's window: 10 panes over 120 s.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(DUBBO_WINDOW.windowMs / DUBBO_WINDOW.panes, 12_000); // 12 s per pane
+ * ```
+ */
 export const DUBBO_WINDOW: WindowShape = { panes: 10, windowMs: 120_000 };
 
 /** One pane of the sliding window. */
@@ -130,7 +162,23 @@ export interface WindowView {
   quantile(q: number): number;
 }
 
-/** All state of one (interface, method, group, version) series. */
+/**
+ * All state of one (interface, method, group, version) series.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * let now = 1000;
+ * const series = new CallSeries(DUBBO_WINDOW, () => now);
+ * series.started(now);
+ * now += 40;
+ * series.ended(1000, "deadline_exceeded");
+ * const view = series.window();
+ * assert.equal(view.counts[OUTCOMES.indexOf("timeout")], 1);
+ * assert.equal(view.rtMax, 40);
+ * assert.equal(series.processing, 0);
+ * ```
+ */
 export class CallSeries {
   /** Since-start counters, order of {@linkcode OUTCOMES}. */
   readonly totals = new Float64Array(OUTCOME_COUNT);
