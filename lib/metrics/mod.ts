@@ -139,6 +139,20 @@ interface SeriesEntry {
 /**
  * Creates the metrics of one program, with a zero-valued series for every registered
  * method.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const metrics = createMetrics({
+ *   side: "consumer", app: "dubbo-metrics-client", appVersion: "1.0.0",
+ *   hostname: "host-1", ip: "10.0.0.6",
+ *   services: [{ interface: "greet.GreetService", method: "Greet", group: "", version: "" }],
+ * });
+ * metrics.calls.start(metrics.targets[0])("deadline_exceeded");
+ * const { body, contentType } = await metrics.render(true);
+ * assert.match(contentType, /^application\/openmetrics-text/);
+ * assert.match(body, /^dubbo_consumer_requests_timeout_total\{.*\} 1$/m);
+ * ```
  */
 export function createMetrics(options: MetricsOptions): DubboMetrics {
   const clock = options.clock ?? (() => performance.now());

@@ -20,18 +20,41 @@ import v8 from "node:v8";
 import { LagMonitor, type LagSnapshot } from "./_lag.ts";
 import { type Emit, type Family, type FamilyType, type Labels, seriesText } from "./_text.ts";
 
-/** Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults. */
+/**
+ * Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(GC_BUCKETS_SECONDS, [0.001, 0.01, 0.1, 1, 2, 5]); // prom-client's
+ * ```
+ */
 export const GC_BUCKETS_SECONDS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
 
 /** How often the GC profiler's records are folded into the histogram without a scrape. */
 const GC_DRAIN_MS = 10_000;
 
-/** The `kind` label values of `nodejs_gc_duration_seconds`, as prom-client uses them. */
+/**
+ * The `kind` label values of `nodejs_gc_duration_seconds`, as prom-client uses them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(GC_KINDS.includes(gcKind("Scavenge")));
+ * ```
+ */
 export const GC_KINDS: readonly string[] = ["minor", "major", "incremental", "weakcb"];
 
 /**
  * Maps V8's GC type name (as `v8.GCProfiler` reports it) to prom-client's `kind` label;
  * unknown names count as `major`, so no pause is lost.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(gcKind("Scavenge"), "minor");
+ * assert.equal(gcKind("SomethingNew"), "major"); // never lose a pause
+ * ```
  */
 export function gcKind(gcType: string): string {
   switch (gcType) {
@@ -68,7 +91,20 @@ interface GcProfiler {
   stop(): { statistics: GcStatistic[] } | undefined;
 }
 
-/** GC pauses as a histogram per kind, fed by a `v8.GCProfiler` drained at each read. */
+/**
+ * GC pauses as a histogram per kind, fed by a `v8.GCProfiler` drained at each read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const gc = new GcRecorder(); // not started: no profiler, no drain timer
+ * gc.record("minor", 0.004);
+ * const lines: string[] = [];
+ * gc.collect("nodejs_gc_duration_seconds", (series, value) => lines.push(`${series} ${value}`));
+ * assert.ok(lines.includes('nodejs_gc_duration_seconds_bucket{le="0.01",kind="minor"} 1'));
+ * assert.ok(lines.includes('nodejs_gc_duration_seconds_count{kind="minor"} 1'));
+ * ```
+ */
 export class GcRecorder {
   readonly #series = new Map<string, GcSeries>();
   #profiler: GcProfiler | undefined;
@@ -162,7 +198,15 @@ const NO_LABELS: Labels = {};
 const one = (labels: Labels, value: () => number): Collect => (name, emit) =>
   emit(seriesText(name, labels), value());
 
-/** `major.minor.patch` of a version string such as `v26.3.0` or `2.9.6`. */
+/**
+ * `major.minor.patch` of a version string such as `v26.3.0` or `2.9.6`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(versionLabels("v26.3.0"), { major: "26", minor: "3", patch: "0" });
+ * ```
+ */
 export function versionLabels(version: string): { major: string; minor: string; patch: string } {
   const [major = "0", minor = "0", patch = "0"] = version.replace(/^v/, "").split(/[.+-]/);
   return { major, minor, patch };
@@ -275,6 +319,14 @@ function gcAndVersion(gc: GcRecorder): Spec[] {
 /**
  * The process and runtime families, read at collect time; no Deno permission needed.
  * `createMetrics` lists them after Dubbo's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const names = processFamilies().map((family) => family.name);
+ * assert.ok(names.includes("process_resident_memory_bytes"));
+ * assert.ok(names.includes("nodejs_eventloop_lag_p99_seconds"));
+ * ```
  */
 export function processFamilies(): Family[] {
   const { gc, lag } = samplers();

@@ -13,7 +13,17 @@ import { outcomeFamilies, rtFamilies, type SingleFamilySpec } from "./_families.
 import { Outcomes } from "./_rt_stats.ts";
 import type { FamilyType, Labels } from "./_text.ts";
 
-/** What the application-level registry observer records. */
+/**
+ * What the application-level registry observer records.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const stats = new AppRegistryStats();
+ * appRegistryEvents(stats).metadataSubscribe(false, 20);
+ * assert.equal(stats.metadataSubscribe.failed, 1);
+ * ```
+ */
 export class AppRegistryStats {
   readonly registerService = new Outcomes();
   readonly subscribeService = new Outcomes();
@@ -30,7 +40,18 @@ export interface FamilySpec {
   labels?: Labels;
 }
 
-/** The observer methods feeding `stats` (merged into the registry observer). */
+/**
+ * The observer methods feeding `stats` (merged into the registry observer).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const stats = new AppRegistryStats();
+ * const events = appRegistryEvents(stats);
+ * events.registerService(true, 7);
+ * assert.deepEqual([stats.registerService.succeed, stats.registerService.rt.last], [1, 7]);
+ * ```
+ */
 export function appRegistryEvents(
   stats: AppRegistryStats,
 ): Required<Pick<RegistryObserver, "registerService" | "subscribeService" | "metadataSubscribe">> {
@@ -44,6 +65,17 @@ export function appRegistryEvents(
 /**
  * Every family of application-level discovery, read from `stats` at collect time.
  * `serviceInterface` labels the service-level subscribe times, as dubbo-go does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const stats = new AppRegistryStats();
+ * appRegistryEvents(stats).subscribeService(true, 9);
+ * const families = appRegistryFamilies(stats, "greet.GreetService");
+ * const last = families.find((f) => f.name === "dubbo_subscribe_service_rt_milliseconds_last")!;
+ * assert.equal(last.value(), 9);
+ * assert.deepEqual(last.labels, { interface: "greet.GreetService" });
+ * ```
  */
 export function appRegistryFamilies(
   stats: AppRegistryStats,
