@@ -56,11 +56,24 @@ export class PushgatewayError extends Error {
  * A Pushgateway at one URL.
  *
  * @example
- * ```ts ignore
- * const gateway = new Pushgateway({ url: "http://127.0.0.1:9091" });
- * await gateway.push({ job: "dubbo_server", instance: "10.0.0.5:9099" }, "up 1\n", "text/plain");
- * for (const group of await gateway.listGroups()) {
- *   if (group.labels.job === "dubbo_old") await gateway.deleteGroup(group.labels);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // A stand-in gateway on a free loopback port that records what it is sent.
+ * const seen: string[] = [];
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+ *   seen.push(`${request.method} ${new URL(request.url).pathname}`);
+ *   return new Response(null, { status: 200 });
+ * });
+ * try {
+ *   const gateway = new Pushgateway({ url: `http://127.0.0.1:${server.addr.port}/` });
+ *   await gateway.push({ job: "dubbo_server", instance: "host-1" }, "up 1\n", "text/plain");
+ *   await gateway.deleteGroup({ job: "dubbo_old" });
+ *   assert.deepEqual(seen, [
+ *     "PUT /metrics/job/dubbo_server/instance/host-1",
+ *     "DELETE /metrics/job/dubbo_old",
+ *   ]);
+ * } finally {
+ *   await server.shutdown();
  * }
  * ```
  */
