@@ -176,12 +176,36 @@ export async function loadH2c(
   body: string,
   shape: LoadShape,
 ): Promise<LoadResult> {
+  const start = performance.now();
+  const end = start + shape.seconds * 1000;
+  let completed = 0;
+  // A graceful GOAWAY (the provider closes a session after a number of streams) ends one
+  // connection; the load goes on over a new one, as a real client's would.
+  do completed += await h2cSession(port, path, body, shape.concurrency, end); while (
+    performance.now() < end
+  );
+  return { requests: completed, seconds: (performance.now() - start) / 1000 };
+}
+
+/**
+ * One h2c connection keeping `concurrency` requests in flight until `end` (or until the
+ * server's graceful GOAWAY); returns the requests completed on it.
+ */
+async function h2cSession(
+  port: number,
+  path: string,
+  body: string,
+  concurrency: number,
+  end: number,
+): Promise<number> {
   const bodyBytes = encoder.encode(body);
   const block = requestHeaderBlock(port, path, bodyBytes.length);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
   let nextStream = 1;
   let sendWindow = 65535; // connection-level, raised by the server's WINDOW_UPDATEs
+  const open = new Set<number>();
+  let draining = false;
   const request = (): Uint8Array => {
     if (sendWindow < bodyBytes.length) {
       throw new Error(`port ${port}: server did not open its HTTP/2 flow-control window`);
@@ -189,6 +213,7 @@ export async function loadH2c(
     sendWindow -= bodyBytes.length;
     const stream = nextStream;
     nextStream += 2;
+    open.add(stream);
     return concat([
       frame(HEADERS, END_HEADERS, stream, block),
       frame(DATA, END_STREAM, stream, bodyBytes),
@@ -201,9 +226,6 @@ export async function loadH2c(
   const increment = new Uint8Array(4);
   new DataView(increment.buffer).setUint32(0, RECEIVE_WINDOW - 65535);
 
-  const start = performance.now();
-  const end = start + shape.seconds * 1000;
-  let inFlight = 0;
   let completed = 0;
   let received = 0; // DATA payload bytes since our last connection WINDOW_UPDATE
   const statusSeen = new Set<number>();
@@ -219,9 +241,9 @@ export async function loadH2c(
       frame(SETTINGS, 0, 0, settings),
       frame(WINDOW_UPDATE, 0, 0, increment),
     ];
-    for (; inFlight < shape.concurrency; inFlight++) first.push(request());
+    while (open.size < concurrency) first.push(request());
     await writeAll(concat(first));
-    while (inFlight > 0) {
+    while (open.size > 0) {
       if (filled === buffer.length) {
         const bigger = new Uint8Array(buffer.length * 2);
         bigger.set(buffer);
@@ -262,16 +284,17 @@ export async function loadH2c(
         } else if (type === RST_STREAM) {
           throw new Error(`port ${port}: stream ${stream} reset (${view.getUint32(payload)})`);
         } else if (type === GOAWAY) {
-          throw new Error(`port ${port}: GOAWAY (${view.getUint32(payload + 4)})`);
+          const code = view.getUint32(payload + 4);
+          if (code !== 0) throw new Error(`port ${port}: GOAWAY (${code})`);
+          // Streams above the last one the server took will never be answered.
+          const last = view.getUint32(payload) & 0x7fffffff;
+          for (const id of open) if (id > last) open.delete(id);
+          draining = true;
         }
-        if (ended) {
+        if (ended && open.delete(stream)) {
           statusSeen.delete(stream);
           completed++;
-          inFlight--;
-          if (performance.now() < end) {
-            out.push(request());
-            inFlight++;
-          }
+          if (!draining && performance.now() < end) out.push(request());
         }
         at += 9 + length;
       }
@@ -283,10 +306,10 @@ export async function loadH2c(
         out.push(frame(WINDOW_UPDATE, 0, 0, update));
         received = 0;
       }
-      if (out.length > 0) await writeAll(concat(out));
+      if (out.length > 0 && !(draining && open.size === 0)) await writeAll(concat(out));
     }
   } finally {
     conn.close();
   }
-  return { requests: completed, seconds: (performance.now() - start) / 1000 };
+  return completed;
 }
