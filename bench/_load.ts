@@ -181,9 +181,9 @@ export async function loadH2c(
   let completed = 0;
   // A graceful GOAWAY (the provider closes a session after a number of streams) ends one
   // connection; the load goes on over a new one, as a real client's would.
-  do completed += await h2cSession(port, path, body, shape.concurrency, end); while (
-    performance.now() < end
-  );
+  do {
+    completed += await h2cSession(port, path, body, shape.concurrency, end);
+  } while (performance.now() < end);
   return { requests: completed, seconds: (performance.now() - start) / 1000 };
 }
 
