@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { type ChildProcess, spawnProcess } from "./process.ts";
 import { freePort } from "./ports.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -179,20 +180,12 @@ async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
-/** A running Java peer process. */
-export interface JavaProcess extends AsyncDisposable {
-  readonly pid: number;
+/** A running Java peer process (its output keeps the last 200 kB). */
+export interface JavaProcess extends ChildProcess {
   /** Its QoS port, which serves Prometheus text at `/metrics`. */
   readonly metricsPort: number;
   /** `http://127.0.0.1:<metricsPort>/metrics`. */
   readonly metricsUrl: string;
-  /** stdout and stderr so far (the last 200 kB). */
-  output(): string;
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number>;
-  /** SIGTERM by PID, SIGKILL after `graceMs`; resolves with the exit code. */
-  stop(graceMs?: number): Promise<number>;
 }
 
 /** A running Java provider. */
@@ -295,77 +288,24 @@ async function spawnJava(
 ): Promise<JavaProcess> {
   const { classpath } = await buildJavaPeer();
   const metricsPort = await freePort();
-  const child = new Deno.Command("java", {
-    args: [
-      "-Xmx256m",
-      "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1",
-      "-cp",
-      classpath,
-      mainClass,
-      `--metrics-port=${metricsPort}`,
-      ...args,
-    ],
+  const child = spawnProcess("java", [
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-cp",
+    classpath,
+    mainClass,
+    `--metrics-port=${metricsPort}`,
+    ...args,
+  ], {
+    name: mainClass,
     cwd: PROJECT,
     env: zkAddress ? { ZK_ADDRESS: zkAddress } : {},
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      text += decoder.decode(chunk, { stream: true });
-      if (text.length > 400_000) text = text.slice(-200_000);
-    }
-  };
-  const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  const exited = Promise.all([child.status, drained]).then(([status]) => status.code);
-  let done = false;
-  exited.then(() => done = true);
-  const kill = (signal: Deno.Signal) => {
-    if (done) return;
-    try {
-      Deno.kill(child.pid, signal);
-    } catch { /* already gone */ }
-  };
-  const stop = async (graceMs = 5000) => {
-    kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), graceMs);
-    try {
-      return await exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  return {
-    pid: child.pid,
-    metricsPort,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    output: () => text,
-    waitForLine: async (pattern, timeoutMs = START_TIMEOUT_MS) => {
-      const deadline = Date.now() + timeoutMs;
-      while (true) {
-        const match = text.match(pattern);
-        if (match) return match;
-        const why = done ? "it exited" : Date.now() > deadline ? `${timeoutMs} ms passed` : "";
-        if (why) {
-          throw new Error(
-            `${mainClass}: no output matching ${pattern} (${why})\n--- output ---\n${
-              relevant(text)
-            }`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
-    exited,
-    stop,
-    [Symbol.asyncDispose]: async () => {
-      await stop(3000);
-    },
-  };
+    waitTimeoutMs: START_TIMEOUT_MS,
+    outputLimit: 200_000,
+    excerpt: relevant,
+  });
+  return { ...child, metricsPort, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
 }
 
 /** The last lines of Java output worth reading (no SLF4J/JUL preamble). */

@@ -12,7 +12,7 @@
  * @module
  */
 import { freePort } from "./ports.ts";
-import { waitFor } from "./services.ts";
+import { type ChildProcess, spawnProcess } from "./process.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -259,19 +259,7 @@ export const GO_PEER: PeerBuilder = goPeer("go", `${ROOT}/tests/peers/go`);
 export const PEERS: Record<string, PeerBuilder> = { go: GO_PEER };
 
 /** A peer program started by {@linkcode startPeerProcess}. */
-export interface PeerProcess extends AsyncDisposable {
-  readonly pid: number;
-  /** All stdout and stderr so far. */
-  output(): string;
-  /** Waits until the output matches `pattern`; returns the match. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Sends `signal` by PID (ignored once exited). */
-  kill(signal?: Deno.Signal): void;
-  /** Resolves with the exit code once it exited. */
-  readonly exited: Promise<number>;
-  /** SIGTERM, SIGKILL after `graceMs`; resolves with the exit code. */
-  stop(graceMs?: number): Promise<number>;
-}
+export type PeerProcess = ChildProcess;
 
 /** Starts `binary args` with `env` added, capturing its output. */
 export function startPeerProcess(
@@ -279,61 +267,7 @@ export function startPeerProcess(
   args: string[],
   env: Record<string, string> = {},
 ): PeerProcess {
-  const child = new Deno.Command(binary, {
-    args,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  };
-  const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  let done = false;
-  const exited = Promise.all([child.status, drained]).then(([status]) => {
-    done = true;
-    return status.code;
-  });
-  const kill = (signal: Deno.Signal = "SIGTERM") => {
-    if (done) return;
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-  };
-  const stop = async (graceMs = 5000) => {
-    kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), graceMs);
-    try {
-      return await exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const name = binary.slice(binary.lastIndexOf("/") + 1);
-  return {
-    pid: child.pid,
-    output: () => text,
-    waitForLine: async (pattern, timeoutMs = 30_000) => {
-      let match: RegExpMatchArray | null = null;
-      await waitFor(`${name} output matching ${pattern}`, () => {
-        match = text.match(pattern);
-        if (!match && done) throw new Error("exited");
-        return match !== null;
-      }, timeoutMs).catch((error) => {
-        throw new Error(`${error.message}\n--- ${name} output ---\n${text.slice(-3000)}`);
-      });
-      return match!;
-    },
-    kill,
-    exited,
-    stop,
-    [Symbol.asyncDispose]: async () => {
-      await stop(3000);
-    },
-  };
+  return spawnProcess(binary, args, { name: binary.slice(binary.lastIndexOf("/") + 1), env });
 }
 
 /** dubbo-go registry type (`-register`): default = application-level only in 3.3. */
