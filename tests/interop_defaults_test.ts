@@ -19,39 +19,14 @@ import {
   ourResults,
   scrapeSum,
   settle,
+  sigkillOursUnderLoad,
   startOurConsumer,
   startOurProvider,
   waitForGoSummary,
 } from "./support/interop.ts";
 import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
+import { startJavaConsumer, startJavaProvider } from "./support/peer_java.ts";
 import { connectRaw } from "./support/zk.ts";
-
-interface PeerProcess extends AsyncDisposable {
-  output(): string;
-  readonly exited: Promise<number>;
-  stop(graceMs?: number): Promise<number>;
-}
-type Result = { ok: true; greeting: string } | { ok: false; code: string; message: string };
-interface GoPeers {
-  startGoProvider(options: { zk: string }): Promise<PeerProcess & { port: number }>;
-  startGoConsumer(options: { zk: string; n: number; warmup: string }): Promise<PeerProcess>;
-  parseGoResults(output: string): Result[];
-}
-interface JavaPeers {
-  startJavaProvider(options: { zkAddress: string }): Promise<PeerProcess & { port: number }>;
-  startJavaConsumer(options: { zkAddress: string; count: number }): Promise<
-    PeerProcess & { results(timeoutMs?: number): Promise<Result[]> }
-  >;
-}
-
-async function harness<T>(file: string, branch: string): Promise<T> {
-  const url = new URL(`./support/${file}`, import.meta.url).href;
-  try {
-    return await import(url) as T;
-  } catch (error) {
-    throw new Error(`needs tests/support/${file} (branch ${branch}): ${(error as Error).message}`);
-  }
-}
 
 async function withZooKeeper(fn: (zk: Service) => Promise<void>): Promise<void> {
   const zk = await startZooKeeper();
@@ -102,13 +77,12 @@ async function assertClientCalled(client: Program, port: number, count: number) 
 }
 
 Deno.test("dubbo-go: its consumer at defaults calls our provider at defaults via ZooKeeper", async () => {
-  const go = await harness<GoPeers>("peers.ts", "peers");
   await withZooKeeper(async (zk) => {
     const { server } = await ourServer(zk.address);
     try {
-      await using consumer = await go.startGoConsumer({ zk: zk.address, n: 5, warmup: "30s" });
+      await using consumer = await startGoConsumer({ zk: zk.address, n: 5, warmup: "30s" });
       assert.equal(await consumer.exited, 0, consumer.output());
-      const results = go.parseGoResults(consumer.output());
+      const results = parseGoResults(consumer.output());
       assert.equal(results.length, 5, consumer.output());
       assert.ok(results.every((r) => r.ok), consumer.output());
     } finally {
@@ -118,9 +92,8 @@ Deno.test("dubbo-go: its consumer at defaults calls our provider at defaults via
 });
 
 Deno.test("dubbo-go: our consumer at defaults calls its provider at defaults (metadata over Dubbo+hessian2)", async () => {
-  const go = await harness<GoPeers>("peers.ts", "peers");
   await withZooKeeper(async (zk) => {
-    await using provider = await go.startGoProvider({ zk: zk.address });
+    await using provider = await startGoProvider({ zk: zk.address });
     const client = await ourClient(zk.address, 5);
     try {
       await assertClientCalled(client, provider.port, 5);
@@ -131,11 +104,10 @@ Deno.test("dubbo-go: our consumer at defaults calls its provider at defaults (me
 });
 
 Deno.test("dubbo-java: its consumer at defaults calls our provider at defaults via ZooKeeper", async () => {
-  const java = await harness<JavaPeers>("peer_java.ts", "java");
   await withZooKeeper(async (zk) => {
     const { server } = await ourServer(zk.address);
     try {
-      await using consumer = await java.startJavaConsumer({ zkAddress: zk.address, count: 5 });
+      await using consumer = await startJavaConsumer({ zkAddress: zk.address, count: 5 });
       const results = await consumer.results();
       assert.equal(results.length, 5, consumer.output());
       assert.ok(results.every((r) => r.ok), consumer.output());
@@ -146,9 +118,8 @@ Deno.test("dubbo-java: its consumer at defaults calls our provider at defaults v
 });
 
 Deno.test("dubbo-java: our consumer at defaults calls its provider at defaults (metadata over Triple V2)", async () => {
-  const java = await harness<JavaPeers>("peer_java.ts", "java");
   await withZooKeeper(async (zk) => {
-    await using provider = await java.startJavaProvider({ zkAddress: zk.address });
+    await using provider = await startJavaProvider({ zkAddress: zk.address });
     const client = await ourClient(zk.address, 5);
     try {
       await assertClientCalled(client, provider.port, 5);
@@ -205,34 +176,12 @@ Deno.test("dubbo-go: mixed fleet at defaults via ZooKeeper (a dubbo-go provider 
   assert.ok(byGo.go >= 5 && byGo.ours >= 5, JSON.stringify({ afterOurs, afterGo }));
 
   // Both consumers at once; SIGKILL our provider partway: both fail over to dubbo-go's.
-  const ourLoad = await startOurConsumer(zk.address, ["--count=300", "--interval=10ms"]);
-  await using _ourLoad = ourLoad.program;
-  await using goLoad = await startGoConsumer({
+  await sigkillOursUnderLoad({
     zk: zk.address,
-    n: 300,
-    interval: "10ms",
-    warmup: "20s",
+    ours,
+    goProviderMetricsPort: goProvider.metricsPort,
+    served,
   });
-  await waitFor(
-    "50 calls from each consumer",
-    () =>
-      ourResults(ourLoad.program.output()).length >= 50 &&
-      parseGoResults(goLoad.output()).length >= 50,
-    30_000,
-  );
-  const beforeKill = await served();
-  ours.program.kill("SIGKILL");
-  assert.equal(await ourLoad.program.exited, 0);
-  const ourCalls = ourResults(ourLoad.program.output());
-  const goCalls = await waitForGoSummary(goLoad);
-  assert.equal(ourCalls.length, 300);
-  assert.equal(goCalls.length, 300);
-  const ourOk = ourCalls.filter((r) => r === "ok").length;
-  const goOk = goCalls.filter((r) => r.ok).length;
-  assert.ok(ourOk >= 297, `our consumer: ${ourOk}/300 ok\n${ourCalls.filter((r) => r !== "ok")}`);
-  assert.ok(goOk >= 297, `dubbo-go consumer: ${goOk}/300 ok\n${goLoad.output().slice(-2000)}`);
-  const goServed = await scrapeSum(goProvider.metricsPort, "dubbo_provider_requests_total", GREET);
-  assert.ok(goServed - beforeKill.go >= 100, JSON.stringify({ beforeKill, goServed }));
 });
 
 Deno.test("dubbo-go: its provider at defaults: random error and a short deadline reach our consumer at defaults via ZooKeeper as unknown and deadline_exceeded, counted on both sides", async () => {

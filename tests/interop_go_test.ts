@@ -11,11 +11,12 @@ import {
   ourResults,
   scrapeSum,
   settle,
+  sigkillOursUnderLoad,
   startOurConsumer,
   startOurProvider,
   waitForGoSummary,
 } from "./support/interop.ts";
-import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
+import { startGoConsumer, startGoProvider } from "./support/peers.ts";
 import { startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 
@@ -307,38 +308,11 @@ Deno.test("dubbo-go: mixed fleet (a dubbo-go provider and ours, a consumer of ea
   assert.ok(afterGo.ours >= afterOurs.ours + 40, JSON.stringify({ afterOurs, afterGo }));
 
   // Both consumers at once; SIGKILL our provider partway: both fail over to dubbo-go's.
-  const ourLoad = await startOurConsumer(zk.address, ["--count=300", "--interval=10ms"]);
-  await using _ourLoad = ourLoad.program;
-  await using goLoad = await startGoConsumer({
+  await sigkillOursUnderLoad({
     zk: zk.address,
+    ours,
+    goProviderMetricsPort: goProvider.metricsPort,
+    served,
     register: "interface",
-    n: 300,
-    interval: "10ms",
-    warmup: "20s",
   });
-  await waitFor(
-    "50 calls from each consumer",
-    () =>
-      ourResults(ourLoad.program.output()).length >= 50 &&
-      parseGoResults(goLoad.output()).length >= 50,
-    30_000,
-  );
-  const beforeKill = await served();
-  ours.program.kill("SIGKILL");
-  assert.equal(await ourLoad.program.exited, 0);
-  const ourCalls = ourResults(ourLoad.program.output());
-  const goCalls = await waitForGoSummary(goLoad);
-  assert.equal(ourCalls.length, 300);
-  assert.equal(goCalls.length, 300);
-  const ourOk = ourCalls.filter((r) => r === "ok").length;
-  const goOk = goCalls.filter((r) => r.ok).length;
-  assert.ok(ourOk >= 297, `our consumer: ${ourOk}/300 ok\n${ourCalls.filter((r) => r !== "ok")}`);
-  assert.ok(goOk >= 297, `dubbo-go consumer: ${goOk}/300 ok\n${goLoad.output().slice(-2000)}`);
-  // The dubbo-go provider took the rest of both consumers' calls.
-  const goServed = await scrapeSum(
-    goProvider.metricsPort,
-    "dubbo_provider_requests_total",
-    GREET,
-  );
-  assert.ok(goServed - beforeKill.go >= 100, JSON.stringify({ beforeKill, goServed }));
 });

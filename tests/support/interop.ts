@@ -5,7 +5,8 @@
  */
 import { freePort } from "./ports.ts";
 import { type Program, startProgram } from "./programs.ts";
-import { type GoConsumer, parseGoResults } from "./peers.ts";
+import assert from "node:assert/strict";
+import { type GoConsumer, type GoRegister, parseGoResults, startGoConsumer } from "./peers.ts";
 import { waitFor } from "./services.ts";
 
 /** One of our processes and the ports it serves. */
@@ -118,4 +119,60 @@ export async function settle<T>(what: string, read: () => Promise<T>, ok: (value
     throw new Error(`${error.message}; last: ${JSON.stringify(last)}`);
   });
   return last!;
+}
+
+/** What each provider of a mixed fleet has served so far (`dubbo_provider_requests_total`). */
+export interface Served {
+  go: number;
+  ours: number;
+}
+
+/**
+ * The mixed fleet's last act: our consumer and a dubbo-go consumer (registry type
+ * `register`) make 300 calls each; once each has made 50, our provider is SIGKILLed. Both
+ * must fail over to the dubbo-go provider with at least 297 of 300 calls ok, and that
+ * provider must take at least 100 more calls.
+ */
+export async function sigkillOursUnderLoad(options: {
+  zk: string;
+  ours: Ours;
+  goProviderMetricsPort: number;
+  served: () => Promise<Served>;
+  register?: GoRegister;
+}): Promise<void> {
+  const { zk, ours } = options;
+  const ourLoad = await startOurConsumer(zk, ["--count=300", "--interval=10ms"]);
+  await using _ourLoad = ourLoad.program;
+  await using goLoad = await startGoConsumer({
+    zk,
+    register: options.register,
+    n: 300,
+    interval: "10ms",
+    warmup: "20s",
+  });
+  await waitFor(
+    "50 calls from each consumer",
+    () =>
+      ourResults(ourLoad.program.output()).length >= 50 &&
+      parseGoResults(goLoad.output()).length >= 50,
+    30_000,
+  );
+  const beforeKill = await options.served();
+  ours.program.kill("SIGKILL");
+  assert.equal(await ourLoad.program.exited, 0);
+  const ourCalls = ourResults(ourLoad.program.output());
+  const goCalls = await waitForGoSummary(goLoad);
+  assert.equal(ourCalls.length, 300);
+  assert.equal(goCalls.length, 300);
+  const ourOk = ourCalls.filter((r) => r === "ok").length;
+  const goOk = goCalls.filter((r) => r.ok).length;
+  assert.ok(ourOk >= 297, `our consumer: ${ourOk}/300 ok\n${ourCalls.filter((r) => r !== "ok")}`);
+  assert.ok(goOk >= 297, `dubbo-go consumer: ${goOk}/300 ok\n${goLoad.output().slice(-2000)}`);
+  // The dubbo-go provider took the rest of both consumers' calls.
+  const goServed = await scrapeSum(
+    options.goProviderMetricsPort,
+    "dubbo_provider_requests_total",
+    GREET,
+  );
+  assert.ok(goServed - beforeKill.go >= 100, JSON.stringify({ beforeKill, goServed }));
 }
