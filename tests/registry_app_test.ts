@@ -4,9 +4,6 @@
  * concurrent mapping merges, SIGTERM/SIGKILL/session expiry, and hostile registry data.
  */
 import assert from "node:assert/strict";
-// @ts-types="@types/node-zookeeper-client"
-import zookeeper from "node-zookeeper-client";
-import { Buffer } from "node:buffer";
 import { createRegistry, endpointKey, type Registry } from "../lib/registry/mod.ts";
 import { appMetadata, parseInstance } from "../lib/registry/instance.ts";
 import { fetchMetadataV2, metadataServiceV2 } from "../lib/registry/metadata_v2.ts";
@@ -15,67 +12,19 @@ import type { RegistryObserver } from "../lib/observe.ts";
 import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
 import { freePort } from "./support/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
+import { connectRaw, type RawZooKeeper } from "./support/zk.ts";
 
 const MAPPING = "/dubbo/mapping/greet.GreetService";
 const PROVIDERS = "/dubbo/greet.GreetService/providers";
 const SESSION_MS = 4000;
 
-interface Raw {
-  children(path: string): Promise<string[]>;
-  data(path: string): Promise<string | undefined>;
-  owner(path: string): Promise<string | undefined>;
-  create(path: string, data: string, ephemeral?: boolean): Promise<void>;
-  set(path: string, data: string): Promise<void>;
-  close(): void;
-}
-
-async function raw(address: string): Promise<Raw> {
-  const client = zookeeper.createClient(address, { sessionTimeout: SESSION_MS, retries: 0 });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ZooKeeper at ${address}`)), 15_000);
-    client.once("connected", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    client.connect();
-  });
-  const noNode = (e: unknown) =>
-    (e as { getCode?: () => number })?.getCode?.() === zookeeper.Exception.NO_NODE;
-  const call = <T>(start: (done: (e: unknown, v: T) => void) => void) =>
-    new Promise<T>((resolve, reject) => start((e, v) => e ? reject(e) : resolve(v)));
-  const orUndefined = (e: unknown) => {
-    if (noNode(e)) return undefined;
-    throw e;
-  };
-  return {
-    children: (path) =>
-      call<string[]>((done) => client.getChildren(path, done)).catch((e) => orUndefined(e) ?? []),
-    data: (path) =>
-      call<Buffer | undefined>((done) => client.getData(path, done)).then(
-        (b) => b ? b.toString() : "",
-        orUndefined,
-      ),
-    owner: (path) =>
-      call<zookeeper.Stat | undefined>((done) => client.exists(path, done)).then((stat) =>
-        stat ? Buffer.from(stat.ephemeralOwner).toString("hex") : undefined
-      ),
-    create: async (path, data, ephemeral = false) => {
-      await call<string>((done) => client.mkdirp(path.slice(0, path.lastIndexOf("/")), done));
-      const mode = ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT;
-      await call<string>((done) => client.create(path, Buffer.from(data), mode, done));
-    },
-    set: async (path, data) => {
-      await call<unknown>((done) => client.setData(path, Buffer.from(data), -1, done));
-    },
-    close: () => client.close(),
-  };
-}
+type Raw = RawZooKeeper;
 
 async function withZooKeeper(fn: (zk: Service, rawZk: Raw) => Promise<void>): Promise<void> {
   const zk = await startZooKeeper();
   let rawZk: Raw | undefined;
   try {
-    rawZk = await raw(zk.address);
+    rawZk = await connectRaw(zk.address);
     await fn(zk, rawZk);
   } finally {
     rawZk?.close();

@@ -12,6 +12,12 @@ import { Buffer } from "node:buffer";
 export interface RawZooKeeper extends AsyncDisposable {
   /** Children of `path`, URL-decoded; `[]` when the node does not exist. */
   children(path: string): Promise<string[]>;
+  /** Data of `path` as text; `undefined` when the node does not exist. */
+  data(path: string): Promise<string | undefined>;
+  /** Session id (hex) owning the ephemeral `path`; `"0000000000000000"` for a persistent node. */
+  owner(path: string): Promise<string | undefined>;
+  /** Replaces the data of `path` (any version). */
+  set(path: string, data: string): Promise<void>;
   /** Creates `path` (and missing parents) with `data`; `ephemeral` for a session node. */
   create(path: string, data?: string, ephemeral?: boolean): Promise<void>;
   /** Deletes `path` if it exists. */
@@ -43,6 +49,25 @@ function wrap(client: zookeeper.Client): RawZooKeeper {
           resolve(children.map((child) => decodeURIComponent(child)));
         });
       }),
+    data: (path) =>
+      new Promise((resolve, reject) =>
+        client.getData(path, (error, data) => {
+          if (isNoNode(error)) return resolve(undefined);
+          if (error) return reject(error);
+          resolve(data ? data.toString() : "");
+        })
+      ),
+    owner: (path) =>
+      new Promise((resolve, reject) =>
+        client.exists(path, (error, stat) => {
+          if (error) return reject(error);
+          resolve(stat ? Buffer.from(stat.ephemeralOwner).toString("hex") : undefined);
+        })
+      ),
+    set: (path, data) =>
+      new Promise((resolve, reject) =>
+        client.setData(path, Buffer.from(data), -1, (error) => error ? reject(error) : resolve())
+      ),
     create: async (path, data = "", ephemeral = false) => {
       const parent = path.slice(0, path.lastIndexOf("/"));
       if (parent) {
