@@ -16,6 +16,7 @@ import { connectRaw } from "./support/zk.ts";
 import {
   buildJavaPeer,
   type JavaCallResult,
+  type JavaConsumer,
   startJavaConsumer,
   startJavaProvider,
 } from "./support/peer_java.ts";
@@ -108,6 +109,22 @@ const failedWith = (code: string, message?: RegExp) => (r: JavaCallResult) => {
   assert.equal(r.code, code, JSON.stringify(r));
   if (message) assert.match(r.message, message);
 };
+
+/**
+ * A Java consumer's 2 calls to our slow provider ended as `deadline_exceeded`, counted on
+ * both sides. Java 3.3.6 files a timed-out call under `_timeout_total` or
+ * `_business_failed_total`, varying from run to run (seen: 1 of 2, 0 of 2 as timeouts);
+ * together they count every call. Our provider counts each as timed out once its deadline
+ * passed.
+ */
+async function assertJavaCallerDeadlines(late: JavaConsumer, ourMetricsUrl: string) {
+  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
+  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
+  const timeouts = await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total");
+  const business = await metric(late.metricsUrl, "dubbo_consumer_requests_business_failed_total");
+  assert.equal(timeouts + business, 2);
+  await waitForMetric(ourMetricsUrl, "dubbo_provider_requests_timeout_total", 2);
+}
 
 Deno.test("dubbo-java: provider at its defaults registers both layouts at 127.0.0.1", async () => {
   await using zk = await startZooKeeper();
@@ -221,15 +238,7 @@ Deno.test("dubbo-java: Java consumer → our provider: random error is unknown, 
     timeoutMs: 300,
     hold: true,
   });
-  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
-  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
-  // Java 3.3.6 files a timed-out call under _timeout_total or _business_failed_total, varying
-  // from run to run (seen: 1 of 2, 0 of 2 as timeouts); together they count every call.
-  const timeouts = await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total");
-  const business = await metric(late.metricsUrl, "dubbo_consumer_requests_business_failed_total");
-  assert.equal(timeouts + business, 2);
-  // Our provider counts the call as timed out once its deadline passed.
-  await waitForMetric(slow.metricsUrl, "dubbo_provider_requests_timeout_total", 2);
+  await assertJavaCallerDeadlines(late, slow.metricsUrl);
 });
 
 Deno.test("dubbo-java: our consumer → Java provider: random error is unknown, short deadline is deadline_exceeded, both counted", async () => {
@@ -268,13 +277,7 @@ Deno.test("dubbo-java: Java consumer at defaults → our provider at defaults vi
     timeoutMs: 300,
     hold: true,
   });
-  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
-  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
-  // As direct: Java files each under _timeout_total or _business_failed_total.
-  const timeouts = await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total");
-  const business = await metric(late.metricsUrl, "dubbo_consumer_requests_business_failed_total");
-  assert.equal(timeouts + business, 2);
-  await waitForMetric(slow.metricsUrl, "dubbo_provider_requests_timeout_total", 2);
+  await assertJavaCallerDeadlines(late, slow.metricsUrl);
 });
 
 Deno.test("dubbo-java: our consumer at defaults → Java provider at defaults via ZooKeeper: a short deadline is deadline_exceeded, counted on both sides", async () => {
