@@ -14,10 +14,6 @@ import { onShutdown } from "./lib/shutdown.ts";
 import { errorText } from "./lib/error_text.ts";
 
 const config = loadConfig("client");
-if (config.protocol === "grpc" && config.http !== "2") {
-  console.error("--protocol=grpc needs --http=2: gRPC runs over HTTP/2 only");
-  Deno.exit(2);
-}
 const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
 
 // A direct --url skips the registry, as Dubbo's direct connection does.

@@ -368,6 +368,9 @@ function clientConfig(raw: RawFlags, env: Env): ClientConfig {
       "--url: required with --registry=none (e.g. --url=tri://127.0.0.1:20000)",
     );
   }
+  if (config.protocol === "grpc" && config.http !== "2") {
+    throw new ConfigError("--protocol=grpc needs --http=2: gRPC runs over HTTP/2 only");
+  }
   return config;
 }
 

@@ -126,6 +126,12 @@ Deno.test("config: --url and --registry=none", () => {
   assert.match(error("client", ["--url=tri://x"]), /^--url: expected tri:\/\/host:port/);
 });
 
+Deno.test("config: --protocol=grpc needs --http=2", () => {
+  assert.equal(client(["--protocol=grpc", "--http=2"]).protocol, "grpc");
+  assert.equal(client(["--protocol=triple", "--http=1.1"]).http, "1.1");
+  assert.match(error("client", ["--http=1.1"]), /^--protocol=grpc needs --http=2/);
+});
+
 Deno.test("config: every bad value names its flag or variable", () => {
   const cases: [Parameters<typeof error>[0], string[], Record<string, string>, RegExp][] = [
     ["server", ["--port=abc"], {}, /^--port: expected a port 1-65535, got "abc"/],
