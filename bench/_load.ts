@@ -164,6 +164,9 @@ function requestHeaderBlock(port: number, path: string, bodyLength: number): Uin
   ]);
 }
 
+/** A load generator for one transport: `loadHttp1` or `loadH2c`, bound to a body. */
+export type Drive = (port: number, shape: LoadShape) => Promise<LoadResult>;
+
 /**
  * Drives `POST path` with a JSON `body` over one h2c (prior knowledge) connection with
  * `concurrency` streams in flight: a minimal hand-written HTTP/2 client (static HPACK

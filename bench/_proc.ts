@@ -1,4 +1,4 @@
-/** Process measurements the benches share. */
+/** Measurements the benches share: a server process's CPU time, and medians. */
 
 /**
  * Sums `/proc/<pid>/task/<tid>/schedstat` (first field: ns on CPU) over all threads. Read by
@@ -14,4 +14,11 @@ export function processCpuNanos(pid: number): number {
     if (line && Number.isFinite(ns)) total += ns;
   }
   return total;
+}
+
+/** Median of `values` (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

@@ -11,9 +11,9 @@
  * (0.5), `HARDEN_BENCH_CONCURRENCY` (32). Run: `deno bench -A bench/hardening_bench.ts`
  * (about 60 s; Linux only).
  */
-import { processCpuNanos } from "./_proc.ts";
+import { median, processCpuNanos } from "./_proc.ts";
 import { GREET_PATH } from "../lib/rpc/mod.ts";
-import { loadH2c, loadHttp1, type LoadResult, type LoadShape } from "./_load.ts";
+import { type Drive, loadH2c, loadHttp1 } from "./_load.ts";
 
 const ROUNDS = Number(Deno.env.get("HARDEN_BENCH_ROUNDS") ?? 12);
 const SECONDS = Number(Deno.env.get("HARDEN_BENCH_SECONDS") ?? 0.5);
@@ -53,13 +53,6 @@ async function spawn(command: string, args: string[]): Promise<Server> {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-type Drive = (port: number, shape: LoadShape) => Promise<LoadResult>;
 type Transport = "http1" | "h2c";
 interface Target {
   label: string;

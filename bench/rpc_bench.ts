@@ -18,8 +18,8 @@
  * Run: `deno bench -P bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
  */
 import { GREET_PATH } from "../lib/rpc/mod.ts";
-import { processCpuNanos } from "./_proc.ts";
-import { loadH2c, loadHttp1, type LoadResult, type LoadShape } from "./_load.ts";
+import { median, processCpuNanos } from "./_proc.ts";
+import { type Drive, loadH2c, loadHttp1 } from "./_load.ts";
 import type { ObserverName, ServerKind } from "./_rpc_servers.ts";
 
 const ROUNDS = Number(Deno.env.get("RPC_BENCH_ROUNDS") ?? 24);
@@ -94,14 +94,6 @@ function permutations<T>(items: readonly T[]): T[][] {
     permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest])
   );
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-type Drive = (port: number, shape: LoadShape) => Promise<LoadResult>;
 
 /** One target's samples: requests/s and server CPU µs per request, one of each per round. */
 interface Samples {
