@@ -12,9 +12,10 @@ import {
   Pushgateway,
   runCycle,
 } from "../lib/cleaner/mod.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
-import { bcryptHash, startPushgateway, waitFor } from "./support/services.ts";
+import { startPushgateway, waitFor } from "../tools/services.ts";
+import { bcryptHash } from "./support/bcrypt.ts";
 
 /** Basic-auth credentials for a request. */
 interface Auth {

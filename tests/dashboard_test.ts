@@ -7,7 +7,7 @@
  * "All" and with concrete values selected.
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
 import {
   formatValue,
@@ -22,7 +22,7 @@ import {
   type Selection,
   variableQuery,
 } from "./support/promql.ts";
-import { startPrometheus, startPushgateway, startZooKeeper } from "./support/services.ts";
+import { startPrometheus, startPushgateway, startZooKeeper } from "../tools/services.ts";
 import { hostPrometheusConfig, ruleFiles } from "../tools/stack.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

@@ -18,7 +18,7 @@ import {
   startProviderProcess,
   writeAllBytes,
 } from "./support/raw_http.ts";
-import { waitFor } from "./support/services.ts";
+import { waitFor } from "../tools/services.ts";
 
 const MiB = 1024 * 1024;
 const PREFACE = latin1Bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");

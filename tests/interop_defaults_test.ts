@@ -10,8 +10,8 @@
  * is missing.
  */
 import assert from "node:assert/strict";
-import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
-import { freePort } from "./support/ports.ts";
+import { type Service, startZooKeeper, waitFor } from "../tools/services.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import {
   failures,

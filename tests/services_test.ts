@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  bcryptHash,
   fourLetterWord,
   startPrometheus,
   startPushgateway,
   startZooKeeper,
-} from "./support/services.ts";
+} from "../tools/services.ts";
+import { bcryptHash } from "./support/bcrypt.ts";
 
 Deno.test("harness: ZooKeeper answers ruok and srvr, and stops by PID", async () => {
   const zk = await startZooKeeper();

@@ -5,7 +5,7 @@
  * nothing on this machine is installed or changed.
  */
 import assert from "node:assert/strict";
-import { installCommand, missingPackages, REQUIREMENTS, which } from "./support/requirements.ts";
+import { installCommand, missingPackages, REQUIREMENTS, which } from "../tools/requirements.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PATH = Deno.env.get("PATH") ?? "";
@@ -86,7 +86,7 @@ Deno.test("test deps: a service whose binary is missing fails at once with the i
   const dir = await pathWith(["java"]); // ZooKeeper's needs; no prometheus, no pushgateway
   try {
     const script = `
-      import { startPrometheus, startPushgateway, startZooKeeper } from "${ROOT}tests/support/services.ts";
+      import { startPrometheus, startPushgateway, startZooKeeper } from "${ROOT}tools/services.ts";
       for (const start of [startPrometheus, startPushgateway]) {
         try { await (await start()).close(); console.log("started"); }
         catch (error) { console.log(String(error.message).split("\\n")[0]); }

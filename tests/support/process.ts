@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { waitFor } from "./services.ts";
+import { waitFor } from "../../tools/services.ts";
 
 /** A running child process started by {@linkcode spawnProcess}. */
 export interface ChildProcess extends AsyncDisposable {
