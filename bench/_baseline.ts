@@ -40,9 +40,9 @@ export interface Baseline {
   remove(): Promise<void>;
 }
 
-/** Checks the baseline commit out into a temp dir with `git worktree add`. */
-export async function checkOutBaseline(): Promise<Baseline> {
-  const repo = new URL("../", import.meta.url).pathname;
+/** The baseline commit: `override` (any revision) or the parent of the hardening commit. */
+async function baselineCommit(repo: string, override: string | undefined): Promise<string> {
+  if (override) return await git(["rev-parse", "--verify", `${override}^{commit}`], repo);
   const hardening = await git(
     ["log", "--all", "-1", "--format=%H", `--grep=${HARDENING_SUBJECT}`],
     repo,
@@ -50,7 +50,17 @@ export async function checkOutBaseline(): Promise<Baseline> {
   if (!hardening) {
     throw new Error(`no commit matching ${HARDENING_SUBJECT} (a shallow clone?): no baseline`);
   }
-  const commit = await git(["rev-parse", `${hardening}^`], repo);
+  return await git(["rev-parse", `${hardening}^`], repo);
+}
+
+/**
+ * Checks the baseline commit out into a temp dir with `git worktree add`. `override` names
+ * another commit to compare with (`HARDEN_BENCH_BASELINE`); it must still have
+ * `serveProvider({ hostname, port, failureRate, delayMs })` in `lib/rpc/mod.ts`.
+ */
+export async function checkOutBaseline(override?: string): Promise<Baseline> {
+  const repo = new URL("../", import.meta.url).pathname;
+  const commit = await baselineCommit(repo, override);
   const dir = await Deno.makeTempDir({ prefix: "bench-baseline-" });
   await git(["worktree", "add", "--detach", dir, commit], repo);
   await Deno.writeTextFile(`${dir}/bench_baseline_provider.ts`, DRIVER);

@@ -9,7 +9,8 @@
  * After a warm-up, each target is measured once per round, in an order that rotates every
  * round; reported per target: median requests/s and median server CPU µs per request (from
  * /proc, summed over threads). Knobs: `HARDEN_BENCH_ROUNDS` (12), `HARDEN_BENCH_SECONDS`
- * (0.5), `HARDEN_BENCH_CONCURRENCY` (32). Run: `deno bench -A bench/hardening_bench.ts`
+ * (0.5), `HARDEN_BENCH_CONCURRENCY` (32), `HARDEN_BENCH_BASELINE` (another commit to compare
+ * with, e.g. `main`). Run: `deno bench -A bench/hardening_bench.ts`
  * (about 60 s; Linux only).
  */
 import { median, processCpuNanos } from "./_proc.ts";
@@ -96,7 +97,7 @@ let baseline: Baseline | undefined;
 try {
   const script = new URL("./_hardening_servers.ts", import.meta.url).pathname;
   const deno = (kind: string) => spawn(Deno.execPath(), ["run", "-A", script, kind]);
-  baseline = await checkOutBaseline();
+  baseline = await checkOutBaseline(Deno.env.get("HARDEN_BENCH_BASELINE"));
   console.log(`provider before hardening: commit ${baseline.commit.slice(0, 7)} (git worktree)`);
   const before = await spawn(Deno.execPath(), baseline.command.args, baseline.command.cwd);
   const after = await deno("after");

@@ -17,7 +17,6 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { decodeUtf8, encodeUtf8 } from "../bytes.ts";
-import { sleep } from "../_sleep.ts";
 import {
   type MessageCodec,
   RpcError,
@@ -223,10 +222,18 @@ export function greetService(behaviour: GreetBehaviour): UnaryMethod<string, str
   return {
     kind: "unary",
     ...GREET,
-    handle(name, { signal }) {
+    handle(name, context) {
       if (random() < failureRate) throw new RpcError("unknown", "random error");
       if (delayMs <= 0) return name;
-      return sleep(delayMs, signal).then(() => name);
+      // Read the signal only here: it is made on first use, and the hot path needs none.
+      const { signal } = context;
+      return new Promise((answer) => {
+        const timer = setTimeout(() => answer(name), delayMs);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          answer(name); // nobody waits for it any more
+        }, { once: true });
+      });
     },
   };
 }

@@ -298,8 +298,8 @@ export class TripleHandler implements Handler {
       done = true;
       chunks.length = 0;
       clearTimeout(deadlineTimer);
-      // The handler's answer is no longer wanted (or it is the answer): stop its work.
-      cancel?.abort();
+      // Ended without the handler's answer (deadline, cancel, too large): stop its work.
+      if (code !== null) cancel?.abort("the call ended");
       if (reply) sink.send(reply);
       try {
         observe(code);
@@ -359,21 +359,17 @@ export class TripleHandler implements Handler {
     finish: (code: Code | null, reply: Reply) => void,
   ) {
     const { protocol, serialization, responseType } = info.type;
-    const reply = (bytes: Uint8Array) =>
-      finish(null, successReply(protocol, responseType, bytes, info.gzipOk));
-    const failWith = (error: unknown) => {
-      if (!(error instanceof RpcError)) throw error;
-      fail(error.code, error.message);
-    };
-    let answer: Uint8Array | Promise<Uint8Array>;
+    const failWith = (error: RpcError) => fail(error.code, error.message);
+    let message: Uint8Array;
     try {
-      const message = unwrapMessage(body, protocol, info.gzipped, MAX_MESSAGE_BYTES);
-      answer = invokeUnary(info.method, message, serialization, context);
+      message = unwrapMessage(body, protocol, info.gzipped, MAX_MESSAGE_BYTES);
     } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
       return failWith(error);
     }
-    if (answer instanceof Promise) answer.then(reply, failWith);
-    else reply(answer);
+    const reply = (bytes: Uint8Array) =>
+      finish(null, successReply(protocol, responseType, bytes, info.gzipOk));
+    invokeUnary(info.method, message, serialization, context, reply, failWith);
   }
 
   #callEnded() {

@@ -69,9 +69,10 @@ export class HealthState {
  * const state = new HealthState();
  * const { check } = healthMethods(state, ["pkg.Service"]);
  * const context = { signal: new AbortController().signal };
- * const ask = async () =>
- *   new TextDecoder().decode(
- *     await invokeUnary(check, new TextEncoder().encode('{"service":"pkg.Service"}'), "json", context),
+ * const ask = () =>
+ *   new Promise<string>((answer, fail) =>
+ *     invokeUnary(check, new TextEncoder().encode('{"service":"pkg.Service"}'), "json", context,
+ *       (bytes) => answer(new TextDecoder().decode(bytes)), fail)
  *   );
  * assert.equal(await ask(), '{"status":"SERVING"}');
  * state.setServing(false);

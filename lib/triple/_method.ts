@@ -97,9 +97,18 @@ export interface CallContext {
  *   response: { typeName: "example.Text", encode: (t) => new TextEncoder().encode(t), decode: (b) => new TextDecoder().decode(b) },
  *   handle: (text) => text,
  * };
+ * const shout: UnaryMethod<string, string> = { ...echo, handle: (text) => Promise.resolve(text.toUpperCase()) };
  * const context = { signal: new AbortController().signal };
- * const reply = await invokeUnary(echo, new TextEncoder().encode("hi"), "proto", context);
- * assert.equal(new TextDecoder().decode(reply), "hi");
+ * const replies: string[] = [];
+ * for (const method of [echo, shout]) {
+ *   await new Promise<void>((done, fail) =>
+ *     invokeUnary(method, new TextEncoder().encode("hi"), "proto", context, (bytes) => {
+ *       replies.push(new TextDecoder().decode(bytes));
+ *       done();
+ *     }, fail)
+ *   );
+ * }
+ * assert.deepEqual(replies, ["hi", "HI"]);
  * ```
  */
 export interface UnaryMethod<I = unknown, O = unknown> extends MethodSpec<I, O> {
@@ -235,9 +244,10 @@ export function pathsOf(method: { service: string; method: string }): string[] {
 }
 
 /**
- * Decodes, runs and encodes one call of `method`: synchronously when its handler answers
- * synchronously. Throws (or rejects with) an {@linkcode RpcError}: `invalid_argument` for an
- * undecodable request, the handler's code, or `unknown` for any other error.
+ * Decodes, runs and encodes one call of `method`, answering through `reply` (synchronously
+ * when the handler answers synchronously) or `fail` with an {@linkcode RpcError}:
+ * `invalid_argument` for an undecodable request, the handler's code, or `unknown` for any
+ * other error. Exactly one of them is called.
  *
  * @example
  * ```ts
@@ -251,8 +261,11 @@ export function pathsOf(method: { service: string; method: string }): string[] {
  *   handler: () => create(HealthCheckResponseSchema, { status: 1 }),
  * });
  * const context = { signal: new AbortController().signal };
- * assert.deepEqual(invokeUnary(check, new Uint8Array(0), "proto", context), new Uint8Array([8, 1]));
- * assert.throws(() => invokeUnary(check, new TextEncoder().encode("["), "json", context), /cannot decode/);
+ * const outcomes: string[] = [];
+ * const record = (bytes: Uint8Array) => outcomes.push(`reply ${bytes.join(",")}`);
+ * invokeUnary(check, new Uint8Array(0), "proto", context, record, (e) => outcomes.push(e.code));
+ * invokeUnary(check, new TextEncoder().encode("["), "json", context, record, (e) => outcomes.push(e.code));
+ * assert.deepEqual(outcomes, ["reply 8,1", "invalid_argument"]);
  * ```
  */
 export function invokeUnary(
@@ -260,31 +273,33 @@ export function invokeUnary(
   body: Uint8Array,
   serialization: Serialization,
   context: CallContext,
-): Uint8Array | Promise<Uint8Array> {
+  reply: (bytes: Uint8Array) => void,
+  fail: (error: RpcError) => void,
+): void {
   let request: unknown;
   try {
     request = method.request.decode(body, serialization);
   } catch (error) {
-    throw new RpcError(
-      "invalid_argument",
-      `cannot decode ${method.request.typeName}: ${errorText(error)}`,
-    );
+    const message = `cannot decode ${method.request.typeName}: ${errorText(error)}`;
+    return fail(new RpcError("invalid_argument", message));
   }
+  const answer = (response: unknown) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = method.response.encode(response, serialization);
+    } catch (error) {
+      return fail(asRpcError(error));
+    }
+    reply(bytes);
+  };
   let response: unknown;
   try {
     response = method.handle(request, context);
   } catch (error) {
-    throw asRpcError(error);
+    return fail(asRpcError(error));
   }
-  if (response instanceof Promise) {
-    return response.then(
-      (answer) => method.response.encode(answer, serialization),
-      (error) => {
-        throw asRpcError(error);
-      },
-    );
-  }
-  return method.response.encode(response, serialization);
+  if (response instanceof Promise) response.then(answer, (error) => fail(asRpcError(error)));
+  else answer(response);
 }
 
 function asRpcError(error: unknown): RpcError {

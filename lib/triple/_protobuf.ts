@@ -121,7 +121,9 @@ export function protobufSpec<I extends DescMessage, O extends DescMessage>(
  *   handler: (request) => create(HealthCheckResponseSchema, { status: request.service ? 3 : 1 }),
  * });
  * const context = { signal: new AbortController().signal };
- * const reply = await invokeUnary(check, new TextEncoder().encode("{}"), "json", context);
+ * const reply = await new Promise<Uint8Array>((answer, fail) =>
+ *   invokeUnary(check, new TextEncoder().encode("{}"), "json", context, answer, fail)
+ * );
  * assert.equal(new TextDecoder().decode(reply), '{"status":"SERVING"}');
  * ```
  */
