@@ -220,6 +220,7 @@ export class ClientSession extends Session {
     _dependency: number,
   ) {
     const fields = this.decode(buf, start, end);
+    this.streamFramesIn++;
     const stream = this.streams.get(id) as ClientStream | undefined;
     if (!stream) {
       if (this.isIdle(id)) {
@@ -330,7 +331,7 @@ export class ClientSession extends Session {
 
   /** The linger deadline (the client's sweep). */
   sweep(now: number): void {
-    this.now = now;
+    this.now = this.sender.now = now;
     if (this.lingerSince > 0 && now - this.lingerSince > this.limits.lingerMs) this.destroy();
   }
 }

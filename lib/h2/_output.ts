@@ -41,6 +41,8 @@ export class FrameOutput {
   #len = 0;
   #spare = new Uint8Array(INITIAL_BYTES);
   #inFlight = 0;
+  /** HEADERS and DATA frames serialized so far (useful work, for the control budget). */
+  streamFrames = 0;
   #writing = false;
   #scheduled = false;
   #closed = false;
@@ -176,6 +178,7 @@ export class FrameOutput {
 
   /** One DATA frame carrying `src[start, end)` (the caller respects frame size and windows). */
   data(streamId: number, src: Uint8Array, start: number, end: number, endStream: boolean): void {
+    this.streamFrames++;
     this.header(end - start, FrameType.DATA, endStream ? 0x1 : 0, streamId);
     this.bytes(src, start, end);
   }
@@ -183,6 +186,7 @@ export class FrameOutput {
   /** A header block as HEADERS plus CONTINUATION frames of at most `maxFrame` bytes. */
   headers(streamId: number, block: Uint8Array, endStream: boolean, maxFrame: number): void {
     const endFlag = endStream ? 0x1 : 0;
+    this.streamFrames++;
     if (block.length <= maxFrame) {
       this.header(block.length, FrameType.HEADERS, endFlag | 0x4, streamId);
       this.bytes(block);

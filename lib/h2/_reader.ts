@@ -23,6 +23,8 @@ import { ErrorCode, FRAME_HEADER_BYTES, FrameType, H2Error } from "./frame.ts";
  * ```
  */
 export interface FrameSink {
+  /** True once the connection is going away: the rest of the input is not parsed. */
+  readonly halted: boolean;
   onData(
     id: number,
     buf: Uint8Array,
@@ -93,6 +95,7 @@ function frameSizeError(detail: string): H2Error {
  * import assert from "node:assert/strict";
  * const seen: string[] = [];
  * const sink = {
+ *   halted: false,
  *   onSettings: (ack: boolean) => seen.push(`settings ack=${ack}`),
  *   onPing: (ack: boolean) => seen.push(`ping ack=${ack}`),
  *   onWindowUpdate: (id: number, increment: number) => seen.push(`window ${id} +${increment}`),
@@ -134,7 +137,7 @@ export class FrameReader {
   /** Parses the complete frames in `buf[start, end)`; returns where the rest begins. */
   parse(buf: Uint8Array, start: number, end: number): number {
     let at = start;
-    while (end - at >= FRAME_HEADER_BYTES) {
+    while (end - at >= FRAME_HEADER_BYTES && !this.#sink.halted) {
       const length = buf[at] << 16 | buf[at + 1] << 8 | buf[at + 2];
       const type = buf[at + 3];
       if (length > this.#limits.maxFrameSize) {

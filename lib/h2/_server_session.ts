@@ -105,6 +105,7 @@ export class ServerSession extends Session implements StreamHost {
     dependency: number,
   ) {
     const fields = this.decode(buf, start, end); // always: the HPACK table must stay in step
+    this.streamFramesIn++;
     const stream = this.streams.get(id);
     if (stream) return this.#trailers(stream as ServerStream, fields, last, dependency);
     if (id % 2 === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, `client stream id ${id} is even`);
@@ -247,7 +248,7 @@ export class ServerSession extends Session implements StreamHost {
 
   /** The sweep: deadlines of this session and its streams at time `now`. */
   sweep(now: number): void {
-    this.now = now;
+    this.now = this.sender.now = now;
     const limits = this.limits;
     if (this.lingerSince > 0) {
       if (now - this.lingerSince > limits.lingerMs || (this.closeBy > 0 && now > this.closeBy)) {

@@ -62,7 +62,8 @@ export abstract class Session extends SessionCore {
     }
     const length = end - start;
     if (flow > length) this.consumed(stream, flow - length); // padding
-    if (length === 0 && !last && !this.spendControl("empty DATA")) return;
+    if (length > 0) this.streamFramesIn++;
+    else if (!last && !this.spendControl("empty DATA")) return;
     stream.received += length;
     stream.lastReceiveAt = this.now;
     this.bodyBytes += length;
@@ -217,6 +218,7 @@ export abstract class Session extends SessionCore {
   }
 
   onWindowUpdate(id: number, increment: number): void {
+    if (!this.spendControl("WINDOW_UPDATE")) return;
     if (id === 0) {
       if (!this.sender.connectionWindow(increment)) {
         throw new H2Error(ErrorCode.FLOW_CONTROL_ERROR, "connection window above 2^31-1");

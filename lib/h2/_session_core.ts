@@ -53,11 +53,19 @@ export abstract class SessionCore implements FrameSink {
   lingerSince = 0;
   /** Body bytes held by streams not yet closed. */
   bodyBytes = 0;
+  /** Going away: input is no longer parsed. */
+  get halted(): boolean {
+    return this.closed || this.lingerSince > 0;
+  }
+
   protected readonly reader: FrameReader;
   protected readonly decoder: HpackDecoder;
   protected readonly controlBudget: Budget;
   protected readonly resetBudget: Budget;
   #recentResets: number[] = [];
+  #controlMark = -1;
+  /** HEADERS and non-empty DATA frames received (useful work, for the control budget). */
+  protected streamFramesIn = 0;
   #resumeReading: (() => void) | undefined;
   #onClosed: () => void;
 
@@ -72,6 +80,7 @@ export abstract class SessionCore implements FrameSink {
       outputHighWater: limits.outputHighWater,
       ended: (stream) => this.localEnded(stream),
     });
+    this.sender.now = this.now;
     this.reader = new FrameReader(this, {
       maxFrameSize: FRAME_SIZE.min,
       maxHeaderBlock: limits.maxHeaderBlock,
@@ -96,7 +105,7 @@ export abstract class SessionCore implements FrameSink {
     try {
       for (;;) {
         if (end > start) {
-          this.now = Date.now();
+          this.now = this.sender.now = Date.now();
           start = this.lingerSince > 0 ? end : this.consume(buf, start, end);
         }
         if (this.closed) return;
@@ -269,8 +278,18 @@ export abstract class SessionCore implements FrameSink {
   /** Whether `id` names a stream that was never opened (idle, RFC 9113 §5.1). */
   protected abstract isIdle(id: number): boolean;
 
-  /** A frame that costs work but carries no request; false (and GOAWAY) when over budget. */
+  /**
+   * A frame that costs work but carries no request; false (and GOAWAY) when over budget.
+   * As grpc-go's server does for PINGs, one is free whenever HEADERS or DATA moved (either
+   * way) since the previous one: clients that ping or update windows while they get
+   * responses (grpc-go's BDP probe) never run out; a flood of them alone does.
+   */
   protected spendControl(what: string): boolean {
+    const mark = this.output.streamFrames + this.streamFramesIn;
+    if (mark !== this.#controlMark) {
+      this.#controlMark = mark;
+      return true;
+    }
     if (this.controlBudget.take(this.now)) return true;
     this.limitBreached(`${what} flood`);
     return false;

@@ -1,7 +1,10 @@
 /**
  * A small HTTP/2 server on lib/h2 for conformance and interop runs: every request gets
  * 200 with a short text body (its method and path) after its body is read; POST bodies
- * are counted. `deno run --allow-net=127.0.0.1 tests/support/h2_server.ts` prints the port.
+ * are counted. A gRPC request (`application/grpc…`) gets its own message back with
+ * `grpc-status: 0` — an echo that is exactly `greet.GreetService/Greet` (request and
+ * response are both `string field 1`), so gRPC load tools can drive it.
+ * `deno run --allow-net=127.0.0.1 tests/support/h2_server.ts` prints the port.
  *
  * @module
  */
@@ -11,12 +14,23 @@ const encoder = new TextEncoder();
 
 /** Answers each request once its body has been read. */
 export function echoHandler(stream: ServerStream): void {
+  if (stream.header("content-type")?.startsWith("application/grpc")) return grpcEcho(stream);
   let bytes = 0;
   stream.ondata = (chunk) => bytes += chunk.length;
   stream.onend = () => {
     stream.respond(200, { "content-type": "text/plain" });
     stream.write(encoder.encode(`${stream.method} ${stream.path} ${bytes}\n`));
     stream.end();
+  };
+}
+
+function grpcEcho(stream: ServerStream): void {
+  const chunks: Uint8Array[] = [];
+  stream.ondata = (chunk) => chunks.push(chunk);
+  stream.onend = () => {
+    stream.respond(200, { "content-type": "application/grpc" });
+    for (const chunk of chunks) stream.write(chunk);
+    stream.end({ "grpc-status": "0" });
   };
 }
 
