@@ -1,5 +1,6 @@
 // lib/h2 against real peers: h2spec (all 145 cases), a grpc-go load generator (ghz) and
-// h2load on one connection × 32 streams with zero errors, curl, node:http2 and grpc-js.
+// h2load on one connection × 32 streams with zero errors, curl, node:http2 and grpc-js;
+// and lib/h2's client against Go's net/http2 server (the dubbo-go provider).
 // The server is tests/support/h2_server.ts: lib/h2 with a gRPC echo (= greet's Greet).
 import assert from "node:assert/strict";
 import http2 from "node:http2";
@@ -7,6 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { startH2Server } from "./support/h2_server.ts";
 import { runGoTool } from "./support/peers/go_tools.ts";
+import { startGoProvider } from "./support/peers.ts";
+import { H2Client } from "../lib/h2/mod.ts";
 
 const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
 
@@ -147,5 +150,39 @@ Deno.test("grpc-js: 32 concurrent calls × 100 on one channel", async () => {
   } finally {
     client.close();
     await h2.close();
+  }
+});
+
+Deno.test("H2Client against Go's net/http2 (the dubbo-go provider): 32 concurrent gRPC calls × 100", async () => {
+  const provider = await startGoProvider({ register: "none" });
+  const client = new H2Client();
+  try {
+    const origin = { host: "127.0.0.1", port: provider.port };
+    const call = async (name: string) => {
+      const message = new TextEncoder().encode(name);
+      const body = new Uint8Array(7 + message.length); // gRPC frame of GreetRequest{name}
+      body.set([0, 0, 0, 0, 2 + message.length, 0x0a, message.length]);
+      body.set(message, 7);
+      const response = await client.request(origin, {
+        path: "/greet.GreetService/Greet",
+        headers: { "content-type": "application/grpc+proto", "te": "trailers" },
+        body,
+        timeoutMs: 10_000,
+      });
+      assert.equal(response.status, 200);
+      assert.equal(
+        response.trailers.get("grpc-status") ?? response.headers.get("grpc-status"),
+        "0",
+      );
+      assert.equal(new TextDecoder().decode(response.body.subarray(7)), name);
+    };
+    let sent = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (sent < 3200) await call(`go${sent++}`);
+    }));
+    assert.equal(client.stats.sessionsOpened, 1);
+  } finally {
+    client.close();
+    await provider.stop(2000);
   }
 });
