@@ -32,6 +32,8 @@ export interface H2Limits {
   streamHighWater: number;
   /** Queued bytes per stream beyond which it is reset (a peer that never opens its window). */
   maxStreamQueued: number;
+  /** Queued bytes across a session's streams beyond which the session ends (ENHANCE_YOUR_CALM). */
+  maxSessionQueued: number;
   /** Serialized bytes waiting for the socket beyond which reading pauses. */
   outputHighWater: number;
   /** Body bytes a session may hold in streams not yet closed (requests being received). */
@@ -76,6 +78,7 @@ export const DEFAULT_LIMITS: Readonly<H2Limits> = Object.freeze({
   maxContinuations: 32,
   streamHighWater: 64 * 1024,
   maxStreamQueued: 8 * 1024 * 1024,
+  maxSessionQueued: 16 * 1024 * 1024,
   outputHighWater: 1024 * 1024,
   maxSessionBody: 32 * 1024 * 1024,
   prefaceMs: 10_000,

@@ -72,6 +72,8 @@ export class Sender {
   #encoder: HpackEncoder;
   #options: SenderOptions;
   #ready: Stream[] = [];
+  /** Bytes queued across all streams. */
+  queued = 0;
 
   constructor(output: FrameOutput, encoder: HpackEncoder, options: SenderOptions) {
     this.#output = output;
@@ -89,10 +91,14 @@ export class Sender {
     this.#encoder.setMaxTableSize(size);
   }
 
-  /** Sends a HEADERS block (with CONTINUATION frames when it exceeds the peer's frame size). */
-  headers(stream: Stream, fields: OutgoingHeaders, endStream: boolean): void {
+  /**
+   * Sends a HEADERS block (with CONTINUATION frames when it exceeds the peer's frame size),
+   * `:status` first when `status` is given.
+   */
+  headers(stream: Stream, fields: OutgoingHeaders, endStream: boolean, status?: string): void {
     const encoder = this.#encoder;
     encoder.begin();
+    if (status !== undefined) encoder.field(":status", status);
     for (const name in fields) encoder.field(name, fields[name]);
     this.#output.headers(stream.id, encoder.finish(), endStream, this.maxFrame);
     stream.headersSent = true;
@@ -109,6 +115,7 @@ export class Sender {
     if (start === bytes.length) return true;
     stream.queue.push(start === 0 ? bytes : bytes.subarray(start));
     stream.queued += bytes.length - start;
+    this.queued += bytes.length - start;
     this.#markReady(stream);
     if (stream.queued <= this.#options.streamHighWater) return true;
     stream.owesDrain = true;
@@ -128,6 +135,7 @@ export class Sender {
 
   /** Forgets a reset stream's queued output. */
   drop(stream: Stream): void {
+    this.queued -= stream.queued;
     stream.queue = [];
     stream.queued = 0;
     stream.queueOffset = 0;
@@ -219,6 +227,7 @@ export class Sender {
       if (sent === 0) break;
       budget -= sent;
       stream.queued -= sent;
+      this.queued -= sent;
       if (next === chunk.length) {
         stream.queue.shift();
         stream.queueOffset = 0;

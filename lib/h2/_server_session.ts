@@ -20,16 +20,10 @@ const GOAWAY_PING = Uint8Array.from([0x67, 0x6f, 0x61, 0x77, 0x61, 0x79, 0x30, 0
 /** The last-stream-id of the announcing GOAWAY: every stream may still arrive. */
 const ANY_STREAM = 2 ** 31 - 1;
 
-/** Status codes as strings, made once. */
-const STATUS_TEXT = new Map<number, string>();
-function statusText(status: number): string {
-  let text = STATUS_TEXT.get(status);
-  if (text === undefined) {
-    text = String(status);
-    if (STATUS_TEXT.size < 64) STATUS_TEXT.set(status, text);
-  }
-  return text;
-}
+/** The usual status codes as strings, made once (others are made per response). */
+const STATUS_TEXT: ReadonlyMap<number, string> = new Map(
+  [200, 204, 400, 404, 405, 408, 413, 415, 429, 431, 500, 503].map((code) => [code, String(code)]),
+);
 
 /**
  * One server connection; created by {@linkcode H2Server}.
@@ -203,17 +197,18 @@ export class ServerSession extends Session implements StreamHost {
   // ---- responses (StreamHost) ----
 
   respond(stream: ServerStream, status: number, headers: OutgoingHeaders, end: boolean): void {
-    const fields: OutgoingHeaders = { ":status": statusText(status) };
-    for (const name in headers) fields[name] = headers[name];
-    this.sender.headers(stream, fields, end);
+    this.sender.headers(stream, headers, end, STATUS_TEXT.get(status) ?? String(status));
   }
 
   write(stream: ServerStream, bytes: Uint8Array): boolean {
     const below = this.sender.write(stream, bytes);
     if (stream.queued > this.limits.maxStreamQueued) {
-      this.events.limit(this, "queued response bytes");
+      this.events.limit(this, "queued response bytes (stream)");
       this.resetStream(stream, ErrorCode.ENHANCE_YOUR_CALM);
       return false;
+    }
+    if (this.sender.queued > this.limits.maxSessionQueued) {
+      this.limitBreached("queued response bytes (session)");
     }
     return below;
   }

@@ -316,3 +316,23 @@ Deno.test("streams: frames after our reset are ignored, after the peer's are STR
   peer.close();
   await h2.close();
 });
+
+Deno.test("queued response bytes: a stream over maxStreamQueued is reset, a session over maxSessionQueued ends", async () => {
+  const h2 = start(sized(60_000), { maxStreamQueued: 50_000, maxSessionQueued: 100_000 });
+  const shut = [Setting.INITIAL_WINDOW_SIZE, 0];
+  const one = await RawPeer.connect(h2.port, shut);
+  await one.headers(1, GET, true);
+  await one.headers(3, GET, true);
+  const reset = await one.until((f) => f.type === FrameType.RST_STREAM);
+  assert.equal(new DataView(reset.payload.buffer).getUint32(0), ErrorCode.ENHANCE_YOUR_CALM);
+  one.close();
+  const h2b = start(sized(40_000), { maxStreamQueued: 50_000, maxSessionQueued: 100_000 });
+  const many = await RawPeer.connect(h2b.port, shut);
+  for (const id of [1, 3, 5]) await many.headers(id, GET, true);
+  await expectGoaway(many, ErrorCode.ENHANCE_YOUR_CALM);
+  assert.equal(h2b.server.stats.limits["queued response bytes (session)"], 1);
+  many.close();
+  await stillServes(h2b.port);
+  await h2.close();
+  await h2b.close();
+});
