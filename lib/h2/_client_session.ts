@@ -329,9 +329,11 @@ export class ClientSession extends Session {
     super.destroy();
   }
 
-  /** The linger deadline (the client's sweep). */
+  /** The client's sweep: linger deadline, and a server that stopped reading. */
   sweep(now: number): void {
     this.now = this.sender.now = now;
+    const writing = this.output.writingSince;
+    if (writing > 0 && now - writing > this.limits.sendStallMs) return this.destroy(); // not reading
     if (this.lingerSince > 0 && now - this.lingerSince > this.limits.lingerMs) this.destroy();
   }
 }

@@ -82,7 +82,12 @@ export class ServerSession extends Session implements StreamHost {
   }
 
   protected isIdle(id: number): boolean {
-    return id > this.lastStreamId || id % 2 === 0;
+    if (id % 2 === 0) return true;
+    return this.goawayPhase < 2 && id > this.lastStreamId; // after GOAWAY: ignored, not idle
+  }
+
+  protected override ignoring(id: number): boolean {
+    return (this.goawayPhase === 2 && id > this.lastStreamId) || super.ignoring(id);
   }
 
   override onSettings(ack: boolean, buf: Uint8Array, start: number, end: number): void {
@@ -104,7 +109,7 @@ export class ServerSession extends Session implements StreamHost {
     if (stream) return this.#trailers(stream as ServerStream, fields, last, dependency);
     if (id % 2 === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, `client stream id ${id} is even`);
     if (id <= this.lastStreamId) {
-      if (this.resetRecently(id)) return; // trailers of a stream we reset: in flight, ignored
+      if (this.ignoring(id)) return; // trailers of a stream we reset: in flight, ignored
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, `stream id ${id} not above ${this.lastStreamId}`);
     }
     if (this.goawayPhase === 2 || this.lingerSince > 0) return; // after GOAWAY: not processed
@@ -262,6 +267,10 @@ export class ServerSession extends Session implements StreamHost {
       return this.connectionError(
         new H2Error(ErrorCode.SETTINGS_TIMEOUT, "SETTINGS not acknowledged"),
       );
+    }
+    if (this.output.writingSince > 0 && now - this.output.writingSince > limits.sendStallMs) {
+      this.events.limit(this, "peer not reading");
+      return this.destroy();
     }
     if (this.goawayPhase === 1 && now - this.goawaySentAt > limits.goawayPingMs) {
       this.#finalGoaway();

@@ -52,7 +52,7 @@ export abstract class Session extends SessionCore {
     if (!stream || stream.remoteEnded) {
       this.consumed(undefined, flow);
       if (this.isIdle(id)) throw new H2Error(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
-      if (stream || !this.resetRecently(id)) this.streamError(id, ErrorCode.STREAM_CLOSED);
+      if (stream || !this.ignoring(id)) this.streamError(id, ErrorCode.STREAM_CLOSED);
       return;
     }
     stream.recvWindow -= flow;

@@ -262,8 +262,11 @@ export abstract class SessionCore implements FrameSink {
     this.#recentResets.push(id);
   }
 
-  /** Whether we reset stream `id` recently (late frames on it are ignored). */
-  protected resetRecently(id: number): boolean {
+  /**
+   * Whether late frames on stream `id` are ignored rather than answered: we reset it
+   * recently, or (server) it is above the last-stream-id of our final GOAWAY.
+   */
+  protected ignoring(id: number): boolean {
     return this.#recentResets.includes(id);
   }
 

@@ -147,11 +147,15 @@ Deno.test("graceful close: GOAWAY 2^31-1 and PING, then the real last stream; op
   await peer.frame(FrameType.PING, 1, 0, ping.payload);
   const final = await peer.until((f) => f.type === FrameType.GOAWAY);
   assert.equal(new DataView(final.payload.buffer).getUint32(0), 3);
-  await peer.headers(5, GET, true); // above the last stream: never processed
+  await peer.headers(5, POST, false); // above the last stream: never processed, and
+  await peer.data(5, new Uint8Array(3), true); // its DATA is ignored (not a protocol error)
   await peer.data(1, new Uint8Array(1), true);
   while (await peer.next()); // until the server closes the connection
   const ended = peer.log.filter((f) => f.type === FrameType.DATA && f.flags & 1).map((f) => f.id);
   assert.deepEqual(ended.sort(), [1, 3]);
+  const goaways = peer.log.filter((f) => f.type === FrameType.GOAWAY);
+  assert.deepEqual(goaways.map((f) => new DataView(f.payload.buffer).getUint32(4)), [0, 0]);
+  assert.ok(!peer.log.some((f) => f.type === FrameType.RST_STREAM));
   peer.close();
   await closed;
   assert.equal(h2.server.stats.goaways.shutdown, 1);
@@ -335,4 +339,25 @@ Deno.test("queued response bytes: a stream over maxStreamQueued is reset, a sess
   await stillServes(h2b.port);
   await h2.close();
   await h2b.close();
+});
+
+Deno.test("a peer that stops reading: the session is closed once a write stalls for sendStallMs", async () => {
+  const big = new Uint8Array(1 << 20);
+  const h2 = start((stream) => {
+    stream.respond(200);
+    for (let i = 0; i < 48; i++) stream.write(big);
+    stream.end();
+  }, { sendStallMs: 300, maxStreamQueued: 64 << 20, maxSessionQueued: 64 << 20 });
+  const peer = await RawPeer.connect(h2.port, [Setting.INITIAL_WINDOW_SIZE, 2 ** 31 - 1]);
+  await peer.word(FrameType.WINDOW_UPDATE, 0, 2 ** 31 - 1 - 65_535);
+  await peer.headers(1, GET, true); // and never read: socket buffers fill, the write stalls
+  const deadline = Date.now() + 10_000;
+  while (h2.server.stats.sessionsOpen > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(h2.server.stats.limits["peer not reading"], 1);
+  assert.equal(h2.server.stats.sessionsOpen, 0);
+  peer.close();
+  await stillServes(h2.port);
+  await h2.close();
 });
