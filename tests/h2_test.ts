@@ -7,22 +7,11 @@ import http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { startH2Server } from "./support/h2_server.ts";
-import { runGoTool } from "./support/peers/go_tools.ts";
+import { runCommand as run, runGoTool } from "./support/peers/go_tools.ts";
 import { startGoProvider } from "./support/peers.ts";
 import { H2Client } from "../lib/h2/mod.ts";
 
 const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
-
-async function run(command: string, args: string[], timeoutMs: number) {
-  const out = await new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
 
 Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
   const h2 = startH2Server();

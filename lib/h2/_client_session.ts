@@ -8,6 +8,7 @@
  */
 import { ErrorCode, errorCodeName, H2Error, PREFACE, Setting } from "./frame.ts";
 import { Session } from "./_session.ts";
+import type { HeaderBlock } from "./_reader.ts";
 import type { H2Limits } from "./_limits.ts";
 import type { SessionEvents } from "./_events.ts";
 import { type OutgoingHeaders, Stream } from "./_stream.ts";
@@ -211,15 +212,8 @@ export class ClientSession extends Session {
     super.applySetting(id, value);
   }
 
-  onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    _dependency: number,
-  ) {
-    const fields = this.decode(buf, start, end);
+  onHeaders(id: number, block: HeaderBlock, last: boolean, _dependency: number) {
+    const fields = this.decode(block.buf, block.start, block.end);
     this.streamFramesIn++;
     const stream = this.streams.get(id) as ClientStream | undefined;
     if (!stream) {

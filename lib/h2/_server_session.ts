@@ -9,6 +9,7 @@
  */
 import { ErrorCode, H2Error, PREFACE } from "./frame.ts";
 import { Session } from "./_session.ts";
+import type { HeaderBlock } from "./_reader.ts";
 import type { H2Limits } from "./_limits.ts";
 import type { SessionEvents } from "./_events.ts";
 import type { OutgoingHeaders, Stream } from "./_stream.ts";
@@ -95,15 +96,8 @@ export class ServerSession extends Session implements StreamHost {
     super.onSettings(ack, buf, start, end);
   }
 
-  onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    dependency: number,
-  ) {
-    const fields = this.decode(buf, start, end); // always: the HPACK table must stay in step
+  onHeaders(id: number, block: HeaderBlock, last: boolean, dependency: number) {
+    const fields = this.decode(block.buf, block.start, block.end); // always: the HPACK table must stay in step
     this.streamFramesIn++;
     const stream = this.streams.get(id);
     if (stream) return this.#trailers(stream as ServerStream, fields, last, dependency);

@@ -8,7 +8,7 @@
  */
 import { ErrorCode, FRAME_SIZE, H2Error } from "./frame.ts";
 import { FrameOutput } from "./_output.ts";
-import { FrameReader, type FrameSink } from "./_reader.ts";
+import type { FrameReader } from "./_reader.ts";
 import { HpackDecoder, HpackEncoder, HpackError } from "./hpack.ts";
 import { Sender } from "./_send.ts";
 import { Budget, type H2Limits } from "./_limits.ts";
@@ -30,7 +30,7 @@ const RECENT_RESETS = 128;
  * assert.equal(typeof SessionCore, "function");
  * ```
  */
-export abstract class SessionCore implements FrameSink {
+export abstract class SessionCore {
   readonly conn: Deno.TcpConn;
   readonly limits: H2Limits;
   readonly output: FrameOutput;
@@ -58,7 +58,8 @@ export abstract class SessionCore implements FrameSink {
     return this.closed || this.lingerSince > 0;
   }
 
-  protected readonly reader: FrameReader;
+  /** The frame parser (made by Session, which handles the frames). */
+  protected abstract readonly reader: FrameReader;
   protected readonly decoder: HpackDecoder;
   protected readonly controlBudget: Budget;
   protected readonly resetBudget: Budget;
@@ -81,11 +82,6 @@ export abstract class SessionCore implements FrameSink {
       ended: (stream) => this.localEnded(stream),
     });
     this.sender.now = this.now;
-    this.reader = new FrameReader(this, {
-      maxFrameSize: FRAME_SIZE.min,
-      maxHeaderBlock: limits.maxHeaderBlock,
-      maxContinuations: limits.maxContinuations,
-    });
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListSize);
     this.controlBudget = new Budget(limits.controlBurst, limits.controlPerSecond, this.now);
     this.resetBudget = new Budget(limits.resetBurst, limits.resetPerSecond, this.now);
@@ -305,28 +301,4 @@ export abstract class SessionCore implements FrameSink {
     this.output.goaway(this.lastPeerStreamId(), ErrorCode.ENHANCE_YOUR_CALM);
     void this.linger();
   }
-
-  abstract onData(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    flow: number,
-    last: boolean,
-  ): void;
-  abstract onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    dependency: number,
-  ): void;
-  abstract onPriority(id: number, dependency: number): void;
-  abstract onRstStream(id: number, code: number): void;
-  abstract onSettings(ack: boolean, buf: Uint8Array, start: number, end: number): void;
-  abstract onPing(ack: boolean, buf: Uint8Array, start: number): void;
-  abstract onGoaway(lastStreamId: number, code: number): void;
-  abstract onWindowUpdate(id: number, increment: number): void;
-  abstract onStreamError(id: number, code: number, detail: string): void;
 }

@@ -32,28 +32,15 @@ function decodeSeries(tableSize: number, steps: Step[]) {
   }
 }
 
+// deno-fmt-ignore
 const REQUEST_1 = [
-  ":method",
-  "GET",
-  ":scheme",
-  "http",
-  ":path",
-  "/",
-  ":authority",
-  "www.example.com",
+  ":method", "GET", ":scheme", "http", ":path", "/", ":authority", "www.example.com",
 ];
 const REQUEST_2 = [...REQUEST_1, "cache-control", "no-cache"];
+// deno-fmt-ignore
 const REQUEST_3 = [
-  ":method",
-  "GET",
-  ":scheme",
-  "https",
-  ":path",
-  "/index.html",
-  ":authority",
-  "www.example.com",
-  "custom-key",
-  "custom-value",
+  ":method", "GET", ":scheme", "https", ":path", "/index.html", ":authority", "www.example.com",
+  "custom-key", "custom-value",
 ];
 const TABLE_1 = [":authority", "www.example.com"];
 const TABLE_2 = ["cache-control", "no-cache", ...TABLE_1];
@@ -82,39 +69,18 @@ const DATE_1 = "Mon, 21 Oct 2013 20:13:21 GMT";
 const DATE_2 = "Mon, 21 Oct 2013 20:13:22 GMT";
 const LOCATION = "https://www.example.com";
 const COOKIE = "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1";
+// deno-fmt-ignore
 const RESPONSE_1 = [
-  ":status",
-  "302",
-  "cache-control",
-  "private",
-  "date",
-  DATE_1,
-  "location",
-  LOCATION,
+  ":status", "302", "cache-control", "private", "date", DATE_1, "location", LOCATION,
 ];
+// deno-fmt-ignore
 const RESPONSE_2 = [
-  ":status",
-  "307",
-  "cache-control",
-  "private",
-  "date",
-  DATE_1,
-  "location",
-  LOCATION,
+  ":status", "307", "cache-control", "private", "date", DATE_1, "location", LOCATION,
 ];
+// deno-fmt-ignore
 const RESPONSE_3 = [
-  ":status",
-  "200",
-  "cache-control",
-  "private",
-  "date",
-  DATE_2,
-  "location",
-  LOCATION,
-  "content-encoding",
-  "gzip",
-  "set-cookie",
-  COOKIE,
+  ":status", "200", "cache-control", "private", "date", DATE_2, "location", LOCATION,
+  "content-encoding", "gzip", "set-cookie", COOKIE,
 ];
 
 function responseSteps(blocks: string[]): Step[] {

@@ -111,6 +111,18 @@ export class H2Server {
   }
 
   /**
+   * Serves every connection `listener` accepts, until it is closed (a caller with its own
+   * accept loop uses {@linkcode serve} instead).
+   */
+  async serveListener(listener: Deno.Listener<Deno.TcpConn>): Promise<void> {
+    try {
+      for await (const conn of listener) this.serve(conn);
+    } catch {
+      // The listener was closed.
+    }
+  }
+
+  /**
    * Graceful shutdown: every session gets GOAWAY (2^31−1, then the real last stream after
    * a PING round trip), open streams get up to `graceMs` to finish, then connections close.
    */

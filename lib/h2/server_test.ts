@@ -21,9 +21,7 @@ function start(handler: (stream: ServerStream) => void, limits: Partial<H2Limits
     log: (line) => lines.push(line),
   });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of listener) server.serve(conn);
-  })().catch(() => {});
+  const accepting = server.serveListener(listener);
   return {
     port: listener.addr.port,
     server,

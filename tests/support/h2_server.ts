@@ -40,9 +40,7 @@ export function startH2Server(
 ): { port: number; server: H2Server; close(): Promise<void> } {
   const server = new H2Server({ handler: echoHandler, log, label: "h2 test server" });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of listener) server.serve(conn);
-  })().catch(() => {});
+  const accepting = server.serveListener(listener);
   return {
     port: listener.addr.port,
     server,

@@ -68,9 +68,24 @@ export async function runGoTool(
   tool: GoTool,
   args: string[],
   timeoutMs = 20_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const path = await goTool(tool);
-  const result = await new Deno.Command(path, {
+): Promise<CommandResult> {
+  return runCommand(await goTool(tool), args, timeoutMs);
+}
+
+/** What {@linkcode runCommand} returns. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command` with `args` (killed after `timeoutMs`); its exit code and output. */
+export async function runCommand(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<CommandResult> {
+  const result = await new Deno.Command(command, {
     args,
     stdout: "piped",
     stderr: "piped",
