@@ -45,17 +45,20 @@ export function startProgram(
   args: string[],
   env: Record<string, string> = {},
 ): Program {
-  return startProgramWith(taskArgs(task), args, env);
+  return startProgramWith(taskArgs(task), args, env, task === "server");
 }
 
 /**
  * Starts `deno <denoArgs> <args>` (e.g. a task's arguments with an extra `--deny-net`)
- * from the project root, like {@linkcode startProgram}.
+ * from the project root, like {@linkcode startProgram}. `persistent`: a server, whose exit
+ * on its own fails the test's next wait (tests/support/watchdog.ts); `startProgram` sets it
+ * for `server`.
  */
 export function startProgramWith(
   denoArgs: string[],
   args: string[],
   env: Record<string, string> = {},
+  persistent = false,
 ): Program {
   return spawnProcess(Deno.execPath(), [...denoArgs, ...args], {
     name: denoArgs.at(-1) ?? "deno",
@@ -63,5 +66,6 @@ export function startProgramWith(
     env,
     graceMs: 8000,
     waitTimeoutMs: 20_000,
+    persistent,
   });
 }
