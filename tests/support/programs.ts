@@ -23,9 +23,12 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 /** A running program started by {@linkcode startProgram}. */
 export type Program = ChildProcess;
 
-/** The `deno run ...` argument list of a deno.json task, without `deno` itself. */
-export function taskArgs(task: string): string[] {
-  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<
+/**
+ * The `deno run ...` argument list of a deno.json task (this checkout's, or `root`'s),
+ * without `deno` itself.
+ */
+export function taskArgs(task: string, root = ROOT): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).tasks as Record<
     string,
     string
   >;
@@ -46,6 +49,27 @@ export function startProgram(
   env: Record<string, string> = {},
 ): Program {
   return startProgramWith(taskArgs(task), args, env, task === "server");
+}
+
+/**
+ * {@linkcode startProgram} from another checkout `root` (its deno.json and sources), or
+ * from this one when `root` is undefined.
+ */
+export function startProgramIn(
+  root: string | undefined,
+  task: "server" | "client" | "cleaner",
+  args: string[],
+  env: Record<string, string> = {},
+): Program {
+  if (root === undefined) return startProgram(task, args, env);
+  return spawnProcess(Deno.execPath(), [...taskArgs(task, root), ...args], {
+    name: `${task} in ${root}`,
+    cwd: root,
+    env,
+    graceMs: 8000,
+    waitTimeoutMs: 20_000,
+    persistent: task === "server",
+  });
 }
 
 /**
