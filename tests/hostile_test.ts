@@ -379,8 +379,8 @@ Deno.test("hostile: h2c responses queued for a closed window are bounded", async
   });
   session.on("error", () => {});
   const goaway = new Promise<number>((resolve) => session.once("goaway", resolve));
-  const body = JSON.stringify({ name: "x".repeat(3 * MiB) });
-  // Up to 90 × 3 MiB of answers to queue (under the 100-stream limit), one request at a time.
+  const body = JSON.stringify({ name: "x".repeat(MiB) });
+  // Up to 90 × 1 MiB of answers to queue (under the 100-stream limit), one request at a time.
   let sent = 0;
   for (; sent < 90 && !session.closed && !session.destroyed; sent++) {
     const stream = session.request({
