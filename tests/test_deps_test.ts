@@ -72,7 +72,7 @@ Deno.test("test deps: only the missing packages are named", async () => {
     assert.equal(result.code, 1, result.text);
     assert.ok(
       result.text.endsWith(
-        installCommand(["prometheus-pushgateway", "docker-compose"], false),
+        installCommand(["prometheus-pushgateway", "docker-compose", "nghttp2-client"], false),
       ),
       result.text,
     );

@@ -23,6 +23,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { package: "prometheus", commands: ["prometheus"], files: [] },
   { package: "prometheus-pushgateway", commands: ["prometheus-pushgateway"], files: [] },
   { package: "docker-compose", commands: ["docker-compose"], files: [] },
+  { package: "nghttp2-client", commands: ["h2load"], files: [] },
 ];
 
 /** The full path of `command` in the directories of `path` (`PATH` syntax), if any. */

@@ -2,8 +2,9 @@
  * Real gRPC tools built with `go install` at pinned versions into a cache directory
  * (`$XDG_CACHE_HOME` or `~/.cache`, then `dubbo-metrics-deno/go-bin`), built once and
  * reused by later runs: `grpcurl` (reflection client), `grpc-health-probe` (what a
- * Kubernetes gRPC probe does) and `kustomize` (what `kubectl apply -k` runs, v5.5.0 as in
- * kubectl 1.32).
+ * Kubernetes gRPC probe does), `kustomize` (what `kubectl apply -k` runs, v5.5.0 as in
+ * kubectl 1.32), `h2spec` (the HTTP/2 conformance suite, 145 cases) and `ghz` (a grpc-go
+ * load generator).
  *
  * @module
  */
@@ -13,6 +14,8 @@ export const GO_TOOLS = {
   "grpcurl": "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3",
   "grpc-health-probe": "github.com/grpc-ecosystem/grpc-health-probe@v0.4.62",
   "kustomize": "sigs.k8s.io/kustomize/kustomize/v5@v5.5.0",
+  "h2spec": "github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible",
+  "ghz": "github.com/bojand/ghz/cmd/ghz@v0.93.0",
 } as const;
 
 /** A tool's binary name. */
@@ -65,9 +68,24 @@ export async function runGoTool(
   tool: GoTool,
   args: string[],
   timeoutMs = 20_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const path = await goTool(tool);
-  const result = await new Deno.Command(path, {
+): Promise<CommandResult> {
+  return runCommand(await goTool(tool), args, timeoutMs);
+}
+
+/** What {@linkcode runCommand} returns. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command` with `args` (killed after `timeoutMs`); its exit code and output. */
+export async function runCommand(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<CommandResult> {
+  const result = await new Deno.Command(command, {
     args,
     stdout: "piped",
     stderr: "piped",

@@ -1,0 +1,177 @@
+// lib/h2 against real peers: h2spec (all 145 cases), a grpc-go load generator (ghz) and
+// h2load on one connection × 32 streams with zero errors, curl, node:http2 and grpc-js;
+// and lib/h2's client against Go's net/http2 server (the dubbo-go provider).
+// The server is tests/support/h2_server.ts: lib/h2 with a gRPC echo (= greet's Greet).
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { startH2Server } from "./support/h2_server.ts";
+import { runCommand as run, runGoTool } from "./support/peers/go_tools.ts";
+import { startGoProvider } from "./support/peers.ts";
+import { H2Client } from "../lib/h2/mod.ts";
+
+const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
+
+Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
+  const h2 = startH2Server();
+  try {
+    const result = await runGoTool(
+      "h2spec",
+      ["-h", "127.0.0.1", "-p", String(h2.port), "-o", "2"],
+      300_000,
+    );
+    const summary = result.stdout.match(/(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/);
+    assert.ok(summary, result.stdout.slice(-2000) + result.stderr);
+    const failures = result.stdout.slice(result.stdout.indexOf("Failures:"));
+    assert.deepEqual(summary.slice(1).map(Number), [145, 145, 0, 0], failures);
+  } finally {
+    await h2.close();
+  }
+});
+
+Deno.test("ghz (grpc-go): one connection, 32 concurrent streams, 50,000 calls, zero errors", async () => {
+  const h2 = startH2Server();
+  try {
+    const result = await runGoTool("ghz", [
+      "--insecure",
+      "--proto",
+      GREET_PROTO,
+      "--call",
+      "greet.GreetService/Greet",
+      "-d",
+      '{"name":"ghz"}',
+      "-c",
+      "32",
+      "--connections",
+      "1",
+      "-n",
+      "50000",
+      "--format",
+      "json",
+      `127.0.0.1:${h2.port}`,
+    ], 300_000);
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(report.statusCodeDistribution, { OK: 50000 }, result.stdout.slice(0, 2000));
+    assert.equal(h2.server.stats.sessionsOpened, 1);
+    assert.deepEqual(h2.server.stats.goaways, {});
+  } finally {
+    await h2.close();
+  }
+});
+
+Deno.test("h2load: one connection, 32 streams, 20,000 requests, all 2xx", async () => {
+  const h2 = startH2Server();
+  try {
+    const result = await run(
+      "h2load",
+      ["-c1", "-m32", "-n20000", `http://127.0.0.1:${h2.port}/`],
+      120_000,
+    );
+    assert.match(result.stdout, /status codes: 20000 2xx, 0 3xx, 0 4xx, 0 5xx/, result.stdout);
+    assert.match(result.stdout, /20000 succeeded, 0 failed, 0 errored, 0 timeout/);
+  } finally {
+    await h2.close();
+  }
+});
+
+Deno.test("curl --http2-prior-knowledge: GET and POST", async () => {
+  const h2 = startH2Server();
+  try {
+    const url = `http://127.0.0.1:${h2.port}/path?q=1`;
+    const get = await run("curl", ["-sS", "--http2-prior-knowledge", url], 10_000);
+    assert.equal(get.stdout, "GET /path?q=1 0\n");
+    const post = await run("curl", ["-sS", "--http2-prior-knowledge", "-d", "hello", url], 10_000);
+    assert.equal(post.stdout, "POST /path?q=1 5\n");
+  } finally {
+    await h2.close();
+  }
+});
+
+Deno.test("node:http2 client: 32 concurrent streams × 50 rounds on one session", async () => {
+  const h2 = startH2Server();
+  const session = http2.connect(`http://127.0.0.1:${h2.port}`);
+  try {
+    const one = () =>
+      new Promise<string>((resolve, reject) => {
+        const request = session.request({ ":method": "POST", ":path": "/node" });
+        let body = "";
+        request.setEncoding("utf8");
+        request.on("data", (chunk: string) => body += chunk);
+        request.on("end", () => resolve(body));
+        request.on("error", reject);
+        request.end("12345");
+      });
+    for (let round = 0; round < 50; round++) {
+      const bodies = await Promise.all(Array.from({ length: 32 }, one));
+      assert.ok(bodies.every((body) => body === "POST /node 5\n"), bodies[0]);
+    }
+    assert.equal(h2.server.stats.sessionsOpened, 1);
+  } finally {
+    session.close();
+    await h2.close();
+  }
+});
+
+Deno.test("grpc-js: 32 concurrent calls × 100 on one channel", async () => {
+  const h2 = startH2Server();
+  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(GREET_PROTO));
+  // deno-lint-ignore no-explicit-any
+  const Service = (definition.greet as any).GreetService;
+  const client = new Service(`127.0.0.1:${h2.port}`, grpc.credentials.createInsecure());
+  try {
+    const greet = (name: string) =>
+      new Promise<string>((resolve, reject) =>
+        client.Greet(
+          { name },
+          (error: Error | null, reply: { greeting: string }) =>
+            error ? reject(error) : resolve(reply.greeting),
+        )
+      );
+    let sent = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (sent < 3200) {
+        const name = `js${sent++}`;
+        assert.equal(await greet(name), name);
+      }
+    }));
+    assert.equal(h2.server.stats.sessionsOpened, 1);
+  } finally {
+    client.close();
+    await h2.close();
+  }
+});
+
+Deno.test("H2Client against Go's net/http2 (the dubbo-go provider): 32 concurrent gRPC calls × 100", async () => {
+  const provider = await startGoProvider({ register: "none" });
+  const client = new H2Client();
+  try {
+    const origin = { host: "127.0.0.1", port: provider.port };
+    const call = async (name: string) => {
+      const message = new TextEncoder().encode(name);
+      const body = new Uint8Array(7 + message.length); // gRPC frame of GreetRequest{name}
+      body.set([0, 0, 0, 0, 2 + message.length, 0x0a, message.length]);
+      body.set(message, 7);
+      const response = await client.request(origin, {
+        path: "/greet.GreetService/Greet",
+        headers: { "content-type": "application/grpc+proto", "te": "trailers" },
+        body,
+        timeoutMs: 10_000,
+      });
+      assert.equal(response.status, 200);
+      assert.equal(
+        response.trailers.get("grpc-status") ?? response.headers.get("grpc-status"),
+        "0",
+      );
+      assert.equal(new TextDecoder().decode(response.body.subarray(7)), name);
+    };
+    let sent = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (sent < 3200) await call(`go${sent++}`);
+    }));
+    assert.equal(client.stats.sessionsOpened, 1);
+  } finally {
+    client.close();
+    await provider.stop(2000);
+  }
+});
