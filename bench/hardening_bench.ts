@@ -10,7 +10,7 @@
  * round; reported per target: median requests/s and median server CPU µs per request (from
  * /proc, summed over threads). Knobs: `HARDEN_BENCH_ROUNDS` (12), `HARDEN_BENCH_SECONDS`
  * (0.5), `HARDEN_BENCH_CONCURRENCY` (32), `HARDEN_BENCH_BASELINE` (another commit to compare
- * with, e.g. `main`). Run: `deno bench -A bench/hardening_bench.ts`
+ * with, e.g. `main`). Run: `deno task bench bench/hardening_bench.ts`
  * (about 60 s; Linux only).
  */
 import { median, processCpuNanos } from "./_proc.ts";

@@ -14,8 +14,7 @@ import {
 } from "../lib/cleaner/mod.ts";
 import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
-import { startPushgateway, waitFor } from "../tools/services.ts";
-import { bcryptHash } from "./support/bcrypt.ts";
+import { bcryptHash, startPushgateway, waitFor } from "./support/services.ts";
 
 /** Basic-auth credentials for a request. */
 interface Auth {

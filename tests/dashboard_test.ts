@@ -22,7 +22,7 @@ import {
   type Selection,
   variableQuery,
 } from "./support/promql.ts";
-import { startPrometheus, startPushgateway, startZooKeeper } from "../tools/services.ts";
+import { startPrometheus, startPushgateway, startZooKeeper } from "./support/services.ts";
 import { hostPrometheusConfig, ruleFiles } from "../tools/stack.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

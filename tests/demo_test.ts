@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { taskArgs } from "./support/programs.ts";
-import { waitFor } from "../tools/services.ts";
+import { waitFor } from "./support/services.ts";
 
 Deno.test("demo: deno task demo shows live traffic and both scrape endpoints, Ctrl-C exits 0", async () => {
   const child = new Deno.Command(Deno.execPath(), {

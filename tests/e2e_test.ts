@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram, startProgramWith, taskArgs } from "./support/programs.ts";
-import { startPushgateway, startZooKeeper, waitFor } from "../tools/services.ts";
+import { startPushgateway, startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 
 const PROVIDERS = "/dubbo/greet.GreetService/providers";

@@ -10,7 +10,8 @@
  * is missing.
  */
 import assert from "node:assert/strict";
-import { type Service, startZooKeeper, waitFor } from "../tools/services.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import type { Service } from "../tools/services.ts";
 import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import {

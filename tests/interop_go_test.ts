@@ -17,7 +17,7 @@ import {
   waitForGoSummary,
 } from "./support/interop.ts";
 import { startGoConsumer, startGoProvider } from "./support/peers.ts";
-import { startZooKeeper, waitFor } from "../tools/services.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 
 const PROVIDERS = "/dubbo/greet.GreetService/providers";

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
-import { startZooKeeper } from "../tools/services.ts";
+import { startZooKeeper } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 import {
   buildJavaPeer,

@@ -19,7 +19,8 @@ import {
 } from "../lib/registry/mod.ts";
 import { GREET } from "../lib/greet/mod.ts";
 import type { RegistryObserver } from "../lib/observe.ts";
-import { fourLetterWord, type Service, startZooKeeper, waitFor } from "../tools/services.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import { fourLetterWord, type Service } from "../tools/services.ts";
 import { freePort } from "../tools/ports.ts";
 
 const PROVIDERS = "/dubbo/greet.GreetService/providers";

@@ -23,7 +23,7 @@ import {
 import { freePort } from "../tools/ports.ts";
 import { recordingObserver } from "./support/peers/recording_observer.ts";
 import { withProvider } from "./support/provider.ts";
-import { waitFor } from "../tools/services.ts";
+import { waitFor } from "./support/services.ts";
 
 Deno.test("greet codecs round-trip protobuf and JSON, with proto field names", () => {
   const proto = encodeGreetRequest("Dubbo", "proto");

@@ -21,7 +21,7 @@ import {
   recordedNames,
   variableQuery,
 } from "./support/promql.ts";
-import { waitFor } from "../tools/services.ts";
+import { waitFor } from "./support/services.ts";
 import { hostPrometheusConfig, parseStackArgs, StackError, startStack } from "../tools/stack.ts";
 import { requirePackage } from "../tools/requirements.ts";
 
