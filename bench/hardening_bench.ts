@@ -8,7 +8,7 @@
  * After a warm-up, each target is measured once per round, in an order that rotates every
  * round; reported per target: median requests/s and median server CPU µs per request (from
  * /proc, summed over threads). Knobs: `HARDEN_BENCH_ROUNDS` (12), `HARDEN_BENCH_SECONDS`
- * (0.5), `HARDEN_BENCH_CONCURRENCY` (32). Run: `deno bench -A bench/hardening_bench.ts`
+ * (0.5), `HARDEN_BENCH_CONCURRENCY` (32). Run: `deno task bench bench/hardening_bench.ts`
  * (about 60 s; Linux only).
  */
 import { median, processCpuNanos } from "./_proc.ts";

@@ -15,7 +15,7 @@
  *
  * Knobs: `RPC_BENCH_ROUNDS` (24), `RPC_BENCH_SECONDS` (per target per round, 0.5),
  * `RPC_BENCH_WARMUP` (seconds per target, 1), `RPC_BENCH_CONCURRENCY` (32).
- * Run: `deno bench -P bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
+ * Run: `deno task bench bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
  */
 import { GREET_PATH } from "../lib/rpc/mod.ts";
 import { median, processCpuNanos } from "./_proc.ts";

@@ -5,6 +5,7 @@
  * `kubectl apply -k`, built by `go install` at a pinned version) builds and its output
  * validates too.
  */
+import "./support/no_punycode_warning.ts"; // first: before ajv loads
 import assert from "node:assert/strict";
 import YAML from "yaml";
 import { goTool } from "./support/peers/go_tools.ts";
