@@ -164,9 +164,9 @@ for (const [protocol, http] of [["grpc", "2"], ["triple", "2"]] as const) {
     ]);
     assert.equal(await client.exited, 0, client.output());
     assert.equal(client.output().match(/Greet response: hello world/g)?.length, 200);
-    // Without STREAMS_PER_SESSION, Deno 2.9.6's node:http2 aborts the server when the
-    // consumer leaves. A crash has no event to wait for: give it 300 ms to show, then
-    // require a clean exit.
+    // Deno 2.9.6's node:http2 (which served h2c before lib/h2) aborted the server when such a
+    // consumer left. A crash has no event to wait for: give it 300 ms to show, then require a
+    // clean exit.
     await server.waitForLine(/provider greet\.GreetService/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(await server.stop(), 0, server.output());

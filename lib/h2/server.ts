@@ -104,7 +104,7 @@ export class H2Server {
     this.#events.stats.sessionsOpen++;
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
-      Deno.unrefTimer(this.#timer);
+      if (!this.#closing) Deno.unrefTimer(this.#timer);
     }
     session.start(initial);
     if (this.#closing) session.shutdown("shutdown");
@@ -128,6 +128,8 @@ export class H2Server {
    */
   close(graceMs = 5_000): Promise<void> {
     this.#closing = true;
+    // While closing, the sweep (which enforces the grace) keeps the process alive.
+    if (this.#timer !== undefined) Deno.refTimer(this.#timer);
     const closeBy = Date.now() + graceMs;
     for (const session of this.#sessions) {
       session.closeBy = closeBy;

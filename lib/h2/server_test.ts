@@ -388,3 +388,25 @@ Deno.test("stream events: data, end, close in order; a peer reset gives abort th
   peer.close();
   await h2.close();
 });
+
+Deno.test("peer FIN: complete requests still get their responses, incomplete ones are cancelled", async () => {
+  const streams = new Map<number, ServerStream>();
+  const h2 = start((stream) => {
+    streams.set(stream.id, stream);
+    // Stream 3 never completes: its cancel (the server saw the FIN) answers stream 1.
+    stream.onabort = () => {
+      const first = streams.get(1)!;
+      first.respond(200);
+      first.end({ "x-late": "yes" });
+    };
+  });
+  const peer = await RawPeer.connect(h2.port);
+  await peer.headers(1, GET, true);
+  await peer.headers(3, POST, false);
+  await framesUntilPingAck(peer); // the server has both
+  await peer.conn.closeWrite(); // FIN: no more from us
+  await peer.until((f) => f.type === FrameType.HEADERS && f.id === 1 && (f.flags & 1) === 1);
+  assert.equal(await peer.next(), null); // then the server closes
+  peer.close();
+  await h2.close();
+});

@@ -1,7 +1,8 @@
 /**
  * The one Triple client, for the consumer and for the application-level registry's metadata
- * fetch: unary calls of any method spec as Triple/Connect unary (HTTP/1.1 or h2c, with
- * `fetch`) or gRPC (h2c prior knowledge, one pooled session per endpoint), protobuf or JSON,
+ * fetch: unary calls of any method spec as Triple/Connect unary (HTTP/1.1 with `fetch`, or
+ * h2c with lib/h2) or gRPC (h2c prior knowledge with lib/h2: one connection per endpoint,
+ * calls not processed by a server that went away retried on a new one), protobuf or JSON,
  * with a per-call deadline sent as a header, gzip, and bounded responses. Every failure
  * surfaces as an {@linkcode RpcError}: refused/reset connections as `unavailable`, a missed
  * deadline as `deadline_exceeded`, a peer's error with the peer's code and message whatever
@@ -15,7 +16,7 @@
  */
 import { type CallObserver, type CallTarget, NO_CALLS } from "../observe.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
-import { H2RequestError, NodeH2Client } from "../h2/node_glue.ts";
+import { H2Client, H2RequestError, type H2Response } from "../h2/mod.ts";
 import { codeOfGrpcFailure, codeOfGrpcStatus, errorFromBody, RpcError } from "./_errors.ts";
 import { gunzip, isGzip, maybeGzip } from "./_compression.ts";
 import { requestContentType, type Serialization } from "./_content_type.ts";
@@ -208,9 +209,9 @@ function decodeGrpcMessage(value: string | undefined): string {
   }
 }
 
-/** gRPC over h2c, one pooled session per endpoint. */
+/** gRPC over h2c: lib/h2's client, one connection per endpoint for all calls. */
 function grpcTransport(wire: Wire): Transport {
-  const client = new NodeH2Client();
+  const client = new H2Client();
   const contentType = requestContentType("grpc", wire.serialization);
   return {
     async send(endpoint, call) {
@@ -226,14 +227,15 @@ function grpcTransport(wire: Wire): Transport {
       let response;
       try {
         response = await client.request(endpoint, {
+          method: "POST",
           path: call.path,
           headers,
           body: encodeEnvelope({ compressed: gzipped, message: bytes }),
           timeoutMs: wire.timeoutMs,
-          maxBodyBytes: wire.maxBytes + 5,
+          maxResponseBytes: wire.maxBytes + 5,
         });
       } catch (error) {
-        throw transportError(error, wire.maxBytes);
+        throw transportError(error, endpoint, wire);
       }
       return grpcMessage(response, wire.maxBytes);
     },
@@ -242,37 +244,34 @@ function grpcTransport(wire: Wire): Transport {
 }
 
 /** The RpcError of a failed h2c request. */
-function transportError(error: unknown, maxBytes: number): RpcError {
+function transportError(error: unknown, endpoint: Endpoint, wire: Wire): RpcError {
   if (!(error instanceof H2RequestError)) return new RpcError("unavailable", errorText(error));
-  switch (error.reason) {
+  switch (error.kind) {
     case "timeout":
-      return new RpcError("deadline_exceeded", error.message);
-    case "too_large":
-      return new RpcError("resource_exhausted", `response larger than ${maxBytes}`);
+      return new RpcError(
+        "deadline_exceeded",
+        `call to ${endpointKey(endpoint)} exceeded its ${wire.timeoutMs}ms deadline`,
+      );
+    case "too-large":
+      return new RpcError("resource_exhausted", `response larger than ${wire.maxBytes} bytes`);
+    case "http1":
+      return new RpcError("unavailable", `${error.message}; use --http=1.1`, { cause: error });
     default:
-      return new RpcError("unavailable", error.message, { cause: error.cause });
+      return new RpcError("unavailable", error.message, { cause: error });
   }
 }
 
 /** The message of a finished gRPC response, or throws its RpcError. */
-function grpcMessage(
-  response: {
-    status: number;
-    headers: Record<string, string>;
-    trailers: Record<string, string> | undefined;
-    body: Uint8Array;
-  },
-  maxBytes: number,
-): Uint8Array {
+function grpcMessage(response: H2Response, maxBytes: number): Uint8Array {
   const { status: httpStatus, headers, trailers } = response;
-  const headerStatus = headers["grpc-status"];
+  const headerStatus = headers.get("grpc-status");
   if (httpStatus !== 200) {
     const code = codeOfGrpcFailure(httpStatus, headerStatus);
-    const message = decodeGrpcMessage(headers["grpc-message"]) || `HTTP ${httpStatus}`;
+    const message = decodeGrpcMessage(headers.get("grpc-message")) || `HTTP ${httpStatus}`;
     throw new RpcError(code, message);
   }
-  const status = trailers?.["grpc-status"] ?? headerStatus;
-  const grpcMessage = trailers?.["grpc-message"] ?? headers["grpc-message"];
+  const status = trailers.get("grpc-status") ?? headerStatus;
+  const grpcMessage = trailers.get("grpc-message") ?? headers.get("grpc-message");
   if (status === undefined) throw new RpcError("internal", "response without grpc-status");
   if (status !== "0") {
     const code = /^\d{1,3}$/.test(status) ? codeOfGrpcStatus(Number(status)) : undefined;
@@ -285,7 +284,7 @@ function grpcMessage(
     "response without a gRPC message",
   );
   if (!envelope.compressed) return envelope.message;
-  if (!isGzip(headers["grpc-encoding"])) {
+  if (!isGzip(headers.get("grpc-encoding"))) {
     throw new RpcError("internal", "compressed gRPC message without a known grpc-encoding");
   }
   return gunzip(envelope.message, maxBytes);
@@ -323,11 +322,8 @@ async function readError(response: Response): Promise<RpcError> {
   return errorFromBody(response.status, text);
 }
 
-/** Triple/Connect unary over HTTP/1.1 or h2c with `fetch` and a pooled client. */
-function tripleTransport(wire: Wire, http: "1.1" | "2"): Transport {
-  const client = http === "2"
-    ? Deno.createHttpClient({ http1: false, http2: true })
-    : Deno.createHttpClient({ http1: true, http2: false });
+/** The request fields of every Triple/Connect unary call. */
+function tripleHeaders(wire: Wire): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": requestContentType("connect", wire.serialization),
     "tri-protocol-version": TRI_PROTOCOL_VERSION,
@@ -335,6 +331,14 @@ function tripleTransport(wire: Wire, http: "1.1" | "2"): Transport {
     ...wire.routing,
   };
   for (const name of MS_TIMEOUT_HEADERS) headers[name] = String(wire.timeoutMs);
+  return headers;
+}
+
+/** Triple/Connect unary: over HTTP/1.1 with `fetch` and a pooled client, over h2c with lib/h2. */
+function tripleTransport(wire: Wire, http: "1.1" | "2"): Transport {
+  if (http === "2") return tripleH2Transport(wire);
+  const client = Deno.createHttpClient({ http1: true, http2: false });
+  const headers = tripleHeaders(wire);
 
   async function send(endpoint: Endpoint, call: Outgoing): Promise<Uint8Array> {
     const controller = new AbortController();
@@ -367,5 +371,52 @@ function tripleTransport(wire: Wire, http: "1.1" | "2"): Transport {
     }
   }
 
+  return { send, close: () => client.close() };
+}
+
+/** Room for gzip's framing over an incompressible message. */
+const GZIP_SLACK = 1024;
+/** Largest error body read. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Triple/Connect unary over h2c: lib/h2's client, gzip answers unpacked within the limit. */
+function tripleH2Transport(wire: Wire): Transport {
+  const client = new H2Client();
+  const headers = tripleHeaders(wire);
+  async function send(endpoint: Endpoint, call: Outgoing): Promise<Uint8Array> {
+    const { bytes: body, gzipped } = maybeGzip(call.message, wire.compress);
+    let response;
+    try {
+      response = await client.request(endpoint, {
+        method: "POST",
+        path: call.path,
+        headers: gzipped ? { ...headers, "content-encoding": "gzip" } : headers,
+        body,
+        timeoutMs: wire.timeoutMs,
+        maxResponseBytes: wire.maxBytes + GZIP_SLACK,
+      });
+    } catch (error) {
+      throw transportError(error, endpoint, wire);
+    }
+    const encoding = response.headers.get("content-encoding");
+    if (encoding !== undefined && !isGzip(encoding) && encoding.trim() !== "identity") {
+      throw new RpcError("internal", "response with an unsupported content-encoding");
+    }
+    if (response.status !== 200) {
+      let text = "";
+      try {
+        const raw = isGzip(encoding) ? gunzip(response.body, MAX_ERROR_BODY) : response.body;
+        text = new TextDecoder().decode(raw.subarray(0, MAX_ERROR_BODY));
+      } catch {
+        // unreadable error body: the status decides
+      }
+      throw errorFromBody(response.status, text);
+    }
+    if (isGzip(encoding)) return gunzip(response.body, wire.maxBytes);
+    if (response.body.length > wire.maxBytes) {
+      throw new RpcError("resource_exhausted", `response larger than ${wire.maxBytes} bytes`);
+    }
+    return response.body;
+  }
   return { send, close: () => client.close() };
 }

@@ -7,8 +7,8 @@
  *
  * Design (bench/README.md has the measurements): `Deno.serve` cannot send trailers, and
  * `node:net` socket writes dominate the provider's CPU per HTTP/1.1 request, so HTTP/1.1 is
- * our own server on native `Deno.Conn`s, and h2c is `node:http2` fed through lib/h2's glue
- * until lib/h2's own HTTP/2 replaces it.
+ * our own server on native `Deno.Conn`s; h2c is lib/h2, our own HTTP/2 on the same
+ * connections (Deno 2.9's `node:http2` aborted the process on long sessions).
  *
  * @module
  */
@@ -20,7 +20,7 @@ import {
   sniffHttp2,
 } from "../net/mod.ts";
 import { Http1Connections } from "../http1/mod.ts";
-import { createNodeH2Server } from "../h2/node_glue.ts";
+import { createH2ConnectionServer } from "../h2/mod.ts";
 import type { CallObserver } from "../observe.ts";
 import { NO_CALLS } from "../observe.ts";
 import { TripleHandler } from "./_handler.ts";
@@ -158,14 +158,19 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     releases.delete(conn);
   };
   const http1 = new Http1Connections(handler, release);
-  const h2 = createNodeH2Server(handler, release);
+  const log = options.log ?? ((line: string) => console.error(line));
+  const h2 = createH2ConnectionServer(handler, {
+    onClosed: release,
+    log,
+    label: `Triple port ${options.hostname}:${port} (h2c)`,
+  });
   /** Connections whose first bytes are still awaited: no server has them yet. */
   const sniffing = new Set<Deno.TcpConn>();
   let closing = false;
   const accepting = acceptLoop(listener, {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     label: `Triple port ${options.hostname}:${port}`,
-    log: options.log ?? ((line) => console.error(line)),
+    log,
     closing: () => closing,
     serve(conn, done) {
       releases.set(conn, done);
