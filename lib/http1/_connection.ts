@@ -336,6 +336,7 @@ export class Http1Connection implements StreamHandler {
 
   #fail(error: HttpError) {
     if (this.#phase === "closed") return;
+    if (error.status === 0) return this.#end(); // not HTTP/1.x at all: nothing to answer
     const current = this.#current;
     if (current && !current.responded) {
       current.responded = true;

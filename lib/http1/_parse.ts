@@ -19,7 +19,10 @@
  * ```
  */
 export class HttpError extends Error {
-  /** `status` is one of ours (400, 408, 431, 505, ...); `message` never reaches a head. */
+  /**
+   * `status` is one of ours (400, 408, 431, 505, ...), or 0 for "close without an answer";
+   * `message` never reaches a head.
+   */
   constructor(readonly status: number, message: string) {
     super(message);
   }
@@ -63,6 +66,7 @@ export interface ParsedHead {
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const ANY_VERSION = /^[^ ]+ [^ ]+ HTTP\/(\d)\.(\d)$/;
+const OTHER_PROTOCOL = /^[!-~]+ [!-~]+ (?!HTTP\/)[!-~]+$/;
 /** A field name (token) followed by ':'. */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -167,6 +171,10 @@ export function parseHead(text: string): ParsedHead {
     if (version && version[1] !== "1" && /^[!-~]+ [!-~]+ /.test(requestLine)) {
       throw new HttpError(505, "only HTTP/1.x is served here");
     }
+    // Three tokens whose version is not HTTP at all (h2spec's invalid HTTP/2 preface
+    // "INVALID CONNECTION PREFACE"): another protocol, to which an HTTP/1.x answer means
+    // nothing; the connection is just closed (status 0).
+    if (OTHER_PROTOCOL.test(requestLine)) throw new HttpError(0, "not an HTTP request");
     throw new HttpError(400, "malformed request line");
   }
   if (FORBIDDEN.test(text)) throw new HttpError(400, "invalid character in the request head");

@@ -35,7 +35,7 @@ Deno.test("parseHead: keep-alive rules of 1.0 and 1.1", () => {
   assert.equal(parseHead("GET / HTTP/1.1\r\nHost: a\r\nConnection: x, close").keepAlive, false);
 });
 
-Deno.test("parseHead: every vector is refused with 400 (505 for other versions)", () => {
+Deno.test("parseHead: every vector is refused with 400 (505 for other versions, 0 for another protocol)", () => {
   const cases: [string, number][] = [
     ["GET / HTTP/1.1\r\nHost: a\r\nX: a\rb", 400],
     ["GET / HTTP/1.1\r\nHost: a\r\nX: a\nb", 400],
@@ -60,6 +60,10 @@ Deno.test("parseHead: every vector is refused with 400 (505 for other versions)"
     ["GET  / HTTP/1.1\r\nHost: a", 400],
     ["GET /\xff HTTP/1.1\r\nHost: a", 400],
     ["GET / HTTP/2.0\r\nHost: a", 505],
+    ["INVALID CONNECTION PREFACE", 0], // not HTTP at all: closed without an answer
+    ["GET / SIP/2.0", 0],
+    ["NONSENSE", 400],
+    ["GET /", 400],
   ];
   for (const [head, expected] of cases) {
     assert.equal(status(() => parseHead(head)), expected, JSON.stringify(head));

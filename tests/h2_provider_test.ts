@@ -1,0 +1,148 @@
+// The provider program's h2c, served by lib/h2, against the real peers at load: h2spec (all
+// 145 cases), ghz (grpc-go) and grpc-js with 200,000 calls each on one connection × 32
+// streams (zero errors, RSS flat after warm-up), and h2load with a gRPC body (all 2xx, then
+// its GOAWAY; the same process answers after).
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { type Program, startProgram } from "./support/programs.ts";
+import { freePort } from "../tools/ports.ts";
+import { runCommand, runGoTool } from "./support/peers/go_tools.ts";
+
+const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
+
+async function startServer(): Promise<{ server: Program; port: number }> {
+  const port = await freePort();
+  const server = startProgram("server", [
+    "--registry=none",
+    "--host=127.0.0.1",
+    `--port=${port}`,
+    `--metrics-port=${await freePort()}`,
+    "--push=false",
+    "--failure-rate=0",
+    "--delay=0ms",
+  ]);
+  await server.waitForLine(/provider greet\.GreetService/);
+  return { server, port };
+}
+
+/** Resident memory of `pid`, bytes. */
+function rss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) * 1024;
+}
+
+async function ghz(port: number, calls: number) {
+  const result = await runGoTool("ghz", [
+    "--insecure",
+    "--proto",
+    GREET_PROTO,
+    "--call",
+    "greet.GreetService/Greet",
+    "-d",
+    '{"name":"ghz"}',
+    "-c",
+    "32",
+    "--connections",
+    "1",
+    "-n",
+    String(calls),
+    "--format",
+    "json",
+    `127.0.0.1:${port}`,
+  ], 600_000);
+  return JSON.parse(result.stdout);
+}
+
+Deno.test("provider h2c: h2spec passes all 145 cases", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const result = await runGoTool(
+    "h2spec",
+    ["-h", "127.0.0.1", "-p", String(port), "-o", "2"],
+    300_000,
+  );
+  const summary = result.stdout.match(/(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/);
+  assert.ok(summary, result.stdout.slice(-2000) + result.stderr);
+  const failures = result.stdout.slice(result.stdout.indexOf("Failures:"));
+  assert.deepEqual(summary.slice(1).map(Number), [145, 145, 0, 0], failures);
+});
+
+Deno.test("provider h2c: ghz, one connection × 32 streams, 200,000 calls, zero errors, RSS flat", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const warm = await ghz(port, 20_000);
+  assert.deepEqual(warm.statusCodeDistribution, { OK: 20_000 });
+  const warmRss = rss(server.pid);
+  const report = await ghz(port, 200_000);
+  assert.deepEqual(
+    report.statusCodeDistribution,
+    { OK: 200_000 },
+    JSON.stringify(report.errorDistribution),
+  );
+  const grown = rss(server.pid) - warmRss;
+  assert.ok(grown < 32 * 1024 * 1024, `RSS grew by ${(grown / 1e6).toFixed(1)} MB after warm-up`);
+});
+
+Deno.test("provider h2c: grpc-js, one channel × 32 concurrent, 200,000 calls, zero errors", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(GREET_PROTO));
+  // deno-lint-ignore no-explicit-any
+  const Service = (definition.greet as any).GreetService;
+  const client = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    const greet = (name: string) =>
+      new Promise<string>((resolve, reject) =>
+        client.Greet(
+          { name },
+          (error: Error | null, reply: { greeting: string }) =>
+            error ? reject(error) : resolve(reply.greeting),
+        )
+      );
+    let sent = 0;
+    let failed = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (sent < 200_000) {
+        const name = `js${sent++}`;
+        if (await greet(name).catch(() => "") !== name) failed++;
+      }
+    }));
+    assert.equal(failed, 0);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("provider h2c: h2load 100,000 gRPC calls on one connection all 2xx, then its GOAWAY; the process serves on", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const body = await Deno.makeTempFile({ prefix: "h2load-greet-" });
+  try {
+    // A gRPC frame of GreetRequest{name: "h2load"}.
+    const name = new TextEncoder().encode("h2load");
+    await Deno.writeFile(
+      body,
+      Uint8Array.from([0, 0, 0, 0, name.length + 2, 0x0a, name.length, ...name]),
+    );
+    const url = `http://127.0.0.1:${port}/greet.GreetService/Greet`;
+    const args = [
+      "-c1",
+      "-m32",
+      "-n100000",
+      "-d",
+      body,
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "te: trailers",
+    ];
+    const result = await runCommand("h2load", [...args, url], 300_000);
+    assert.match(result.stdout, /status codes: 100000 2xx, 0 3xx, 0 4xx, 0 5xx/, result.stdout);
+    assert.match(result.stdout, /100000 succeeded, 0 failed, 0 errored, 0 timeout/);
+    const after = await ghz(port, 100);
+    assert.deepEqual(after.statusCodeDistribution, { OK: 100 });
+  } finally {
+    await Deno.remove(body);
+  }
+});
