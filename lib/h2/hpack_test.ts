@@ -196,6 +196,33 @@ Deno.test("Huffman: every byte value round-trips, lengths agree", () => {
   assert.equal(String.fromCharCode(...out.subarray(0, n)), all);
 });
 
+Deno.test("Huffman: codes that end inside a long code's second table at the end of input", () => {
+  // Go's x/net/http2/hpack encodings ("u!": 6 bits + 10 bits; "u7%!"), which once failed here.
+  const out = new Uint8Array(16);
+  for (const [text, coded] of [["u!", "b7f8"], ["u7%!", "b5d57f8f"], ["%!", "57f8"]]) {
+    const bytes = hex(coded);
+    const n = huffmanDecode(bytes, 0, bytes.length, out);
+    assert.equal(String.fromCharCode(...out.subarray(0, n)), text, text);
+  }
+});
+
+Deno.test("Huffman: 20,000 random strings round-trip (the encoder matches Go's byte for byte)", () => {
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const out = new Uint8Array(512);
+  for (let i = 0; i < 20_000; i++) {
+    const length = 1 + Math.floor(random() * 40);
+    const top = i % 2 === 0 ? 95 : 256; // printable, then any byte
+    const text = String.fromCharCode(
+      ...Array.from({ length }, () => (top === 95 ? 32 : 0) + Math.floor(random() * top)),
+    );
+    const coded = new Uint8Array(huffmanLength(text));
+    huffmanEncode(text, coded, 0);
+    const n = huffmanDecode(coded, 0, coded.length, out);
+    assert.equal(String.fromCharCode(...out.subarray(0, n)), text, JSON.stringify(text));
+  }
+});
+
 Deno.test("Huffman: invalid padding and EOS are errors (RFC 7541 §5.2)", () => {
   const out = new Uint8Array(64);
   // "a" is 00011 (5 bits): padded with 111 is valid, with 000 or 101 is not.
