@@ -266,3 +266,41 @@ Deno.test("HPACK bomb: a list over the limit is dropped, memory stays bounded", 
   // The table is intact and the next block decodes.
   assert.deepEqual(decoder.decode(Uint8Array.of(0x80 | 62)), ["a", value]);
 });
+
+Deno.test("HPACK against hpack.js both ways: 2,000 random header lists on one connection", async () => {
+  const { default: hpackJs } = await import("hpack.js");
+  let seed = 7;
+  const random = (n: number) =>
+    Math.floor((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 * n);
+  const word = (length: number, from: number, span: number) =>
+    String.fromCharCode(...Array.from({ length }, () => from + random(span)));
+  const names = ["content-type", "te", "grpc-timeout", "x-a", "x-b", "user-agent", "cookie"];
+  const theirEncoder = hpackJs.compressor.create({ table: { size: 4096 } });
+  const theirDecoder = hpackJs.decompressor.create({ table: { size: 4096 } });
+  const ownEncoder = new HpackEncoder();
+  const ownDecoder = new HpackDecoder();
+  for (let i = 0; i < 2000; i++) {
+    const fields: string[] = [];
+    for (let f = random(6) + 1; f > 0; f--) {
+      const name = random(3) === 0 ? word(random(12) + 1, 97, 26) : names[random(names.length)];
+      fields.push(name, word(random(30), 32, 95));
+    }
+    const pairs = [];
+    for (let f = 0; f < fields.length; f += 2) {
+      pairs.push({ name: fields[f], value: fields[f + 1] });
+    }
+    theirEncoder.write(pairs);
+    assert.deepEqual(
+      ownDecoder.decode(new Uint8Array(theirEncoder.read())),
+      fields,
+      `their block ${i}`,
+    );
+    ownEncoder.begin();
+    for (let f = 0; f < fields.length; f += 2) ownEncoder.field(fields[f], fields[f + 1]);
+    theirDecoder.write(ownEncoder.finish());
+    theirDecoder.execute();
+    const decoded: string[] = [];
+    for (let header; (header = theirDecoder.read());) decoded.push(header.name, header.value);
+    assert.deepEqual(decoded, fields, `our block ${i}`);
+  }
+});
