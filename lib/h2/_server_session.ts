@@ -187,9 +187,14 @@ export class ServerSession extends Session implements StreamHost {
     if (!this.resetBudget.take(this.now)) this.limitBreached("rapid reset");
   }
 
+  /**
+   * The client is going away: its open streams finish, then we half-close. No GOAWAY of our
+   * own goes back (it would tell the client nothing, and Deno 2.9's node:http2 clients can
+   * abort on a GOAWAY received late in a long session, denoland/deno#36788).
+   */
   override onGoaway(lastStreamId: number, code: number): void {
+    if (this.peerGoaway < 0) this.events.stats.peerGoaways++;
     super.onGoaway(lastStreamId, code);
-    this.shutdown("peer goaway");
     if (this.streams.size === 0) void this.linger();
   }
 

@@ -37,13 +37,19 @@ function grpcEcho(stream: ServerStream): void {
 /** Serves `echoHandler` on a free loopback port until `close`. */
 export function startH2Server(
   log: (line: string) => void = () => {},
-): { port: number; server: H2Server; close(): Promise<void> } {
+): { port: number; server: H2Server; idle(): Promise<void>; close(): Promise<void> } {
   const server = new H2Server({ handler: echoHandler, log, label: "h2 test server" });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepting = server.serveListener(listener);
   return {
     port: listener.addr.port,
     server,
+    /** Resolves once no session is open (clients went away on their own). */
+    async idle() {
+      for (let waited = 0; server.stats.sessionsOpen > 0 && waited < 10_000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async close() {
       listener.close();
       await accepting;
