@@ -3,72 +3,19 @@
 // streams (zero errors, RSS flat after warm-up), and h2load with a gRPC body (all 2xx, then
 // its GOAWAY; the same process answers after).
 import assert from "node:assert/strict";
-import { type Program, startProgram } from "./support/programs.ts";
-import { freePort } from "../tools/ports.ts";
-import { runCommand, runGoTool } from "./support/peers/go_tools.ts";
-
-const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
-
-async function startServer(): Promise<{ server: Program; port: number }> {
-  const port = await freePort();
-  const server = startProgram("server", [
-    "--registry=none",
-    "--host=127.0.0.1",
-    `--port=${port}`,
-    `--metrics-port=${await freePort()}`,
-    "--push=false",
-    "--failure-rate=0",
-    "--delay=0ms",
-  ]);
-  await server.waitForLine(/provider greet\.GreetService/);
-  return { server, port };
-}
-
-/** Resident memory of `pid`, bytes. */
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) * 1024;
-}
-
-async function ghz(port: number, calls: number) {
-  const result = await runGoTool("ghz", [
-    "--insecure",
-    "--proto",
-    GREET_PROTO,
-    "--call",
-    "greet.GreetService/Greet",
-    "-d",
-    '{"name":"ghz"}',
-    "-c",
-    "32",
-    "--connections",
-    "1",
-    "-n",
-    String(calls),
-    "--format",
-    "json",
-    `127.0.0.1:${port}`,
-  ], 600_000);
-  return JSON.parse(result.stdout);
-}
+import { rssBytes as rss, startProviderProcess } from "./support/raw_http.ts";
+import { runCommand } from "./support/peers/go_tools.ts";
+import { ghz, grpcjsLoad, h2spec } from "./support/h2_server.ts";
 
 Deno.test("provider h2c: h2spec passes all 145 cases", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const result = await runGoTool(
-    "h2spec",
-    ["-h", "127.0.0.1", "-p", String(port), "-o", "2"],
-    300_000,
-  );
-  const summary = result.stdout.match(/(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/);
-  assert.ok(summary, result.stdout.slice(-2000) + result.stderr);
-  const failures = result.stdout.slice(result.stdout.indexOf("Failures:"));
-  assert.deepEqual(summary.slice(1).map(Number), [145, 145, 0, 0], failures);
+  await using server = await startProviderProcess();
+  const summary = await h2spec(server.port);
+  assert.deepEqual(summary.counts, [145, 145, 0, 0], summary.failures);
 });
 
 Deno.test("provider h2c: ghz, one connection × 32 streams, 200,000 calls, zero errors, RSS flat", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startProviderProcess();
+  const port = server.port;
   const warm = await ghz(port, 20_000);
   assert.deepEqual(warm.statusCodeDistribution, { OK: 20_000 });
   const warmRss = rss(server.pid);
@@ -85,22 +32,17 @@ Deno.test("provider h2c: ghz, one connection × 32 streams, 200,000 calls, zero 
 });
 
 Deno.test("provider h2c: grpc-js, one channel × 32 concurrent, 200,000 calls, zero errors", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const load = new URL("./support/grpcjs_load.ts", import.meta.url).pathname;
-  const config = new URL("./deno.json", import.meta.url).pathname;
-  const result = await runCommand(
-    Deno.execPath(),
-    ["run", "-A", "--config", config, load, String(port), "200000", "32"],
-    600_000,
-  );
-  assert.equal(result.code, 0, result.stderr.slice(-2000));
-  assert.deepEqual(JSON.parse(result.stdout), { ok: 200_000, failed: 0, errors: {} });
+  await using server = await startProviderProcess();
+  assert.deepEqual(await grpcjsLoad(server.port, 200_000, 32), {
+    ok: 200_000,
+    failed: 0,
+    errors: {},
+  });
 });
 
 Deno.test("provider h2c: h2load 100,000 gRPC calls on one connection all 2xx, then its GOAWAY; the process serves on", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startProviderProcess();
+  const port = server.port;
   const body = await Deno.makeTempFile({ prefix: "h2load-greet-" });
   try {
     // A gRPC frame of GreetRequest{name: "h2load"}.

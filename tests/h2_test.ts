@@ -4,27 +4,16 @@
 // The server is tests/support/h2_server.ts: lib/h2 with a gRPC echo (= greet's Greet).
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { startH2Server } from "./support/h2_server.ts";
-import { runCommand as run, runGoTool } from "./support/peers/go_tools.ts";
+import { ghz, grpcjsLoad, h2spec, startH2Server } from "./support/h2_server.ts";
+import { runCommand as run } from "./support/peers/go_tools.ts";
 import { startGoProvider } from "./support/peers.ts";
 import { H2Client } from "../lib/h2/mod.ts";
-
-const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
 
 Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
   const h2 = startH2Server();
   try {
-    const result = await runGoTool(
-      "h2spec",
-      ["-h", "127.0.0.1", "-p", String(h2.port), "-o", "2"],
-      300_000,
-    );
-    const summary = result.stdout.match(/(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/);
-    assert.ok(summary, result.stdout.slice(-2000) + result.stderr);
-    const failures = result.stdout.slice(result.stdout.indexOf("Failures:"));
-    assert.deepEqual(summary.slice(1).map(Number), [145, 145, 0, 0], failures);
+    const summary = await h2spec(h2.port);
+    assert.deepEqual(summary.counts, [145, 145, 0, 0], summary.failures);
   } finally {
     await h2.close();
   }
@@ -33,26 +22,12 @@ Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
 Deno.test("ghz (grpc-go): one connection, 32 concurrent streams, 50,000 calls, zero errors", async () => {
   const h2 = startH2Server();
   try {
-    const result = await runGoTool("ghz", [
-      "--insecure",
-      "--proto",
-      GREET_PROTO,
-      "--call",
-      "greet.GreetService/Greet",
-      "-d",
-      '{"name":"ghz"}',
-      "-c",
-      "32",
-      "--connections",
-      "1",
-      "-n",
-      "50000",
-      "--format",
-      "json",
-      `127.0.0.1:${h2.port}`,
-    ], 300_000);
-    const report = JSON.parse(result.stdout);
-    assert.deepEqual(report.statusCodeDistribution, { OK: 50000 }, result.stdout.slice(0, 2000));
+    const report = await ghz(h2.port, 50_000);
+    assert.deepEqual(
+      report.statusCodeDistribution,
+      { OK: 50000 },
+      JSON.stringify(report.errorDistribution),
+    );
     assert.equal(h2.server.stats.sessionsOpened, 1);
     assert.deepEqual(h2.server.stats.goaways, {});
   } finally {
@@ -121,30 +96,10 @@ Deno.test("node:http2 client: 32 concurrent streams × 50 rounds on one session"
 
 Deno.test("grpc-js: 32 concurrent calls × 100 on one channel", async () => {
   const h2 = startH2Server();
-  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(GREET_PROTO));
-  // deno-lint-ignore no-explicit-any
-  const Service = (definition.greet as any).GreetService;
-  const client = new Service(`127.0.0.1:${h2.port}`, grpc.credentials.createInsecure());
   try {
-    const greet = (name: string) =>
-      new Promise<string>((resolve, reject) =>
-        client.Greet(
-          { name },
-          (error: Error | null, reply: { greeting: string }) =>
-            error ? reject(error) : resolve(reply.greeting),
-        )
-      );
-    let sent = 0;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      while (sent < 3200) {
-        const name = `js${sent++}`;
-        assert.equal(await greet(name), name);
-      }
-    }));
+    assert.deepEqual(await grpcjsLoad(h2.port, 3200, 32), { ok: 3200, failed: 0, errors: {} });
     assert.equal(h2.server.stats.sessionsOpened, 1);
   } finally {
-    client.close(); // first, as above: grpc-js runs on Deno's node:http2
-    await h2.idle();
     await h2.close();
   }
 });
