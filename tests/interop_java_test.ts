@@ -13,7 +13,7 @@
  * Triple over HTTP (see the test that pins it).
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import { startZooKeeper, WaitAborted, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
