@@ -15,7 +15,8 @@
 import assert from "node:assert/strict";
 import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
-import { startZooKeeper, WaitAborted, waitFor } from "./support/services.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import { WaitAborted } from "../tools/services.ts";
 import { connectRaw } from "./support/zk.ts";
 import { settle } from "./support/interop.ts";
 import { curl } from "./support/peers/curl.ts";
