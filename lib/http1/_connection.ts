@@ -148,9 +148,11 @@ export class Http1Connection implements StreamHandler {
   /** Input arrived. */
   receive(chunk: Uint8Array): void {
     if (this.#phase === "closed" || this.#phase === "drain") {
-      // After our answer: what the peer still sends is dropped, within a bound.
+      // After our answer: what the peer still sends is dropped, within a bound; past it we
+      // stop reading (a close with unread bytes resets the connection, and a client still
+      // writing would lose our answer) until the drain deadline closes the connection.
       this.#drained += chunk.length;
-      if (this.#drained > MAX_DRAIN_BYTES) this.#destroy();
+      if (this.#drained > MAX_DRAIN_BYTES) this.#transport.pause();
       return;
     }
     const idle = this.#input.length === 0 && this.#current === undefined && this.#skipped === 0;
