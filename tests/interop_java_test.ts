@@ -263,6 +263,7 @@ Deno.test("dubbo-java: at Dubbo's defaults its provider answers our consumer (gR
   await using _client = ours.client;
   assertAll(await ours.results(), 10, succeeded("hello world"));
   assert.equal(await metric(ours.metricsUrl, "dubbo_consumer_requests_succeed_total"), 10);
+  await waitForMetric(java.metricsUrl, "dubbo_provider_requests_succeed_total", 10);
   assert.equal(await metric(java.metricsUrl, "dubbo_provider_requests_succeed_total"), 10);
 });
 
@@ -382,6 +383,8 @@ Deno.test("dubbo-java: at Dubbo's defaults its provider's random error reaches o
   assertAll(await errors.results(), 4, failedWith("unknown", /^random error$/));
   assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
   assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_unknown_failed_total"), 4);
+  // Java's provider counts a call once its answer is on the way, after our consumer read it.
+  await waitForMetric(failing.metricsUrl, "dubbo_provider_requests_failed_total", 4);
   assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_failed_total"), 4);
   // Java files an exception thrown by the service as a business failure.
   assert.equal(
