@@ -217,7 +217,7 @@ export async function startJavaProvider(
   if (options.registerMode) args.push(`--register-mode=${options.registerMode}`);
   if (options.app) args.push(`--app=${options.app}`);
   if (!options.zkAddress) args.push("--registry=none");
-  const process = await spawnJava("peer.Provider", args, options.zkAddress);
+  const process = await spawnJava("peer.Provider", args, options.zkAddress, true);
   try {
     await process.waitForLine(/provider greet\.GreetService on/, START_TIMEOUT_MS);
   } catch (error) {
@@ -261,7 +261,7 @@ export async function startJavaConsumer(options: JavaConsumerOptions): Promise<J
   if (options.migration) args.push(`--migration=${options.migration}`);
   if (options.hold) args.push("--hold=true");
   if (options.app) args.push(`--app=${options.app}`);
-  const process = await spawnJava("peer.Consumer", args, options.zkAddress);
+  const process = await spawnJava("peer.Consumer", args, options.zkAddress, !!options.hold);
   const results = async (timeoutMs = START_TIMEOUT_MS) => {
     await process.waitForLine(/^Summary: /m, timeoutMs);
     return parseResults(process.output());
@@ -281,10 +281,12 @@ export function parseResults(output: string): JavaCallResult[] {
   return results;
 }
 
+/** Starts `mainClass`; `persistent`: it runs until stopped (tests/support/watchdog.ts). */
 async function spawnJava(
   mainClass: string,
   args: string[],
   zkAddress: string | undefined,
+  persistent: boolean,
 ): Promise<JavaProcess> {
   const { classpath } = await buildJavaPeer();
   const metricsPort = await freePort();
@@ -304,6 +306,7 @@ async function spawnJava(
     waitTimeoutMs: START_TIMEOUT_MS,
     outputLimit: 200_000,
     excerpt: relevant,
+    persistent,
   });
   return { ...child, metricsPort, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
 }

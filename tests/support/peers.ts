@@ -261,13 +261,21 @@ export const PEERS: Record<string, PeerBuilder> = { go: GO_PEER };
 /** A peer program started by {@linkcode startPeerProcess}. */
 export type PeerProcess = ChildProcess;
 
-/** Starts `binary args` with `env` added, capturing its output. */
+/**
+ * Starts `binary args` with `env` added, capturing its output; `persistent` for a provider
+ * (its exit on its own fails the test's next wait, tests/support/watchdog.ts).
+ */
 export function startPeerProcess(
   binary: string,
   args: string[],
   env: Record<string, string> = {},
+  persistent = false,
 ): PeerProcess {
-  return spawnProcess(binary, args, { name: binary.slice(binary.lastIndexOf("/") + 1), env });
+  return spawnProcess(binary, args, {
+    name: binary.slice(binary.lastIndexOf("/") + 1),
+    env,
+    persistent,
+  });
 }
 
 /** dubbo-go registry type (`-register`): default = application-level only in 3.3. */
@@ -306,15 +314,20 @@ export async function startGoProvider(options: GoProviderOptions = {}): Promise<
   const { dir } = await buildPeer(GO_PEER);
   const port = await freePort();
   const metricsPort = await freePort();
-  const process = startPeerProcess(`${dir}/provider`, [
-    "-host=127.0.0.1",
-    `-port=${port}`,
-    `-metrics-port=${metricsPort}`,
-    `-register=${options.register ?? "default"}`,
-    `-fail-rate=${options.failRate ?? 0}`,
-    `-delay=${options.delay ?? "0s"}`,
-    `-app=${options.app ?? "dubbo.io"}`,
-  ], { ZK_ADDRESS: options.zk ?? "127.0.0.1:1", DUBBO_IP_TO_REGISTRY: "127.0.0.1" });
+  const process = startPeerProcess(
+    `${dir}/provider`,
+    [
+      "-host=127.0.0.1",
+      `-port=${port}`,
+      `-metrics-port=${metricsPort}`,
+      `-register=${options.register ?? "default"}`,
+      `-fail-rate=${options.failRate ?? 0}`,
+      `-delay=${options.delay ?? "0s"}`,
+      `-app=${options.app ?? "dubbo.io"}`,
+    ],
+    { ZK_ADDRESS: options.zk ?? "127.0.0.1:1", DUBBO_IP_TO_REGISTRY: "127.0.0.1" },
+    true,
+  );
   let gone = false;
   process.exited.then(() => gone = true);
   const deadline = Date.now() + 30_000;
@@ -377,7 +390,7 @@ export async function startGoConsumer(options: GoConsumerOptions = {}): Promise<
   const process = startPeerProcess(`${dir}/consumer`, args, {
     ZK_ADDRESS: options.zk ?? "127.0.0.1:1",
     DUBBO_IP_TO_REGISTRY: "127.0.0.1",
-  });
+  }, options.linger ?? false);
   return Object.assign(process, { metricsPort });
 }
 
