@@ -14,12 +14,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, Summary } from "prom-client";
 import type { CallTarget } from "../lib/observe.ts";
-import {
-  createMetrics,
-  type DubboMetrics,
-  type PromClientRegistry,
-  RT_BUCKETS_SECONDS,
-} from "../lib/metrics/mod.ts";
+import { RT_BUCKETS_SECONDS } from "../lib/metrics/mod.ts";
+import { benchTargets, recordedMetrics } from "./_metrics.ts";
 
 const APP = {
   application_name: "bench",
@@ -28,15 +24,6 @@ const APP = {
   ip: "10.0.0.1",
 };
 const LABELS = [...Object.keys(APP), "interface", "method", "group", "version"];
-
-function targets(count: number): CallTarget[] {
-  return Array.from({ length: count }, (_, i) => ({
-    interface: `bench.Service${Math.floor(i / 10)}`,
-    method: `Method${i % 10}`,
-    group: "",
-    version: "",
-  }));
-}
 
 /** The provider's families as prom-client metrics, the way a prom-client user writes them. */
 function promClientProvider(registry: Registry) {
@@ -85,27 +72,10 @@ function promClientProvider(registry: Registry) {
   };
 }
 
-function oursWith(methods: number, registries: PromClientRegistry[] = []): DubboMetrics {
-  const metrics = createMetrics({
-    side: "provider",
-    ...ourApp(),
-    services: targets(methods),
-    registries,
-  });
-  for (const target of metrics.targets) {
-    for (let i = 0; i < 20; i++) metrics.calls.start(target)(i % 7 === 0 ? "unknown" : null);
-  }
-  return metrics;
-}
-
-function ourApp() {
-  return { app: APP.application_name, appVersion: "1.0.0", hostname: APP.hostname, ip: APP.ip };
-}
-
 function promClientWith(methods: number): Registry {
   const registry = new Registry();
   const record = promClientProvider(registry);
-  for (const target of targets(methods)) {
+  for (const target of benchTargets(methods)) {
     for (let i = 0; i < 20; i++) record(target, i % 7 === 0 ? "unknown" : null);
   }
   return registry;
@@ -115,7 +85,7 @@ const seriesIn = (body: string) =>
   body.split("\n").filter((line) => line !== "" && !line.startsWith("#")).length;
 
 // Recording: one method, called over and over (a provider's hot path).
-const ours = oursWith(1);
+const ours = recordedMetrics(1);
 const greet = ours.targets[0];
 const recordPromClient = promClientProvider(new Registry());
 
@@ -134,7 +104,7 @@ Deno.bench("record one call: prom-client, failure (unknown)", { group: "record" 
 
 // Rendering about 1,000 series: ours with 20 methods (all of Dubbo's families plus the
 // runtime ones), prom-client's 28 series per method with 35 methods.
-const oursSmall = oursWith(20);
+const oursSmall = recordedMetrics(20);
 const promClient = promClientWith(35);
 const promClientOpen = promClientWith(35);
 promClientOpen.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
@@ -178,8 +148,8 @@ function userRegistry(): Registry {
   return registry;
 }
 const users = userRegistry();
-const oursBare = oursWith(20);
-const oursAndUsers = oursWith(20, [users]);
+const oursBare = recordedMetrics(20);
+const oursAndUsers = recordedMetrics(20, [users]);
 Deno.bench("scrape: ours alone, text", { group: "users", baseline: true }, async () => {
   await oursBare.render();
 });

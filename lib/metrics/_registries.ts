@@ -114,22 +114,27 @@ export function sampleNames(name: string, type: string | number): string[] {
 }
 
 /**
- * Every sample name `families` write: the names a user's metric may not take.
+ * Every sample name `families` write, with the family that writes it: the names a user's
+ * metric may not take.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const up = { name: "up", help: "Up", type: "gauge" as const, collect() {} };
- * assert.deepEqual([...takenNames([up])], ["up"]);
+ * const up = { name: "up_total", help: "Up", type: "counter" as const, collect() {} };
+ * assert.deepEqual([...takenNames([up])], [["up", "up_total"], ["up_total", "up_total"]]);
  * ```
  */
-export function takenNames(families: readonly Family[]): Set<string> {
-  return new Set(families.flatMap((family) => sampleNames(family.name, family.type)));
+export function takenNames(families: readonly Family[]): Map<string, string> {
+  return new Map(
+    families.flatMap((family) =>
+      sampleNames(family.name, family.type).map((sample) => [sample, family.name] as const)
+    ),
+  );
 }
 
 /**
  * Reads every registry and throws {@linkcode MetricNameCollision} when a metric's names
- * clash with `ours` (the sample names of our families) or with an earlier registry's.
+ * clash with `ours` ({@linkcode takenNames} of our families) or with an earlier registry's.
  *
  * @example
  * ```ts
@@ -138,12 +143,15 @@ export function takenNames(families: readonly Family[]): Set<string> {
  *   getMetricsAsJSON: () =>
  *     Promise.resolve([{ name: "up", help: "Up", type: "gauge", values: [] }]),
  * };
- * await assert.rejects(checkRegistries(new Set(["up"]), [registry]), /"up" of prom-client registry 1/);
- * await checkRegistries(new Set(), [registry]); // nothing taken: resolves
+ * await assert.rejects(
+ *   checkRegistries(new Map([["up", "up"]]), [registry]),
+ *   /^MetricNameCollision: metric "up" of prom-client registry 1 collides with Dubbo's family up/,
+ * );
+ * await checkRegistries(new Map(), [registry]); // nothing taken: resolves
  * ```
  */
 export async function checkRegistries(
-  ours: ReadonlySet<string>,
+  ours: ReadonlyMap<string, string>,
   registries: readonly PromClientRegistry[],
 ): Promise<void> {
   const owners = new Map<string, string>();
@@ -153,14 +161,12 @@ export async function checkRegistries(
       const names = sampleNames(metric.name, metric.type);
       const clash = names.find((sample) => ours.has(sample) || owners.has(sample));
       if (clash !== undefined) {
-        const owner = ours.has(clash)
-          ? "one of Dubbo's families"
-          : `a metric of ${owners.get(clash)}`;
+        const owner = ours.has(clash) ? `Dubbo's family ${ours.get(clash)}` : owners.get(clash);
         throw new MetricNameCollision(
-          `metric "${metric.name}" of ${where} collides with ${owner} (${clash}): rename it`,
+          `metric "${metric.name}" of ${where} collides with ${owner}: rename it`,
         );
       }
-      for (const sample of names) owners.set(sample, where);
+      for (const sample of names) owners.set(sample, `"${metric.name}" of ${where}`);
     }
   }
 }
@@ -200,7 +206,7 @@ function toFamily(metric: RegistryMetric, type: FamilyType): Family {
  *     values: [{ value: 2, labels: { shop: "berlin" } }],
  *   }]),
  * };
- * const families = await registryFamilies([registry], new Set());
+ * const families = await registryFamilies([registry], new Map());
  * assert.equal(
  *   writeExposition(families, true),
  *   '# HELP shop_orders Orders\n# TYPE shop_orders counter\nshop_orders_total{shop="berlin"} 2\n# EOF\n',
@@ -209,10 +215,10 @@ function toFamily(metric: RegistryMetric, type: FamilyType): Family {
  */
 export async function registryFamilies(
   registries: readonly PromClientRegistry[],
-  taken: ReadonlySet<string>,
+  taken: ReadonlyMap<string, string>,
 ): Promise<Family[]> {
   const families: Family[] = [];
-  const seen = new Set(taken);
+  const seen = new Set(taken.keys());
   for (const registry of registries) {
     for (const metric of await registry.getMetricsAsJSON()) {
       const type = TYPES[String(metric.type)];
