@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { parseDuration } from "./_duration.ts";
 import * as kind from "./_flag_kinds.ts";
 import {
   type AnyFlag,
@@ -31,9 +30,6 @@ import {
   type Program,
   type ServerConfig,
 } from "./config_types.ts";
-
-export * from "./config_types.ts";
-export { parseDuration };
 
 const SERVER = ["server"] as const;
 const CLIENT = ["client"] as const;

@@ -40,7 +40,7 @@ export type ProgramOptions = Pick<MetricsOptions, "services" | "extraFamilies" |
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
- * // server.ts: `startProgram(loadConfig("server"), { services: [GREET_TARGET] })`
+ * // server.ts: `startProgram(loadConfig("server"), { services: [callTarget(greet)] })`
  * const args = ["--push=false", "--host=127.0.0.1", "--advertise-ip=127.0.0.1"];
  * const parsed = parseConfig("server", args, {});
  * assert.ok(!parsed.help);

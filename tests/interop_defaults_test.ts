@@ -10,8 +10,9 @@
  * is missing.
  */
 import assert from "node:assert/strict";
-import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
-import { freePort } from "./support/ports.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import type { Service } from "../tools/services.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import {
   failures,

@@ -6,7 +6,8 @@
  * 429 is resource_exhausted; a server requiring `TRI-Protocol-Version`; gzip both ways.
  */
 import assert from "node:assert/strict";
-import { type Code, createConsumer, RpcError } from "../lib/rpc/mod.ts";
+import { type Code, createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
 import { dubboJsCall, startDubboJsServer } from "./support/peers/dubbojs.ts";
 import { curl } from "./support/peers/curl.ts";
 import { withProvider } from "./support/provider.ts";
@@ -115,9 +116,9 @@ Deno.test("dubbo-js: our consumer calls its server on every transport, errors an
         const consumer = createConsumer({ timeoutMs: 500, serialization, protocol, http });
         const where = `${protocol} HTTP/${http} ${serialization}`;
         try {
-          assert.equal(await consumer.greet(endpoint, "hello world"), "hello world", where);
+          assert.equal(await consumer.call(GREET, endpoint, "hello world"), "hello world", where);
           const expect = async (name: string, code: Code, message?: string) => {
-            const error = await rejection(consumer.greet(endpoint, name));
+            const error = await rejection(consumer.call(GREET, endpoint, name));
             assert.equal(error.code, code, `${where} ${name}: ${error.message}`);
             if (message !== undefined) assert.equal(error.message, message, where);
           };
@@ -147,7 +148,7 @@ Deno.test("dubbo-js: a server requiring TRI-Protocol-Version accepts our consume
       const consumer = createConsumer({ timeoutMs: 3000, serialization: "json", protocol, http });
       try {
         const port = http === "1.1" ? server.http1 : server.http2;
-        assert.equal(await consumer.greet({ host: "127.0.0.1", port }, "strict"), "strict");
+        assert.equal(await consumer.call(GREET, { host: "127.0.0.1", port }, "strict"), "strict");
       } finally {
         consumer.close();
       }
@@ -179,7 +180,7 @@ Deno.test("dubbo-js: gzip both ways between our consumer and its server", async 
       });
       try {
         const port = http === "1.1" ? server.http1 : server.http2;
-        assert.equal(await consumer.greet({ host: "127.0.0.1", port }, name), name);
+        assert.equal(await consumer.call(GREET, { host: "127.0.0.1", port }, name), name);
         assert.equal(await server.gzippedRequests(), before + 1, `${protocol} HTTP/${http}`);
       } finally {
         consumer.close();

@@ -9,7 +9,7 @@
  * over HTTP/1.1 with 404 "Invoker not found" and JSON over gRPC with 500.
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import { startZooKeeper } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";

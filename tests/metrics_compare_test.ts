@@ -5,7 +5,7 @@
  * differences listed below with their reasons.
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
 import { startGoConsumer, startGoProvider } from "./support/peers.ts";
 import { startZooKeeper, waitFor } from "./support/services.ts";

@@ -7,9 +7,16 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import zlib from "node:zlib";
-import { codeOfGrpcFailure, codeOfName, errorFromBody } from "../lib/rpc/errors.ts";
-import { acceptsGzip, gunzip } from "../lib/rpc/compression.ts";
-import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
+import {
+  acceptsGzip,
+  codeOfGrpcFailure,
+  codeOfName,
+  createClient as createConsumer,
+  errorFromBody,
+  gunzip,
+  RpcError,
+} from "../lib/triple/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
 import { curl } from "./support/peers/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
@@ -96,7 +103,7 @@ Deno.test("wire: our gRPC consumer applies the status rule to a real HTTP/2 serv
       });
       try {
         await assert.rejects(
-          consumer.greet({ host: "127.0.0.1", port }, "x"),
+          consumer.call(GREET, { host: "127.0.0.1", port }, "x"),
           (error) => error instanceof RpcError && error.code === code && error.message === message,
         );
       } finally {
@@ -133,7 +140,10 @@ Deno.test("wire: our consumer sends tri-protocol-version 1.0.0 and gzip acceptan
   });
   const consumer = createConsumer({ timeoutMs: 2000, serialization: "json", protocol: "triple" });
   try {
-    assert.equal(await consumer.greet({ host: "127.0.0.1", port: server.addr.port }, "x"), "ok");
+    assert.equal(
+      await consumer.call(GREET, { host: "127.0.0.1", port: server.addr.port }, "x"),
+      "ok",
+    );
     assert.deepEqual(seen, [{ version: "1.0.0", accept: "gzip" }]);
   } finally {
     consumer.close();

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import {
   bcryptHash,
-  fourLetterWord,
   startPrometheus,
   startPushgateway,
   startZooKeeper,
-  WaitAborted,
   waitFor,
 } from "./support/services.ts";
+import { fourLetterWord, WaitAborted } from "../tools/services.ts";
 import { spawnProcess } from "./support/process.ts";
 
 /** What a 30 s wait for something that never comes rejects with. */

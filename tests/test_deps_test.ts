@@ -5,7 +5,7 @@
  * nothing on this machine is installed or changed.
  */
 import assert from "node:assert/strict";
-import { installCommand, missingPackages, REQUIREMENTS, which } from "./support/requirements.ts";
+import { installCommand, missingPackages, REQUIREMENTS, which } from "../tools/requirements.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PATH = Deno.env.get("PATH") ?? "";

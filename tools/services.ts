@@ -1,6 +1,6 @@
 /**
  * Real ZooKeeper, Prometheus and Pushgateway for `deno task stack` and the tests (which
- * reach them through tests/support/services.ts): each started from its Debian binary on
+ * import it directly): each started from its Debian binary on
  * a loopback port with a temp dir, polled until ready, and stopped by PID.
  *
  * @example

@@ -226,6 +226,7 @@ export abstract class SessionCore {
     this.bodyBytes -= stream.received;
     if (this.streams.size === 0) this.idleSince = this.now;
     this.streamClosed(stream);
+    stream.finished();
   }
 
   /** Called once a stream is removed (after its last event). */
@@ -238,7 +239,7 @@ export abstract class SessionCore {
 
   /** Resets `stream` with `code` (RST_STREAM) and aborts it. */
   resetStream(stream: Stream, code: number): void {
-    if (stream.closed) return;
+    if (stream.closed || (stream.localEnded && stream.remoteEnded)) return; // over, or closing
     this.output.rstStream(stream.id, code);
     this.#rememberReset(stream.id);
     this.abortStream(stream, code, false);
@@ -249,8 +250,8 @@ export abstract class SessionCore {
     if (stream.closed) return;
     stream.remoteEnded = stream.localEnded = true;
     this.sender.drop(stream);
-    this.closeStream(stream);
     stream.aborted(code, byPeer);
+    this.closeStream(stream);
   }
 
   #rememberReset(id: number) {

@@ -359,3 +359,32 @@ Deno.test("a peer that stops reading: the session is closed once a write stalls 
   await stillServes(h2.port);
   await h2.close();
 });
+
+Deno.test("stream events: data, end, close in order; a peer reset gives abort then close", async () => {
+  const events: string[] = [];
+  const h2 = start((stream) => {
+    stream.ondata = (chunk) => events.push(`data ${chunk.length}`);
+    stream.onend = () => {
+      events.push("end");
+      stream.end();
+    };
+    stream.onabort = (code, byPeer) => events.push(`abort ${code} ${byPeer}`);
+    stream.onclose = () => events.push(`close ${stream.id}`);
+  });
+  const peer = await RawPeer.connect(h2.port);
+  await peer.headers(1, POST, false);
+  await peer.data(1, new Uint8Array(3), true);
+  await peer.until((f) => f.id === 1 && (f.flags & 1) === 1);
+  await peer.headers(3, POST, false);
+  await peer.word(FrameType.RST_STREAM, 3, ErrorCode.CANCEL);
+  await framesUntilPingAck(peer);
+  assert.deepEqual(events, [
+    "data 3",
+    "end",
+    "close 1",
+    `abort ${ErrorCode.CANCEL} true`,
+    "close 3",
+  ]);
+  peer.close();
+  await h2.close();
+});

@@ -7,7 +7,7 @@
 import type { Side } from "../observe.ts";
 import type { RegistryStats } from "./_registry_stats.ts";
 import { type Outcomes, RT_STATS, type RtStats } from "./_rt_stats.ts";
-import type { FamilyType } from "./_text.ts";
+import type { FamilyType } from "./exposition.ts";
 import { type CallSeries, OUTCOMES, type WindowView } from "./_window.ts";
 
 /** A family with one sample per registered method, read from that method's state. */

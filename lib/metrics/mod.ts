@@ -5,7 +5,7 @@
  *
  * Recording is a few number bumps on per-series state; counters, window aggregates, QPS
  * and quantiles are computed only when the metrics are rendered. The families are the
- * tables in `_families.ts`; the text is written by `_text.ts`. Series exist only for
+ * tables in `_families.ts`; the text is written by `exposition.ts`. Series exist only for
  * the registered methods given at creation: calls to anything else are not recorded.
  *
  * @example
@@ -51,7 +51,7 @@ import {
   seriesText,
   TEXT_CONTENT_TYPE,
   writeExposition,
-} from "./_text.ts";
+} from "./exposition.ts";
 import {
   CallSeries,
   DUBBO_WINDOW,
@@ -74,7 +74,7 @@ export {
   OPENMETRICS_CONTENT_TYPE,
   seriesText,
   TEXT_CONTENT_TYPE,
-} from "./_text.ts";
+} from "./exposition.ts";
 
 /** What the metrics describe: who we are and which methods we serve or call. */
 export interface MetricsOptions {

@@ -18,7 +18,7 @@
 import process from "node:process";
 import v8 from "node:v8";
 import { LagMonitor, type LagSnapshot } from "./_lag.ts";
-import { type Emit, type Family, type FamilyType, type Labels, seriesText } from "./_text.ts";
+import { type Emit, type Family, type FamilyType, type Labels, seriesText } from "./exposition.ts";
 
 /**
  * Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults.
@@ -339,5 +339,3 @@ export function processFamilies(): Family[] {
     }),
   );
 }
-
-export { LagMonitor, type LagSnapshot, summarize } from "./_lag.ts";

@@ -11,7 +11,7 @@
 import type { RegistryObserver } from "../observe.ts";
 import { outcomeFamilies, rtFamilies, type SingleFamilySpec } from "./_families.ts";
 import { Outcomes } from "./_rt_stats.ts";
-import type { FamilyType, Labels } from "./_text.ts";
+import type { FamilyType, Labels } from "./exposition.ts";
 
 /**
  * What the application-level registry observer records.

@@ -50,7 +50,7 @@ export const OP_TIMEOUT_MS = 5_000;
  * const options: DiscoveryOptions = {
  *   chroot: "",
  *   filter: { interface: "greet.GreetService", group: "", version: "" },
- *   selection: new Selection(new ProviderDirectory(), "auto", console.log),
+ *   selection: new Selection(new ProviderDirectory(), "auto", console.log, "greet.GreetService"),
  *   observer: NO_REGISTRY_EVENTS,
  *   log: console.log,
  *   current: () => undefined,

@@ -14,6 +14,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { hasCode } from "./_zk_error.ts";
  *
  * // Nobody listens on a port just closed: the session keeps trying until destroyed.
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -32,8 +33,6 @@
 import zookeeper from "node-zookeeper-client";
 import { Buffer } from "node:buffer";
 import { hasCode, toZkError, ZkError } from "./_zk_error.ts";
-
-export { hasCode, isTransient, reason, toZkError, ZkError, type ZkErrorCode } from "./_zk_error.ts";
 
 /**
  * Session lifecycle callbacks: how the owner learns it must re-create nodes or renew.

@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { hasCode, type ZkSession } from "./_zk.ts";
+import type { ZkSession } from "./_zk.ts";
+import { hasCode } from "./_zk_error.ts";
 
 /** Parent of mapping nodes (Java `ServiceNameMapping.DEFAULT_MAPPING_GROUP`). */
 const MAPPING_ROOT = "/dubbo/mapping";

@@ -3,7 +3,7 @@
  * tests/interop_defaults_test.ts): our provider and consumer on free loopback ports, their
  * result lines, and the metric scrapes both sides are counted with.
  */
-import { freePort } from "./ports.ts";
+import { freePort } from "../../tools/ports.ts";
 import { type Program, startProgram } from "./programs.ts";
 import assert from "node:assert/strict";
 import { type GoConsumer, type GoRegister, parseGoResults, startGoConsumer } from "./peers.ts";

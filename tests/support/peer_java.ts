@@ -15,7 +15,7 @@
  * @module
  */
 import { type ChildProcess, spawnProcess } from "./process.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "../../tools/ports.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const PROJECT = `${ROOT}/tests/peers/java`;

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { freePort } from "./ports.ts";
+import { freePort } from "../../tools/ports.ts";
 import { type ChildProcess, spawnProcess } from "./process.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");

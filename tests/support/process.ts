@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { lastLines, WaitAborted, waitFor } from "./services.ts";
+import { waitFor } from "./services.ts";
+import { lastLines, WaitAborted } from "../../tools/services.ts";
 import { unwatch, watch } from "./watchdog.ts";
 
 /** A running child process started by {@linkcode spawnProcess}. */

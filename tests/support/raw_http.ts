@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { freePort } from "./ports.ts";
+import { freePort } from "../../tools/ports.ts";
 import { type Program, startProgramIn } from "./programs.ts";
 
 const encoder = new TextEncoder();

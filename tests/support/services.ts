@@ -1,6 +1,7 @@
 /**
  * The test harness's services: the real ZooKeeper, Prometheus and Pushgateway of
- * tools/services.ts, watched (tests/support/watchdog.ts) so that one exiting during a test
+ * tools/services.ts (whose other names, such as `Service` or `fourLetterWord`, tests import
+ * from there), watched (tests/support/watchdog.ts) so that one exiting during a test
  * fails it at once; a `waitFor` that gives up as soon as a watched process died; and what
  * only tests need (bcrypt hashes for basic auth).
  *
@@ -9,8 +10,6 @@
 import bcrypt from "bcryptjs";
 import * as services from "../../tools/services.ts";
 import { assertNoneExited, unwatch, watch } from "./watchdog.ts";
-
-export * from "../../tools/services.ts";
 
 /** A bcrypt hash of `password` for a Pushgateway `--web.config.file`. */
 export function bcryptHash(password: string): string {
