@@ -9,8 +9,9 @@
  * @module
  */
 import { Counter, Histogram, Registry } from "prom-client";
-import { GREET_SERVICE, GREET_TARGET, serveProvider } from "../lib/rpc/mod.ts";
-import { createRegistry } from "../lib/registry/mod.ts";
+import { GREET, greetService } from "../lib/greet/mod.ts";
+import { callTarget, serveProvider } from "../lib/triple/mod.ts";
+import { createRegistry, serviceInterface } from "../lib/registry/mod.ts";
 import type { CallObserver } from "../lib/observe.ts";
 import { loadConfig } from "../lib/cli.ts";
 import { startProgram } from "../lib/program.ts";
@@ -32,8 +33,10 @@ const answerTime = new Histogram({
 });
 
 const config = loadConfig("server");
+const greet = greetService({ failureRate: config.failureRate, delayMs: config.delayMs });
+const service = serviceInterface([GREET]);
 const { ip, log, metrics, exporters } = await startProgram(config, {
-  services: [GREET_TARGET],
+  services: [callTarget(greet)],
   registries: [business], // served and pushed with Dubbo's families; a clashing name exits 2
 });
 
@@ -41,7 +44,7 @@ const { ip, log, metrics, exporters } = await startProgram(config, {
 const observer: CallObserver = {
   start(target) {
     const end = metrics.calls.start(target);
-    if (target.method !== GREET_TARGET.method) return end;
+    if (target.method !== GREET.method) return end;
     const stopTimer = answerTime.startTimer();
     return (code) => {
       end(code);
@@ -54,8 +57,7 @@ const observer: CallObserver = {
 const provider = await serveProvider({
   hostname: config.host,
   port: config.port,
-  failureRate: config.failureRate,
-  delayMs: config.delayMs,
+  services: [greet],
   observer,
   maxConnections: config.maxConnections,
   log,
@@ -63,6 +65,7 @@ const provider = await serveProvider({
 const registry = createRegistry({
   kind: config.registry,
   address: config.zkAddress,
+  service,
   observer: metrics.registryEvents,
   log,
 });
@@ -73,7 +76,7 @@ onShutdown([
   { name: "close scrape endpoint", run: () => exporters.closeScrape() },
 ], { log });
 
-log(`provider ${GREET_SERVICE} on tri://${ip}:${provider.port} (metrics ${exporters.scrapeUrl})`);
+log(`provider ${service.name} on tri://${ip}:${provider.port} (metrics ${exporters.scrapeUrl})`);
 await registry.register({
   ip,
   port: provider.port,

@@ -12,8 +12,9 @@
  */
 import assert from "node:assert/strict";
 import { startProgramWith, taskArgs } from "./support/programs.ts";
-import { freePort } from "./support/ports.ts";
-import { type Service, startPrometheus, startPushgateway, waitFor } from "./support/services.ts";
+import { freePort } from "../tools/ports.ts";
+import type { Service } from "../tools/services.ts";
+import { startPrometheus, startPushgateway, waitFor } from "./support/services.ts";
 import { instantQuery } from "./support/promql.ts";
 import { parseExposition } from "./support/exposition.ts";
 import { parseOpenMetrics } from "./support/openmetrics.ts";

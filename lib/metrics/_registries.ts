@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { type Family, type FamilyType, seriesText } from "./_text.ts";
+import { type Family, type FamilyType, seriesText } from "./exposition.ts";
 
 /**
  * One metric as prom-client's `Registry.getMetricsAsJSON()` returns it (prom-client 15).
@@ -199,7 +199,7 @@ function toFamily(metric: RegistryMetric, type: FamilyType): Family {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { writeExposition } from "./_text.ts";
+ * import { writeExposition } from "./exposition.ts";
  * const registry: PromClientRegistry = {
  *   getMetricsAsJSON: () => Promise.resolve([{
  *     name: "shop_orders", help: "Orders", type: "counter",
