@@ -10,7 +10,7 @@
 export type Labels = Readonly<Record<string, string>>;
 
 /** Prometheus metric types we emit. */
-export type FamilyType = "counter" | "gauge" | "histogram";
+export type FamilyType = "counter" | "gauge" | "histogram" | "summary";
 
 /** Receives one sample: its series text (name and labels, from {@linkcode seriesText}) and value. */
 export type Emit = (series: string, value: number) => void;
