@@ -24,12 +24,12 @@ import {
   startOurProvider,
   waitForGoSummary,
 } from "./support/interop.ts";
-import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
+import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peer_build.ts";
 import {
   parseResults as parseJavaResults,
   startJavaConsumer,
   startJavaProvider,
-} from "./support/peer_java.ts";
+} from "./support/java_peer.ts";
 import { connectRaw } from "./support/zk.ts";
 
 async function withZooKeeper(fn: (zk: Service) => Promise<void>): Promise<void> {

@@ -19,14 +19,14 @@ import { startZooKeeper, waitFor } from "./support/services.ts";
 import { WaitAborted } from "../tools/services.ts";
 import { connectRaw } from "./support/zk.ts";
 import { settle } from "./support/interop.ts";
-import { curl } from "./support/peers/curl.ts";
+import { curl } from "./support/curl.ts";
 import {
   buildJavaPeer,
   type JavaCallResult,
   type JavaConsumer,
   startJavaConsumer,
   startJavaProvider,
-} from "./support/peer_java.ts";
+} from "./support/java_peer.ts";
 
 // Build (or find) the peer before any test's timer starts; a missing toolchain fails here
 // with one line saying what to install.

@@ -13,7 +13,7 @@ import {
   parseGoResults,
   parseGoWarmup,
   startGoConsumer,
-} from "./peers.ts";
+} from "./peer_build.ts";
 import { waitFor } from "./services.ts";
 
 /** One of our processes and the ports it serves. */
