@@ -7,8 +7,8 @@ import http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { startH2Server } from "./support/h2_server.ts";
-import { runCommand as run, runGoTool } from "./support/peers/go_tools.ts";
-import { startGoProvider } from "./support/peers.ts";
+import { runCommand as run, runGoTool } from "./support/go_tools.ts";
+import { startGoProvider } from "./support/peer_build.ts";
 import { H2Client } from "../lib/h2/mod.ts";
 
 const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;

@@ -4,8 +4,8 @@
  * (its provider serves MetadataService V1 over Dubbo+hessian2); Dubbo Java 3.3 registers
  * both layouts and its consumer is APPLICATION_FIRST (MetadataServiceV2 over Triple).
  *
- * The peers' harnesses come from the `peers` (tests/support/peers.ts) and `java`
- * (tests/support/peer_java.ts) branches; they are imported by computed specifier so this
+ * The peers' harnesses come from the `peers` (tests/support/peer_build.ts) and `java`
+ * (tests/support/java_peer.ts) branches; they are imported by computed specifier so this
  * file type-checks on its own, and each test fails with a clear message while a harness
  * is missing.
  */
@@ -25,8 +25,8 @@ import {
   startOurProvider,
   waitForGoSummary,
 } from "./support/interop.ts";
-import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
-import { startJavaConsumer, startJavaProvider } from "./support/peer_java.ts";
+import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peer_build.ts";
+import { startJavaConsumer, startJavaProvider } from "./support/java_peer.ts";
 import { connectRaw } from "./support/zk.ts";
 
 async function withZooKeeper(fn: (zk: Service) => Promise<void>): Promise<void> {

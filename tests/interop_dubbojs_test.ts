@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { type Code, createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
 import { GREET } from "../lib/greet/mod.ts";
-import { dubboJsCall, startDubboJsServer } from "./support/peers/dubbojs.ts";
-import { curl } from "./support/peers/curl.ts";
+import { dubboJsCall, startDubboJsServer } from "./support/dubbojs_peer.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 const LONG = 3000;

@@ -1,6 +1,6 @@
 /**
  * Interop with real dubbo-go v3.3.2 peers (tests/peers/go, built and cached by
- * tests/support/peers.ts): both directions through a real ZooKeeper (dubbo-go at
+ * tests/support/peer_build.ts): both directions through a real ZooKeeper (dubbo-go at
  * `-register=interface`) and direct, a mixed fleet, and error/deadline semantics counted on
  * both sides' metrics.
  */
@@ -16,7 +16,7 @@ import {
   startOurProvider,
   waitForGoSummary,
 } from "./support/interop.ts";
-import { startGoConsumer, startGoProvider } from "./support/peers.ts";
+import { startGoConsumer, startGoProvider } from "./support/peer_build.ts";
 import { startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
 

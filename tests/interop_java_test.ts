@@ -19,7 +19,7 @@ import {
   type JavaConsumer,
   startJavaConsumer,
   startJavaProvider,
-} from "./support/peer_java.ts";
+} from "./support/java_peer.ts";
 
 // Build (or find) the peer before any test's timer starts; a missing toolchain fails here
 // with one line saying what to install.

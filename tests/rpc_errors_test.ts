@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { type Code, CODES, type Provider, serveProvider } from "../lib/triple/mod.ts";
 import { greetService } from "../lib/greet/mod.ts";
-import { curl, type CurlOptions, type CurlResult } from "./support/peers/curl.ts";
-import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { curl, type CurlOptions, type CurlResult } from "./support/curl.ts";
+import { recordingObserver } from "./support/recording_observer.ts";
 import { type TestProviderOptions, withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";

@@ -27,25 +27,9 @@ export interface Family {
   collect(emit: Emit): void;
 }
 
-/**
- * Content type of the Prometheus text format.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.ok(TEXT_CONTENT_TYPE.startsWith("text/plain; version=0.0.4"));
- * ```
- */
+/** Content type of the Prometheus text format. */
 export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-/**
- * Content type of OpenMetrics.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.ok(OPENMETRICS_CONTENT_TYPE.startsWith("application/openmetrics-text"));
- * ```
- */
+/** Content type of OpenMetrics. */
 export const OPENMETRICS_CONTENT_TYPE =
   "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -197,15 +197,15 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   const windows = () => views ??= entries.map((entry) => entry.state.window());
   const infoLabels: Labels = { ...appLabels, git_commit_id: "" };
   const families: Family[] = [
-    single(APPLICATION_INFO, infoLabels, undefined),
+    oneSampleFamily(APPLICATION_INFO, infoLabels, undefined),
     ...callFamilies(options.side).map((spec) => perMethod(spec, entries, windows)),
     histogram(histogramFamily(options.side), entries),
-    ...REGISTRY_FAMILIES.map((spec) => single(spec, infoLabels, stats)),
-    ...appRegistryFamilies(appStats, options.services[0]?.interface).map((spec) =>
-      single(spec, sortedLabels({ ...infoLabels, ...spec.labels }), undefined)
+    ...REGISTRY_FAMILIES.map((spec) => oneSampleFamily(spec, infoLabels, stats)),
+    ...appRegistryFamilies(appStats, options.services[0]?.interface ?? "").map((spec) =>
+      oneSampleFamily(spec, sortedLabels({ ...infoLabels, ...spec.labels }), undefined)
     ),
     ...processFamilies(),
-    ...PROGRAM_FAMILIES.map((spec) => single(spec, {}, program)),
+    ...PROGRAM_FAMILIES.map((spec) => oneSampleFamily(spec, {}, program)),
     ...options.extraFamilies ?? [],
   ];
   const registries = options.registries ?? [];
@@ -265,7 +265,7 @@ function sortedLabels(labels: Labels): Labels {
 }
 
 /** A family with one sample under `labels`, read from `source`. */
-function single<S>(spec: SingleFamilySpec<S>, labels: Labels, source: S): Family {
+function oneSampleFamily<S>(spec: SingleFamilySpec<S>, labels: Labels, source: S): Family {
   const text = seriesText(spec.name, labels);
   const { name, help, type } = spec;
   return { name, help, type, collect: (emit) => emit(text, spec.value(source)) };

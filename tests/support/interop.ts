@@ -6,7 +6,7 @@
 import { freePort } from "../../tools/ports.ts";
 import { type Program, startProgram } from "./programs.ts";
 import assert from "node:assert/strict";
-import { type GoConsumer, type GoRegister, parseGoResults, startGoConsumer } from "./peers.ts";
+import { type GoConsumer, type GoRegister, parseGoResults, startGoConsumer } from "./peer_build.ts";
 import { waitFor } from "./services.ts";
 
 /** One of our processes and the ports it serves. */

@@ -7,7 +7,7 @@
  * here, other toolchains (Maven) plug in the same way. A missing toolchain fails with one
  * line naming what to install ({@linkcode ToolchainMissing}).
  *
- * `deno run -A tests/support/peers.ts [name...]` warms the cache (for `.ci/run`).
+ * `deno run -A tests/support/peer_build.ts [name...]` warms the cache (for `.ci/run`).
  *
  * @module
  */
@@ -255,7 +255,7 @@ export function goPeer(name: string, src: string): PeerBuilder {
 /** The dubbo-go v3.3 peer (tests/peers/go). */
 export const GO_PEER: PeerBuilder = goPeer("go", `${ROOT}/tests/peers/go`);
 
-/** Every peer `deno run -A tests/support/peers.ts` warms, by name. */
+/** Every peer `deno run -A tests/support/peer_build.ts` warms, by name. */
 export const PEERS: Record<string, PeerBuilder> = { go: GO_PEER };
 
 /** A peer program started by {@linkcode startPeerProcess}. */

@@ -4,7 +4,7 @@
  * classpath), then started as a provider or consumer with plain `java -cp` on free loopback
  * ports with the harness's ZooKeeper, and stopped by PID.
  *
- * `deno run -A tests/support/peer_java.ts` builds it ahead of the tests (warms the cache).
+ * `deno run -A tests/support/java_peer.ts` builds it ahead of the tests (warms the cache).
  *
  * @example
  * ```ts
