@@ -7,7 +7,7 @@
  * same consumer against dubbo-js's h2c server calls fine and says nothing of the kind.
  */
 import assert from "node:assert/strict";
-import { startDubboJsServer } from "./support/peers/dubbojs.ts";
+import { startDubboJsServer } from "./support/dubbojs_peer.ts";
 import { startProgram } from "./support/programs.ts";
 import { spawnProcess } from "./support/process.ts";
 import { freePort } from "../tools/ports.ts";

@@ -20,10 +20,9 @@ import { RpcError } from "./_errors.ts";
  * the connection on the preface, or answered an HTTP/1.1 request with HTTP/2 frames.
  *
  * @example
- * ```ts
- * import assert from "node:assert/strict";
+ * ```ts no-assert
+ * // What the consumer learned of a provider that answered the h2c preface in HTTP/1.1:
  * const seen: Mismatch = "http1-answer";
- * assert.equal(seen, "http1-answer");
  * ```
  */
 export type Mismatch = "http1-answer" | "closed-on-preface" | "reset-on-preface" | "h2c-only";
