@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 const ROOT = new URL("../", import.meta.url);
 const ENTRYPOINTS = ["server.ts", "client.ts", "cleaner.ts", "demo.ts"];
 /** Where our own TypeScript lives (generated code included: it must obey the rules too). */
-const FOLDERS = ["lib", "tests", "tools", "bench"];
+const FOLDERS = ["lib", "tests", "tools", "bench", "examples"];
 /** Not ours to police: a separate Deno project with its own config. */
 const EXCLUDED = ["tests/support/dubbojs/"];
 

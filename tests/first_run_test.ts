@@ -161,34 +161,33 @@ Deno.test("first run: server and client --help from an empty cache fetch only th
   }
 });
 
-Deno.test("configs: the development config pins every runtime package as deno.json does; the locks agree", async () => {
+Deno.test("configs: the development and example configs pin every runtime package as deno.json does; the locks agree", async () => {
   const imports = (config: string): Record<string, string> =>
     JSON.parse(Deno.readTextFileSync(`${ROOT}${config}`)).imports;
-  const runtime = imports("deno.json");
-  const development = imports("tests/deno.json");
-  for (const [name, target] of Object.entries(runtime)) {
-    assert.equal(
-      development[name],
-      target,
-      `tests/deno.json pins ${name} as deno.json does`,
-    );
-  }
   const locked = (lock: string): Record<string, { integrity: string }> =>
     JSON.parse(Deno.readTextFileSync(`${ROOT}${lock}`)).npm;
+  const runtime = imports("deno.json");
   const runtimeLock = locked("deno.lock");
-  const developmentLock = locked("tests/deno.lock");
-  for (const [id, entry] of Object.entries(runtimeLock)) {
-    assert.equal(
-      developmentLock[id]?.integrity,
-      entry.integrity,
-      `tests/deno.lock holds ${id}`,
-    );
+  for (const config of ["tests/deno.json", "examples/deno.json"]) {
+    const pins = imports(config);
+    for (const [name, target] of Object.entries(runtime)) {
+      assert.equal(pins[name], target, `${config} pins ${name} as deno.json does`);
+    }
+    const lock = locked(config.replace(/json$/, "lock"));
+    for (const [id, entry] of Object.entries(runtimeLock)) {
+      assert.equal(lock[id]?.integrity, entry.integrity, `${config}'s lock holds ${id}`);
+    }
   }
+  assert.equal(runtime["prom-client"], undefined, "prom-client stays out of the programs' way");
+  assert.equal(
+    imports("examples/deno.json")["prom-client"],
+    imports("tests/deno.json")["prom-client"],
+  );
 
   // `deno fmt <path>` formats a path under a nested config with that config's settings.
   const lineWidth = (config: string) =>
     JSON.parse(Deno.readTextFileSync(`${ROOT}${config}`)).fmt?.lineWidth;
-  for (const config of ["tests/deno.json", "proto/deno.json"]) {
+  for (const config of ["tests/deno.json", "examples/deno.json", "proto/deno.json"]) {
     assert.equal(lineWidth(config), lineWidth("deno.json"), `${config} formats as deno.json does`);
   }
 

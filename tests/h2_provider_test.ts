@@ -4,7 +4,7 @@
 // its GOAWAY; the same process answers after).
 import assert from "node:assert/strict";
 import { rssBytes as rss, startProviderProcess } from "./support/raw_http.ts";
-import { runCommand } from "./support/peers/go_tools.ts";
+import { runCommand } from "./support/go_tools.ts";
 import { ghz, grpcjsLoad, h2spec } from "./support/h2_server.ts";
 
 Deno.test("provider h2c: h2spec passes all 145 cases", async () => {

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { ghz, grpcjsLoad, h2spec, startH2Server } from "./support/h2_server.ts";
-import { runCommand as run } from "./support/peers/go_tools.ts";
-import { startGoProvider } from "./support/peers.ts";
+import { runCommand as run } from "./support/go_tools.ts";
+import { startGoProvider } from "./support/peer_build.ts";
 import { H2Client } from "../lib/h2/mod.ts";
 
 Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
-import { startGoConsumer, startGoProvider } from "./support/peers.ts";
+import { startGoConsumer, startGoProvider } from "./support/peer_build.ts";
 import { startZooKeeper, waitFor } from "./support/services.ts";
 
 /** A metric family: its type and the label names its samples carry. */

@@ -12,7 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
 import { encodeGreetRequest, encodeGreetResponse, GREET } from "../lib/greet/mod.ts";
-import { curl } from "./support/peers/curl.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";

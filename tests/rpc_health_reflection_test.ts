@@ -15,8 +15,8 @@ import {
 } from "../lib/gen/grpc/reflection/v1/reflection_pb.ts";
 import { createClient as createConsumer, RpcError, unaryMethod } from "../lib/triple/mod.ts";
 import { GREET, GreetRequestSchema, GreetResponseSchema } from "../lib/greet/mod.ts";
-import { runGoTool } from "./support/peers/go_tools.ts";
-import { curl } from "./support/peers/curl.ts";
+import { runGoTool } from "./support/go_tools.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 import { startProgram } from "./support/programs.ts";
 import { freePort } from "../tools/ports.ts";

@@ -12,7 +12,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
 import { GREET, GreetService } from "../lib/greet/mod.ts";
-import { curl } from "./support/peers/curl.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";

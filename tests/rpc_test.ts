@@ -21,7 +21,7 @@ import {
   runCallLoop,
 } from "../lib/greet/mod.ts";
 import { freePort } from "../tools/ports.ts";
-import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { recordingObserver } from "./support/recording_observer.ts";
 import { withProvider } from "./support/provider.ts";
 import { waitFor } from "./support/services.ts";
 
@@ -359,7 +359,7 @@ Deno.test("call loop: fails over to another endpoint on unavailable, up to retri
       assert.equal(run.stats.succeeded, 1);
 
       // retries = 0: no failover, the call fails with unavailable.
-      const single = runCallLoop({
+      const noFailover = runCallLoop({
         client: consumer,
         pick,
         intervalMs: 0,
@@ -368,8 +368,8 @@ Deno.test("call loop: fails over to another endpoint on unavailable, up to retri
         retries: 0,
         log: (l) => lines.push(l),
       });
-      await single.done;
-      assert.equal(single.stats.failed, 1);
+      await noFailover.done;
+      assert.equal(noFailover.stats.failed, 1);
       assert.match(lines.join("\n"), /Greet failed: unavailable: /);
     } finally {
       consumer.close();

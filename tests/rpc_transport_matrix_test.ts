@@ -10,7 +10,7 @@ import { GREET } from "../lib/greet/mod.ts";
 import { parseConfig } from "../lib/config.ts";
 import { withProvider } from "./support/provider.ts";
 import { startTcpRelay } from "./support/tcp_relay.ts";
-import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { recordingObserver } from "./support/recording_observer.ts";
 import { startProgram } from "./support/programs.ts";
 import { freePort } from "../tools/ports.ts";
 

@@ -17,7 +17,7 @@ import {
   RpcError,
 } from "../lib/triple/mod.ts";
 import { GREET } from "../lib/greet/mod.ts";
-import { curl } from "./support/peers/curl.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 Deno.test("wire: error bodies of every peer keep their code and message", () => {

@@ -51,15 +51,7 @@ export function wantsOpenMetrics(accept: string | null): boolean {
   return false;
 }
 
-/**
- * Connections the scrape port holds at once (Prometheus needs one or two).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.ok(MAX_SCRAPE_CONNECTIONS >= 2); // room for Prometheus and a person's curl
- * ```
- */
+/** Connections the scrape port holds at once (Prometheus needs one or two). */
 export const MAX_SCRAPE_CONNECTIONS = 1024;
 
 const TEXT = "text/plain; charset=utf-8";

@@ -14,15 +14,7 @@ const SAFE_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const SAFE_VALUE = /^[\t\x20-\x7e]*$/;
 const encoder = new TextEncoder();
 
-/**
- * `HTTP/1.1 100 Continue`, for `Expect: 100-continue`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(new TextDecoder().decode(CONTINUE), "HTTP/1.1 100 Continue\r\n\r\n");
- * ```
- */
+/** `HTTP/1.1 100 Continue`, for `Expect: 100-continue`. */
 export const CONTINUE: Uint8Array = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 /**

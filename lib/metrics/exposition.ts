@@ -10,7 +10,7 @@
 export type Labels = Readonly<Record<string, string>>;
 
 /** Prometheus metric types we emit. */
-export type FamilyType = "counter" | "gauge" | "histogram";
+export type FamilyType = "counter" | "gauge" | "histogram" | "summary";
 
 /** Receives one sample: its series text (name and labels, from {@linkcode seriesText}) and value. */
 export type Emit = (series: string, value: number) => void;
@@ -27,25 +27,9 @@ export interface Family {
   collect(emit: Emit): void;
 }
 
-/**
- * Content type of the Prometheus text format.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.ok(TEXT_CONTENT_TYPE.startsWith("text/plain; version=0.0.4"));
- * ```
- */
+/** Content type of the Prometheus text format. */
 export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-/**
- * Content type of OpenMetrics.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.ok(OPENMETRICS_CONTENT_TYPE.startsWith("application/openmetrics-text"));
- * ```
- */
+/** Content type of OpenMetrics. */
 export const OPENMETRICS_CONTENT_TYPE =
   "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -181,9 +181,11 @@ export function acceptLoop(listener: Deno.TcpListener, options: AcceptOptions): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * closeQuietly(listener);
  * closeQuietly(listener); // already closed: no throw
+ * assert.throws(() => listener.close()); // what closeQuietly swallowed
  * ```
  */
 export function closeQuietly(closer: { close(): void }): void {

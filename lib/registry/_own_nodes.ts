@@ -4,7 +4,7 @@
  * on close, instances first so that consumers stop choosing us before the rest goes.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * const node: OwnNode = { path: "/services/server/10.0.0.5:20000", data: "{}", kind: "instance" };
@@ -27,7 +27,7 @@ const OP_TIMEOUT_MS = 5_000;
  * A node we own: written (ephemeral) in every session until `close()`.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const provider: OwnNode = {
  *   path: "/dubbo/greet.GreetService/providers/tri%3A...", data: "10.0.0.5", kind: "provider",
  *   service: "greet.GreetService",
@@ -52,7 +52,7 @@ export interface OwnNode {
  * leftover of an older session, then merges its mapping; marks it written there.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * async function register(session: ZkSession, path: string): Promise<void> {
@@ -99,7 +99,7 @@ export async function writeOwnNode(
  * then the rest; failures are ignored (the session's end removes them anyway).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * async function leave(session: ZkSession, nodes: OwnNode[]): Promise<void> {

@@ -38,7 +38,7 @@ import { hasCode, toZkError, ZkError } from "./_zk_error.ts";
  * Session lifecycle callbacks: how the owner learns it must re-create nodes or renew.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const events: SessionEvents = {
  *   connected: () => console.log("re-create nodes and watches"),
  *   disconnected: () => console.log("keep the last known providers"),
@@ -57,7 +57,7 @@ export interface SessionEvents {
  * Node metadata we use.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * async function ownedByUs(session: ZkSession, path: string): Promise<boolean> {
@@ -100,7 +100,7 @@ interface ConnectionManagerInternals {
  * see the module doc for what it adds to node-zookeeper-client.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const events = { connected() {}, disconnected() {}, expired() {} };
  * const session = new ZkSession("127.0.0.1:2181", 10_000, events);
  * session.destroy(); // stops at once: no socket, no timer left

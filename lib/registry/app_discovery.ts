@@ -20,7 +20,7 @@ import { fetchMetadata, instanceEndpoints, type ReadNode } from "./metadata_fetc
  * What `AppDiscovery` needs from its registry.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { Instance } from "./instance.ts";
  * import { fetchMetadata, type ReadNode } from "./metadata_fetch.ts";
  *
@@ -47,7 +47,7 @@ interface Cached {
  * Follows the application-level providers of one subscription (see the module doc).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";

@@ -23,11 +23,6 @@ import type { ServiceInterface } from "./url.ts";
 /**
  * Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`):
  * an instance lives at `/services/<app>/<ip>:<port>`.
- *
- * @example
- * ```ts
- * console.log(`${SERVICES_ROOT}/server/10.0.0.5:20000`);
- * ```
  */
 export const SERVICES_ROOT = "/services";
 /** Payload class both Dubbo implementations put in the Curator JSON. */
@@ -48,7 +43,8 @@ const META = {
  * @example
  * ```ts
  * const service: ServiceInfo = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "s", port: 1 }).services["greet.GreetService:tri"];
- * console.log(service.protocol);
+ * import assert from "node:assert/strict";
+ * assert.equal(service.protocol, "tri");
  * ```
  */
 export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
@@ -59,7 +55,8 @@ export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
  * @example
  * ```ts
  * const info: MetadataInfo = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 });
- * console.log(Object.keys(info.services)); // ["greet.GreetService:tri"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.keys(info.services), ["greet.GreetService:tri"]);
  * ```
  */
 export interface MetadataInfo {
@@ -75,7 +72,7 @@ export interface MetadataInfo {
  * (V1 over Dubbo/hessian2 or V2 over Triple); rejects after `timeoutMs` or on any failure.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { fetchMetadataV2 } from "./metadata_v2.ts";
  *
  * const fetcher: MetadataFetcher = fetchMetadataV2;
@@ -217,7 +214,9 @@ export function instanceJson(metadata: MetadataInfo, ip: string, port: number): 
  * @example
  * ```ts
  * const instance = parseInstance("s", instanceJson(appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "s", port: 1 }), "h", 1));
- * if (typeof instance !== "string") console.log(instance.endpoints); // [{ port: 1, protocol: "tri" }]
+ * import assert from "node:assert/strict";
+ * assert.ok(typeof instance !== "string");
+ * assert.deepEqual(instance.endpoints, [{ port: 1, protocol: "tri" }]);
  * ```
  */
 export interface Instance {

@@ -16,7 +16,7 @@ import { categoryPath, parseUrl, providerMatches } from "./url.ts";
  * What `InterfaceDiscovery` needs from its registry.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";
@@ -38,7 +38,7 @@ export type InterfaceDiscoveryOptions = DiscoveryOptions;
  * Follows `/dubbo/<interface>/providers` for one subscription (see the module doc).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";

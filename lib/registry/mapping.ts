@@ -69,7 +69,7 @@ const MAX_ATTEMPTS = 20;
  * Other names in the value are kept as they are.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * // What a provider does after writing its instance node:

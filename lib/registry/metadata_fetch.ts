@@ -24,7 +24,8 @@ const METADATA_TIMEOUT_MS = 5_000;
  * ```ts
  * const nodes = new Map([["/dubbo/metadata/s/r", "{}"]]);
  * const readNode: ReadNode = (path) => Promise.resolve(nodes.get(path) ?? "");
- * console.log(await readNode("/dubbo/metadata/s/r"));
+ * import assert from "node:assert/strict";
+ * assert.equal(await readNode("/dubbo/metadata/s/r"), "{}");
  * ```
  */
 export type ReadNode = (path: string) => Promise<string>;

@@ -53,7 +53,7 @@ export { metadataServiceV2 } from "./metadata_v2.ts";
  * Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const options: RegistryOptions = {
  *   kind: "zookeeper", address: "127.0.0.1:2181", service: { name: "demo.EchoService", methods: ["Echo"] },
  * };
@@ -71,7 +71,7 @@ export interface RegistryOptions extends ZooKeeperRegistryOptions {
  * so that the programs need not know which kind they run with.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const registry = createRegistry({
  *   kind: "zookeeper", address: "127.0.0.1:2181/test", service: { name: "demo.EchoService", methods: ["Echo"] },
  * });

@@ -17,7 +17,8 @@ import type { ProviderDirectory } from "./directory.ts";
  * import { ProviderDirectory } from "./directory.ts";
  *
  * const mode: DiscoveryMode = "instance";
- * console.log(new Selection(new ProviderDirectory(), mode, console.log, "demo.EchoService").mode);
+ * import assert from "node:assert/strict";
+ * assert.equal(new Selection(new ProviderDirectory(), mode, console.log, "demo.EchoService").mode, mode);
  * ```
  */
 export type DiscoveryMode = "interface" | "instance" | "auto";

@@ -82,7 +82,8 @@ export const CATEGORIES = ["providers", "consumers", "configurators", "routers"]
  *   service: { name: "demo.EchoService", methods: ["Echo"] },
  *   ip: "::1", port: 20000, app: "s", pid: 1, timestamp: Date.now(),
  * };
- * console.log(providerUrl(input)); // tri://[::1]:20000/...
+ * import assert from "node:assert/strict";
+ * assert.ok(providerUrl(input).startsWith("tri://[::1]:20000/demo.EchoService?"));
  * ```
  */
 export interface ProviderUrlInput {
@@ -106,7 +107,8 @@ export interface ProviderUrlInput {
  *   service: { name: "demo.EchoService", methods: ["Echo"] },
  *   ip: "10.0.0.7", app: "c", group: "g", pid: 1, timestamp: 2,
  * };
- * console.log(consumerUrl(input));
+ * import assert from "node:assert/strict";
+ * assert.match(consumerUrl(input), /^consumer:\/\/10\.0\.0\.7\/demo\.EchoService\?.*&group=g&/);
  * ```
  */
 export interface ConsumerUrlInput {
@@ -125,7 +127,8 @@ export interface ConsumerUrlInput {
  * @example
  * ```ts
  * const parsed: ParsedProvider | undefined = parseUrl("tri://h:1/x?enabled=false");
- * console.log(parsed?.enabled); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(parsed?.enabled, false);
  * ```
  */
 export interface ParsedProvider {

@@ -9,7 +9,7 @@
  * by then, and a restarted ZooKeeper could otherwise keep our stale nodes alive.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const SERVICE = { name: "greet.GreetService", methods: ["Greet"] };
  * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181", service: SERVICE, log: console.log });
  * // A provider: `await registry.register({ ip: "10.0.0.5", port: 20000, app: "server" });`
@@ -38,7 +38,7 @@ import { categoryPath, consumerUrl, nodeName, providerUrl, type ServiceInterface
  * Options of the ZooKeeper registry.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const options: ZooKeeperRegistryOptions = {
  *   address: "zk1:2181,zk2:2181/chroot",
  *   service: { name: "greet.GreetService", methods: ["Greet"] },
@@ -90,7 +90,7 @@ interface Subscription {
  * The ZooKeeper `Registry` (see the module doc): what `--registry=zookeeper` uses.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const SERVICE = { name: "greet.GreetService", methods: ["Greet"] };
  * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181/chroot", service: SERVICE, pid: 1 });
  * await registry.close();

@@ -5,15 +5,7 @@
  * @module
  */
 
-/**
- * The Connect error codes, in gRPC-number order (index + 1 = gRPC status).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(CODES[1], "unknown"); // gRPC status 2
- * ```
- */
+/** The Connect error codes, in gRPC-number order (index + 1 = gRPC status). */
 export const CODES = [
   "canceled",
   "unknown",

@@ -13,7 +13,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(MS_TIMEOUT_HEADERS[0], "triple-timeout-ms");
+ * for (const name of MS_TIMEOUT_HEADERS) {
+ *   assert.deepEqual(readTimeout((asked) => asked === name ? "250" : undefined), { ok: true, ms: 250 });
+ * }
  * ```
  */
 export const MS_TIMEOUT_HEADERS = [

@@ -9,7 +9,7 @@
  * @module
  */
 import { H2Server, type ServerStream } from "../../lib/h2/mod.ts";
-import { runCommand, runGoTool } from "./peers/go_tools.ts";
+import { runCommand, runGoTool } from "./go_tools.ts";
 
 const encoder = new TextEncoder();
 

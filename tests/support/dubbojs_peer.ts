@@ -6,7 +6,7 @@
  * @module
  */
 
-const DIR = new URL("../dubbojs/", import.meta.url).pathname;
+const DIR = new URL("./dubbojs/", import.meta.url).pathname;
 
 function peerArgs(...rest: string[]): string[] {
   return ["run", "-A", "--config", `${DIR}deno.json`, `${DIR}peer.ts`, ...rest];

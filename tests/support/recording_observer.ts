@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CallObserver, CallTarget } from "../../../lib/observe.ts";
+import type { CallObserver, CallTarget } from "../../lib/observe.ts";
 
 /** One observed call: its target and the end codes reported (must be exactly one). */
 export interface ObservedCall {

@@ -99,7 +99,7 @@ export async function runCommand(
   };
 }
 
-// `deno run -A tests/support/peers/go_tools.ts` builds every tool into the cache (CI warm-up).
+// `deno run -A tests/support/go_tools.ts` builds every tool into the cache (CI warm-up).
 if (import.meta.main) {
   for (const tool of Object.keys(GO_TOOLS) as GoTool[]) console.log(await goTool(tool));
 }
