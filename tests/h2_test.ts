@@ -1,6 +1,7 @@
 // lib/h2 against real peers: h2spec (all 145 cases), a grpc-go load generator (ghz) and
 // h2load on one connection × 32 streams with zero errors, curl, node:http2 and grpc-js;
-// and lib/h2's client against Go's net/http2 server (the dubbo-go provider).
+// lib/h2's client against Go's net/http2 server (the dubbo-go provider); and its HPACK
+// against hpack.js both ways.
 // The server is tests/support/h2_server.ts: lib/h2 with a gRPC echo (= greet's Greet).
 import assert from "node:assert/strict";
 import http2 from "node:http2";
@@ -8,6 +9,8 @@ import { ghz, grpcjsLoad, h2spec, startH2Server } from "./support/h2_server.ts";
 import { runCommand as run } from "./support/go_tools.ts";
 import { startGoProvider } from "./support/peer_build.ts";
 import { H2Client } from "../lib/h2/mod.ts";
+import { HpackDecoder, HpackEncoder } from "../lib/h2/hpack.ts";
+import hpackJs from "hpack.js";
 
 Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
   const h2 = startH2Server();
@@ -135,5 +138,42 @@ Deno.test("H2Client against Go's net/http2 (the dubbo-go provider): 32 concurren
   } finally {
     client.close();
     await provider.stop(2000);
+  }
+});
+
+Deno.test("HPACK against hpack.js both ways: 2,000 random header lists on one connection", async () => {
+  let seed = 7;
+  const random = (n: number) =>
+    Math.floor((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 * n);
+  const word = (length: number, from: number, span: number) =>
+    String.fromCharCode(...Array.from({ length }, () => from + random(span)));
+  const names = ["content-type", "te", "grpc-timeout", "x-a", "x-b", "user-agent", "cookie"];
+  const theirEncoder = hpackJs.compressor.create({ table: { size: 4096 } });
+  const theirDecoder = hpackJs.decompressor.create({ table: { size: 4096 } });
+  const ownEncoder = new HpackEncoder();
+  const ownDecoder = new HpackDecoder();
+  for (let i = 0; i < 2000; i++) {
+    const fields: string[] = [];
+    for (let f = random(6) + 1; f > 0; f--) {
+      const name = random(3) === 0 ? word(random(12) + 1, 97, 26) : names[random(names.length)];
+      fields.push(name, word(random(30), 32, 95));
+    }
+    const pairs = [];
+    for (let f = 0; f < fields.length; f += 2) {
+      pairs.push({ name: fields[f], value: fields[f + 1] });
+    }
+    theirEncoder.write(pairs);
+    assert.deepEqual(
+      ownDecoder.decode(new Uint8Array(theirEncoder.read())),
+      fields,
+      `their block ${i}`,
+    );
+    ownEncoder.begin();
+    for (let f = 0; f < fields.length; f += 2) ownEncoder.field(fields[f], fields[f + 1]);
+    theirDecoder.write(ownEncoder.finish());
+    theirDecoder.execute();
+    const decoded: string[] = [];
+    for (let header; (header = theirDecoder.read());) decoded.push(header.name, header.value);
+    assert.deepEqual(decoded, fields, `our block ${i}`);
   }
 });
