@@ -141,7 +141,7 @@ Deno.test("H2Client against Go's net/http2 (the dubbo-go provider): 32 concurren
   }
 });
 
-Deno.test("HPACK against hpack.js both ways: 2,000 random header lists on one connection", async () => {
+Deno.test("HPACK against hpack.js both ways: 2,000 random header lists on one connection", () => {
   let seed = 7;
   const random = (n: number) =>
     Math.floor((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 * n);
