@@ -24,14 +24,16 @@ import {
   greetRequest,
   kernelBufferBytes,
   latin1Bytes,
+  measureGrowth,
   peakRssBytes,
   type ProviderProcess,
   rawRequest,
   readAll,
-  resetPeakRss,
   rssBytes,
+  settlesWithin,
   startProviderProcess,
   tcpQueues,
+  warmUp,
   writeAllBytes,
 } from "./support/raw_http.ts";
 import { waitFor } from "./support/services.ts";
@@ -46,19 +48,6 @@ const H2_MAX_SESSION_BODY_BYTES = 32 * MiB;
 const H2_MAX_QUEUED_RESPONSE_BYTES = 8 * MiB;
 const ENHANCE_YOUR_CALM = 0xb;
 
-/**
- * Runs `round` (legitimate traffic) until a round raises the server's peak RSS by less than
- * 2 MiB (at most 6 rounds), so that what a measurement sees next is the attack, not the
- * heap and JIT settling.
- */
-async function warmUp(server: ProviderProcess, round: () => Promise<void>): Promise<void> {
-  for (let i = 0; i < 6; i++) {
-    const grown = measureGrowth(server.pid);
-    await round();
-    if (grown() < 2 * MiB) return;
-  }
-}
-
 /** Two greets with a 3.5 MiB name: the largest legitimate requests and answers. */
 async function bigGreets(server: ProviderProcess): Promise<void> {
   for (let i = 0; i < 2; i++) {
@@ -70,23 +59,6 @@ async function bigGreets(server: ProviderProcess): Promise<void> {
   }
 }
 
-/** Starts measuring `pid`'s memory; the result reads the peak RSS growth since. */
-function measureGrowth(pid: number): () => number {
-  const before = rssBytes(pid);
-  resetPeakRss(pid);
-  return () => peakRssBytes(pid) - before;
-}
-
-/** Resolves true when `promise` settles within `ms`, false when it is still pending. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const settled = await Promise.race([
-    promise.then(() => true, () => true),
-    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
 const PREFACE = latin1Bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const EMPTY_SETTINGS = new Uint8Array([0, 0, 0, 4, 0, 0, 0, 0, 0]);
 

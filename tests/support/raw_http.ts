@@ -142,16 +142,16 @@ export function cpuSeconds(pid: number): number {
   return ticks / 100;
 }
 
-/** Socket inodes among `pid`'s open fds. */
+/**
+ * Socket inodes among `pid`'s open fds. An fd closed between listing the directory and
+ * reading its link is not an error (the process is busy closing connections); a process
+ * whose fd directory is gone is.
+ */
 function socketInodes(pid: number): Set<string> {
-  const links = procOutput("find", [
-    `/proc/${pid}/fd`,
-    "-maxdepth",
-    "1",
-    "-type",
-    "l",
-    "-printf",
-    "%l\n",
+  const dir = `/proc/${pid}/fd`;
+  const links = procOutput("sh", [
+    "-c",
+    `find ${dir} -maxdepth 1 -type l -printf '%l\\n' 2>/dev/null; test -d ${dir}`,
   ]);
   const inodes = new Set<string>();
   for (const target of links.split("\n")) {
@@ -214,6 +214,36 @@ export function kernelBufferBytes(): number {
   return max("/proc/sys/net/ipv4/tcp_rmem") + max("/proc/sys/net/ipv4/tcp_wmem");
 }
 
+/** Starts measuring `pid`'s memory; the result reads the peak RSS growth since. */
+export function measureGrowth(pid: number): () => number {
+  const before = rssBytes(pid);
+  resetPeakRss(pid);
+  return () => peakRssBytes(pid) - before;
+}
+
+/**
+ * Runs `round` (legitimate traffic) until a round raises the server's peak RSS by less than
+ * 2 MiB (at most 6 rounds), so that what a measurement sees next is the attack, not the
+ * heap and JIT settling.
+ */
+export async function warmUp(server: ProviderProcess, round: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    const grown = measureGrowth(server.pid);
+    await round();
+    if (grown() < 2 * 1024 * 1024) return;
+  }
+}
+
+/** Resolves true when `promise` settles within `ms`, false when it is still pending. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
 /**
  * Proves that the provider process the test started is still the one serving: `pid` is
  * alive (not a zombie), the socket listening on its Triple port is one of its fds, and a
