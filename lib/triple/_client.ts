@@ -21,7 +21,7 @@ import { gunzip, isGzip, maybeGzip } from "./_compression.ts";
 import { requestContentType, type Serialization } from "./_content_type.ts";
 import { encodeEnvelope, onlyEnvelope } from "./_envelope.ts";
 import { formatGrpcTimeout, MS_TIMEOUT_HEADERS } from "./_timeout.ts";
-import { MAX_MESSAGE_BYTES } from "./_handler.ts";
+import { MAX_MESSAGE_BYTES } from "./_unary_call.ts";
 import { callTarget, type MethodSpec, pathOf } from "./_method.ts";
 import { concat } from "../bytes.ts";
 import { errorText } from "../error_text.ts";
