@@ -300,8 +300,8 @@ Deno.test("errors: malformed HTTP/1.1 gets 4xx and a closed connection, server s
       await raw(port, `POST ${PATH} HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n`),
       /^HTTP\/1\.1 400 /,
     );
-    // A client that sends half a request and hangs up.
-    assert.equal(await raw(port, `POST ${PATH} HTTP/1.1\r\ncontent-le`, true), "");
+    // A client that sends half a request and hangs up: 400, as Node's server answers.
+    assert.match(await raw(port, `POST ${PATH} HTTP/1.1\r\ncontent-le`, true), /^HTTP\/1\.1 400 /);
   });
 });
 

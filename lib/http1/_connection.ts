@@ -129,6 +129,10 @@ export class Http1Connection implements StreamHandler {
   #pumping = false;
   #closeWhenIdle = false;
   #drained = 0;
+  /** Empty lines skipped before the current request line (they count as its head). */
+  #skipped = 0;
+  /** The peer half-closed: serve what it sent, then close. */
+  #peerEnded = false;
 
   /**
    * Serves requests written to `transport`, whose input the owner feeds to the
@@ -144,22 +148,27 @@ export class Http1Connection implements StreamHandler {
   /** Input arrived. */
   receive(chunk: Uint8Array): void {
     if (this.#phase === "closed" || this.#phase === "drain") {
-      // After our answer: what the peer still sends is dropped, within a bound.
+      // After our answer: what the peer still sends is dropped, within a bound; past it we
+      // stop reading (a close with unread bytes resets the connection, and a client still
+      // writing would lose our answer) until the drain deadline closes the connection.
       this.#drained += chunk.length;
-      if (this.#drained > MAX_DRAIN_BYTES) this.#destroy();
+      if (this.#drained > MAX_DRAIN_BYTES) this.#transport.pause();
       return;
     }
-    if (this.#phase === "head" && this.#input.length === 0 && this.#current === undefined) {
-      this.#transport.deadline(HEAD_MS);
-    }
+    const idle = this.#input.length === 0 && this.#current === undefined && this.#skipped === 0;
+    if (this.#phase === "head" && idle) this.#transport.deadline(HEAD_MS);
     this.#input.append(chunk);
     this.#pump();
   }
 
-  /** The peer half-closed: finish an in-progress response, then close. */
+  /**
+   * The peer half-closed: the requests it sent whole are served; one it cut short is
+   * answered 400 (as Node's server does); then the connection closes.
+   */
   peerEnded(): void {
-    if (this.#phase === "await-response") this.#closeWhenIdle = true;
-    else this.#destroy();
+    if (this.#phase === "closed" || this.#phase === "drain") return this.#destroy();
+    this.#peerEnded = true;
+    this.#pump();
   }
 
   /** The phase's deadline passed. */
@@ -193,10 +202,21 @@ export class Http1Connection implements StreamHandler {
     this.#pumping = true;
     try {
       while (this.#step());
+      if (this.#peerEnded) this.#endAfterPeer();
     } catch (error) {
       this.#fail(error instanceof HttpError ? error : new HttpError(500, "internal error"));
     } finally {
       this.#pumping = false;
+    }
+  }
+
+  /** After the peer's FIN, once nothing more can be served: close, or 400 a cut request. */
+  #endAfterPeer() {
+    if (this.#phase === "head" && this.#transport.backlog() <= MAX_OUTPUT_BYTES) {
+      if (this.#input.length === 0) this.#end(); // empty lines alone are no request
+      else throw new HttpError(400, "request cut short by the end of the connection");
+    } else if (this.#phase === "body") {
+      throw new HttpError(400, "request body cut short by the end of the connection");
     }
   }
 
@@ -219,17 +239,21 @@ export class Http1Connection implements StreamHandler {
   }
 
   #readHead(): boolean {
+    this.#skipEmptyLines();
     const bytes = this.#input.view();
     const end = findHeadEnd(bytes, this.#scanned);
     if (end < 0) {
-      if (bytes.length > MAX_HEAD_BYTES) throw new HttpError(431, "request head too large");
+      if (this.#skipped + bytes.length > MAX_HEAD_BYTES) {
+        throw new HttpError(431, "request head too large");
+      }
       this.#scanned = resumeHeadSearch(bytes.length);
       return false;
     }
-    if (end > MAX_HEAD_BYTES) throw new HttpError(431, "request head too large");
+    if (this.#skipped + end > MAX_HEAD_BYTES) throw new HttpError(431, "request head too large");
     const head = parseHead(latin1(bytes.subarray(0, end)));
     this.#input.consume(end + 4);
     this.#scanned = 0;
+    this.#skipped = 0;
     const framing = head.framing;
     const current: Current = {
       exchange: undefined as unknown as Exchange,
@@ -256,6 +280,17 @@ export class Http1Connection implements StreamHandler {
       send: (reply) => this.#respond(current, reply),
     });
     return this.#phase === "body";
+  }
+
+  /** Drops empty lines before a request line (RFC 9112 §2.2; llhttp drops any number). */
+  #skipEmptyLines() {
+    const bytes = this.#input.view();
+    let start = 0;
+    while (start < bytes.length && (bytes[start] === 13 || bytes[start] === 10)) start++;
+    if (start === 0) return;
+    this.#input.consume(start);
+    this.#skipped += start;
+    this.#scanned = Math.max(0, this.#scanned - start);
   }
 
   #readBody(current: Current): boolean {

@@ -62,6 +62,15 @@ export interface ParsedHead {
 }
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
+/**
+ * The request methods llhttp (Node's parser) knows; it refuses any other, and so do we
+ * (SPEC "Hostile clients": whatever llhttp rejects).
+ */
+const METHODS = new Set(
+  ("DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH " +
+    "SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY " +
+    "SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY").split(" "),
+);
 const ANY_VERSION = /^[^ ]+ [^ ]+ HTTP\/(\d)\.(\d)$/;
 /** A field name (token) followed by ':'. */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -169,6 +178,7 @@ export function parseHead(text: string): ParsedHead {
     }
     throw new HttpError(400, "malformed request line");
   }
+  if (!METHODS.has(match[1])) throw new HttpError(400, "unknown request method");
   if (FORBIDDEN.test(text)) throw new HttpError(400, "invalid character in the request head");
   const headers = new Map<string, string>();
   let hosts = 0;

@@ -60,6 +60,10 @@ Deno.test("parseHead: every vector is refused with 400 (505 for other versions)"
     ["GET  / HTTP/1.1\r\nHost: a", 400],
     ["GET /\xff HTTP/1.1\r\nHost: a", 400],
     ["GET / HTTP/2.0\r\nHost: a", 505],
+    // Methods llhttp does not know (it matches them case-sensitively).
+    ["post / HTTP/1.1\r\nHost: a", 400],
+    ["OST / HTTP/1.1\r\nHost: a", 400],
+    ["FOO / HTTP/1.1\r\nHost: a", 400],
   ];
   for (const [head, expected] of cases) {
     assert.equal(status(() => parseHead(head)), expected, JSON.stringify(head));

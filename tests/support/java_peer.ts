@@ -227,13 +227,23 @@ export async function startJavaProvider(
   return Object.assign(process, { port });
 }
 
-/** Options of {@linkcode startJavaConsumer}. */
+/**
+ * Options of {@linkcode startJavaConsumer}. What is omitted stays at Dubbo's default: no
+ * protocol, timeout 1000 ms, retries 2, check true, migration APPLICATION_FIRST.
+ */
 export interface JavaConsumerOptions {
   zkAddress?: string;
   /** Direct provider, e.g. `tri://127.0.0.1:20000` (no registry then). */
   url?: string;
   count: number;
+  /** `reference.setTimeout` (ms). */
   timeoutMs?: number;
+  /** `reference.setRetries`. */
+  retries?: number;
+  /** `reference.setCheck`. */
+  check?: boolean;
+  /** `reference.setProtocol`, e.g. `tri`. */
+  protocol?: string;
   intervalMs?: number;
   /** Omitted = Dubbo's default (`APPLICATION_FIRST`). */
   migration?: "FORCE_INTERFACE" | "APPLICATION_FIRST" | "FORCE_APPLICATION";
@@ -251,11 +261,20 @@ export type JavaCallResult =
 export interface JavaConsumer extends JavaProcess {
   /** Resolves with the per-call results once its `Summary:` line is printed. */
   results(timeoutMs?: number): Promise<JavaCallResult[]>;
+  /**
+   * The ZooKeeper layout its calls went through (`application-level`, `interface-level`,
+   * or `direct`), from its `Layout:` line (printed before `Summary:`).
+   */
+  layout(): string | undefined;
 }
 
 /** Starts the Java consumer; it makes `count` calls, prints them, then exits (or holds). */
 export async function startJavaConsumer(options: JavaConsumerOptions): Promise<JavaConsumer> {
-  const args = [`--count=${options.count}`, `--timeout=${options.timeoutMs ?? 3000}`];
+  const args = [`--count=${options.count}`];
+  if (options.timeoutMs !== undefined) args.push(`--timeout=${options.timeoutMs}`);
+  if (options.retries !== undefined) args.push(`--retries=${options.retries}`);
+  if (options.check !== undefined) args.push(`--check=${options.check}`);
+  if (options.protocol !== undefined) args.push(`--protocol=${options.protocol}`);
   if (options.intervalMs) args.push(`--interval=${options.intervalMs}`);
   if (options.url) args.push(`--url=${options.url}`);
   if (options.migration) args.push(`--migration=${options.migration}`);
@@ -266,7 +285,8 @@ export async function startJavaConsumer(options: JavaConsumerOptions): Promise<J
     await process.waitForLine(/^Summary: /m, timeoutMs);
     return parseResults(process.output());
   };
-  return Object.assign(process, { results });
+  const layout = () => process.output().match(/^Layout: (.*)$/m)?.[1];
+  return Object.assign(process, { results, layout });
 }
 
 /** Parses the consumer's `Greet response: ...` / `Greet failed: <code>: <message>` lines. */

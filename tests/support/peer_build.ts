@@ -296,6 +296,8 @@ export interface GoProviderOptions {
   failRate?: number;
   /** Business delay per call, e.g. "50ms". */
   delay?: string;
+  /** End the delay at the caller's deadline (the seed's handler sleeps through it). */
+  honorDeadline?: boolean;
   app?: string;
 }
 
@@ -323,6 +325,7 @@ export async function startGoProvider(options: GoProviderOptions = {}): Promise<
       `-register=${options.register ?? "default"}`,
       `-fail-rate=${options.failRate ?? 0}`,
       `-delay=${options.delay ?? "0s"}`,
+      `-honor-deadline=${options.honorDeadline ?? false}`,
       `-app=${options.app ?? "dubbo.io"}`,
     ],
     { ZK_ADDRESS: options.zk ?? "127.0.0.1:1", DUBBO_IP_TO_REGISTRY: "127.0.0.1" },
@@ -369,6 +372,26 @@ export interface GoConsumerOptions {
 /** A running dubbo-go consumer. */
 export interface GoConsumer extends PeerProcess {
   readonly metricsPort: number;
+  /** The `warmup` it was started with (undefined: none). */
+  readonly warmup: string | undefined;
+}
+
+/** How a dubbo-go consumer's warm-up ended (its `WARMUP done` line). */
+export interface GoWarmup {
+  /** A provider answered (a reply or a Triple error); false: none within the warm-up. */
+  reached: boolean;
+  /** The last warm-up call succeeded. */
+  ok: boolean;
+  attempts: number;
+  /** How long it took, e.g. `1.204s`. */
+  after: string;
+}
+
+/** The warm-up result in a dubbo-go consumer's output, if it printed one. */
+export function parseGoWarmup(output: string): GoWarmup | undefined {
+  const m = output.match(/^WARMUP done reached=(\w+) ok=(\w+) attempts=(\d+) after=(\S+)$/m);
+  if (!m) return undefined;
+  return { reached: m[1] === "true", ok: m[2] === "true", attempts: Number(m[3]), after: m[4] };
 }
 
 /** Builds (cached) and starts the dubbo-go consumer; see {@linkcode parseGoResults}. */
@@ -391,7 +414,7 @@ export async function startGoConsumer(options: GoConsumerOptions = {}): Promise<
     ZK_ADDRESS: options.zk ?? "127.0.0.1:1",
     DUBBO_IP_TO_REGISTRY: "127.0.0.1",
   }, options.linger ?? false);
-  return Object.assign(process, { metricsPort });
+  return Object.assign(process, { metricsPort, warmup: options.warmup });
 }
 
 /** One call's result as the dubbo-go consumer printed it. */
