@@ -293,7 +293,12 @@ export class TripleHandler implements Handler {
     let cancel: AbortController | undefined;
     this.#inFlight++;
 
-    const finish = (code: Code | null, reply: Reply | undefined) => {
+    // `recorded`: the code the metrics classify by (`biz_error` for a handler's failure).
+    const finish = (
+      code: Code | null,
+      reply: Reply | undefined,
+      recorded: string | null = code,
+    ) => {
       if (done) return;
       done = true;
       chunks.length = 0;
@@ -302,13 +307,13 @@ export class TripleHandler implements Handler {
       if (code !== null) cancel?.abort("the call ended");
       if (reply) sink.send(reply);
       try {
-        observe(code);
+        observe(recorded);
       } finally {
         this.#callEnded();
       }
     };
-    const fail = (code: Code, message: string) =>
-      finish(code, errorReply(protocol, contentType, code, message));
+    const fail = (code: Code, message: string, recorded: string = code) =>
+      finish(code, errorReply(protocol, contentType, code, message), recorded);
     const deadline = checkHead(head, limit, fail);
     const context: CallContext = {
       get signal() {
@@ -355,11 +360,11 @@ export class TripleHandler implements Handler {
     body: Uint8Array,
     info: CallInfo,
     context: CallContext,
-    fail: (code: Code, message: string) => void,
+    fail: (code: Code, message: string, recorded?: string) => void,
     finish: (code: Code | null, reply: Reply) => void,
   ) {
     const { protocol, serialization, responseType } = info.type;
-    const failWith = (error: RpcError) => fail(error.code, error.message);
+    const failWith = (error: RpcError) => fail(error.code, error.message, error.metricCode);
     let message: Uint8Array;
     try {
       message = unwrapMessage(body, protocol, info.gzipped, MAX_MESSAGE_BYTES);

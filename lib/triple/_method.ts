@@ -296,12 +296,23 @@ export function invokeUnary(
   try {
     response = method.handle(request, context);
   } catch (error) {
-    return fail(asRpcError(error));
+    return fail(handlerError(error));
   }
-  if (response instanceof Promise) response.then(answer, (error) => fail(asRpcError(error)));
+  if (response instanceof Promise) response.then(answer, (error) => fail(handlerError(error)));
   else answer(response);
 }
 
 function asRpcError(error: unknown): RpcError {
   return error instanceof RpcError ? error : new RpcError("unknown", errorText(error));
+}
+
+/**
+ * What a handler threw: an RpcError as it is (classified by its code), anything else
+ * `unknown` on the wire and a business failure in the metrics, as dubbo-go counts a
+ * handler's plain error and Java a service's exception.
+ */
+function handlerError(error: unknown): RpcError {
+  return error instanceof RpcError
+    ? error
+    : new RpcError("unknown", errorText(error), { business: true });
 }
