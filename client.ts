@@ -36,6 +36,7 @@ const client = createClient({
   protocol: config.protocol,
   http: config.http,
   observer: metrics.calls,
+  onTransportMismatch: log, // once per provider that does not speak --protocol/--http
 });
 
 const running: { loop?: ReturnType<typeof runCallLoop> } = {};

@@ -29,6 +29,7 @@ import { encodeEnvelope, onlyEnvelope } from "./_envelope.ts";
 import { formatGrpcTimeout, MS_TIMEOUT_HEADERS } from "./_timeout.ts";
 import { MAX_MESSAGE_BYTES } from "./_handler.ts";
 import { callTarget, type MethodSpec, pathOf } from "./_method.ts";
+import { ConnectionFailure, TransportDiagnosis } from "./_transport_probe.ts";
 import { concat } from "../bytes.ts";
 import { errorText } from "../error_text.ts";
 
@@ -79,6 +80,12 @@ export interface ClientOptions {
   compressRequests?: boolean;
   /** Largest response message accepted, after decompression (default 4 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Gets one line, once per provider, when a provider does not speak the transport chosen
+   * (it answers the h2c preface in HTTP/1.1, or closes or resets on it): the line names the
+   * flag to change. Such calls still fail as `unavailable`, with a message that says why.
+   */
+  onTransportMismatch?: (line: string) => void;
 }
 
 /** The value of `tri-protocol-version` we send, as dubbo-js does. */
@@ -169,6 +176,13 @@ export function createClient(options: ClientOptions): TripleClient {
     maxBytes: options.maxResponseBytes ?? MAX_MESSAGE_BYTES,
   };
   const transport = protocol === "grpc" ? grpcTransport(wire) : tripleTransport(wire, http);
+  const diagnosis = options.onTransportMismatch &&
+    new TransportDiagnosis(
+      protocol,
+      http,
+      Math.min(1000, wire.timeoutMs),
+      options.onTransportMismatch,
+    );
   const observer = options.observer ?? NO_CALLS;
   const targets = new WeakMap<object, CallTarget>();
   return {
@@ -187,6 +201,9 @@ export function createClient(options: ClientOptions): TripleClient {
         return response;
       } catch (error) {
         end(error instanceof RpcError ? error.metricCode : "unknown");
+        if (diagnosis && error instanceof ConnectionFailure) {
+          throw await diagnosis.explain(endpoint, error);
+        }
         throw error;
       }
     },
@@ -247,16 +264,19 @@ function grpcTransport(wire: Wire): Transport {
   };
 }
 
-/** The RpcError of a failed h2c request. */
+/**
+ * The RpcError of a failed h2c request; a failure before any response (no HTTP/2 connection,
+ * or it broke) is a {@linkcode ConnectionFailure}, which the client may diagnose.
+ */
 function transportError(error: unknown, maxBytes: number): RpcError {
-  if (!(error instanceof H2RequestError)) return new RpcError("unavailable", errorText(error));
+  if (!(error instanceof H2RequestError)) return new ConnectionFailure(errorText(error));
   switch (error.reason) {
     case "timeout":
       return new RpcError("deadline_exceeded", error.message);
     case "too_large":
       return new RpcError("resource_exhausted", `response larger than ${maxBytes}`);
     default:
-      return new RpcError("unavailable", error.message, { cause: error.cause });
+      return new ConnectionFailure(error.message, { cause: error.cause });
   }
 }
 
@@ -366,7 +386,7 @@ function tripleTransport(wire: Wire, http: "1.1" | "2"): Transport {
           `call to ${endpointKey(endpoint)} exceeded its ${wire.timeoutMs}ms deadline`,
         );
       }
-      throw new RpcError("unavailable", `${endpointKey(endpoint)}: ${errorText(error)}`, {
+      throw new ConnectionFailure(`${endpointKey(endpoint)}: ${errorText(error)}`, {
         cause: error,
       });
     } finally {
