@@ -16,7 +16,13 @@
 import { type CallObserver, type CallTarget, NO_CALLS } from "../observe.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { H2RequestError, NodeH2Client } from "../h2/node_glue.ts";
-import { codeOfGrpcFailure, codeOfGrpcStatus, errorFromBody, RpcError } from "./_errors.ts";
+import {
+  BIZ_ERROR,
+  codeOfGrpcFailure,
+  codeOfGrpcStatus,
+  errorFromBody,
+  RpcError,
+} from "./_errors.ts";
 import { gunzip, isGzip, maybeGzip } from "./_compression.ts";
 import { requestContentType, type Serialization } from "./_content_type.ts";
 import { encodeEnvelope, onlyEnvelope } from "./_envelope.ts";
@@ -194,7 +200,7 @@ export function createClient(options: ClientOptions): TripleClient {
         end(null);
         return response;
       } catch (error) {
-        end(error instanceof RpcError ? error.code : "unknown");
+        end(error instanceof RpcError ? error.metricCode : "unknown");
         if (diagnosis && error instanceof ConnectionFailure) {
           throw await diagnosis.explain(endpoint, error);
         }
@@ -296,7 +302,8 @@ function grpcMessage(
   if (status === undefined) throw new RpcError("internal", "response without grpc-status");
   if (status !== "0") {
     const code = /^\d{1,3}$/.test(status) ? codeOfGrpcStatus(Number(status)) : undefined;
-    throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage));
+    const business = status === String(BIZ_ERROR);
+    throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage), { business });
   }
   const envelope = onlyEnvelope(
     response.body,

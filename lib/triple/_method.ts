@@ -315,12 +315,12 @@ export function invokeUnary(
   try {
     response = method.handle(request, context);
   } catch (error) {
-    return answer.fail(asRpcError(error));
+    return answer.fail(handlerError(error));
   }
   if (response instanceof Promise) {
     response.then(
       (value) => encodeAnswer(method, value, serialization, answer),
-      (error) => answer.fail(asRpcError(error)),
+      (error) => answer.fail(handlerError(error)),
     );
   } else encodeAnswer(method, response, serialization, answer);
 }
@@ -344,4 +344,15 @@ function encodeAnswer(
 
 function asRpcError(error: unknown): RpcError {
   return error instanceof RpcError ? error : new RpcError("unknown", errorText(error));
+}
+
+/**
+ * What a handler threw: an RpcError as it is (classified by its code), anything else
+ * `unknown` on the wire and a business failure in the metrics, as dubbo-go counts a
+ * handler's plain error and Java a service's exception.
+ */
+function handlerError(error: unknown): RpcError {
+  return error instanceof RpcError
+    ? error
+    : new RpcError("unknown", errorText(error), { business: true });
 }

@@ -173,13 +173,17 @@ export class UnaryCall implements Exchange, CallContext, Answer {
     this.#finish(null, successReply(protocol, responseType, bytes, this.#info.gzipOk));
   }
 
-  /** The call fails with `error`'s code and message. */
+  /**
+   * The call fails with `error`'s code and message; the metrics classify it by
+   * `error.metricCode` (`biz_error` for a handler's failure).
+   */
   fail(error: RpcError): void {
     const { protocol, responseType } = this.#info.type;
-    this.#finish(error.code, errorReply(protocol, responseType, error.code, error.message));
+    const reply = errorReply(protocol, responseType, error.code, error.message);
+    this.#finish(error.code, reply, error.metricCode);
   }
 
-  #finish(code: Code | null, reply: Reply | undefined) {
+  #finish(code: Code | null, reply: Reply | undefined, recorded: string | null = code) {
     if (this.#done) return;
     this.#done = true;
     this.#chunks = [];
@@ -188,7 +192,7 @@ export class UnaryCall implements Exchange, CallContext, Answer {
     if (code !== null) this.#cancel?.abort("the call ended");
     if (reply) this.#sink.send(reply);
     try {
-      this.#observe(code);
+      this.#observe(recorded);
     } finally {
       this.#onEnd();
     }
