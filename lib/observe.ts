@@ -1,6 +1,6 @@
 /**
  * The seams between the RPC and registry code and the metrics: small observer
- * interfaces, so `lib/rpc` and `lib/registry` never import `lib/metrics` and metrics
+ * interfaces, so `lib/triple` and `lib/registry` never import `lib/metrics` and metrics
  * stay in one place (like Dubbo's metrics filter).
  *
  * @module

@@ -342,7 +342,11 @@ Deno.test("dubbo-java: at Dubbo's defaults its consumer gets our provider's rand
   // Our answer is a result to Dubbo, not a thrown RpcException: failover does not retry it.
   assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_total"), 4);
   assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_failed_total"), 4);
-  assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_unknown_failed_total"), 4);
+  // The handler failed: a business failure to our provider, as to Java's and dubbo-go's.
+  assert.equal(
+    await metric(failing.metricsUrl, "dubbo_provider_requests_business_failed_total"),
+    4,
+  );
   assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
   // Java files a gRPC UNKNOWN from the provider under business failures, not unknown ones.
   assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_business_failed_total"), 4);

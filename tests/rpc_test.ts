@@ -121,7 +121,7 @@ for (const transport of ["http1", "h2c"] as const) {
   }
 }
 
-Deno.test("random failure: unknown / random error, observed on both sides", async () => {
+Deno.test("random failure: unknown / random error on the wire; a business failure to the provider, unknown to the consumer", async () => {
   const server = recordingObserver();
   const client = recordingObserver();
   await withProvider({ failureRate: 1, observer: server.observer }, async (_p, endpoint) => {
@@ -141,7 +141,9 @@ Deno.test("random failure: unknown / random error, observed on both sides", asyn
       consumer.close();
     }
   });
-  assert.deepEqual(server.calls.map((c) => c.ends), [["unknown"]]);
+  // The handler failed: dubbo-go's provider counts that as business_failed (and so do we);
+  // the consumer sees the wire's `unknown`, as dubbo-go's consumer counts ours.
+  assert.deepEqual(server.calls.map((c) => c.ends), [["biz_error"]]);
   assert.deepEqual(client.calls.map((c) => c.ends), [["unknown"]]);
 });
 

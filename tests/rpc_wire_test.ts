@@ -38,8 +38,11 @@ Deno.test("wire: error bodies of every peer keep their code and message", () => 
   ]);
   // Dubbo Java HTTP/1: HTTP status as a string
   assert.deepEqual(read(503, '{"status":"503","message":"busy"}'), ["unavailable", "busy"]);
-  // dubbo-go's code_N: business error 17 and unknown numbers are unknown
+  // dubbo-go's code_N: business error 17 and unknown numbers are unknown; 17 counts as a
+  // business failure (as dubbo-go's consumer counts it), other numbers do not
   assert.deepEqual(read(500, '{"code":"code_17","message":"biz"}'), ["unknown", "biz"]);
+  assert.equal(errorFromBody(500, '{"code":"code_17","message":"biz"}').metricCode, "biz_error");
+  assert.equal(errorFromBody(500, '{"code":"code_99","message":"?"}').metricCode, "unknown");
   assert.deepEqual(read(500, '{"code":"code_4","message":"late"}'), ["deadline_exceeded", "late"]);
   assert.deepEqual(read(500, '{"code":"code_99","message":"?"}'), ["unknown", "?"]);
   // No usable body: the HTTP status decides; 429 is resource_exhausted, not retryable

@@ -17,12 +17,7 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { decodeUtf8, encodeUtf8 } from "../bytes.ts";
-import {
-  type MessageCodec,
-  RpcError,
-  type Serialization,
-  type UnaryMethod,
-} from "../triple/mod.ts";
+import { type MessageCodec, type Serialization, type UnaryMethod } from "../triple/mod.ts";
 import {
   file_greet_greet,
   type GreetRequest,
@@ -223,7 +218,9 @@ export function greetService(behaviour: GreetBehaviour): UnaryMethod<string, str
     kind: "unary",
     ...GREET,
     handle(name, context) {
-      if (random() < failureRate) throw new RpcError("unknown", "random error");
+      // A plain error: `unknown` on the wire, a business failure in the metrics (the
+      // seed's go-server returns errors.New("random error"), which dubbo-go counts so).
+      if (random() < failureRate) throw new Error("random error");
       if (delayMs <= 0) return name;
       // Read the signal only here: it is made on first use, and the hot path needs none.
       const { signal } = context;

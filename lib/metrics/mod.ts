@@ -105,7 +105,7 @@ export interface MetricsOptions {
 
 /** The metrics of one program. */
 export interface DubboMetrics {
-  /** Recording seam for `lib/rpc`: wrap every call with `start(target)` / `end(code)`. */
+  /** Recording seam for `lib/triple`: wrap every call with `start(target)` / `end(code)`. */
   readonly calls: CallObserver;
   /** Recording seam for `lib/registry`. */
   readonly registryEvents: RegistryObserver;

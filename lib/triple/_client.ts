@@ -17,12 +17,18 @@
 import { type CallObserver, type CallTarget, NO_CALLS } from "../observe.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { H2Client, H2RequestError, type H2Response } from "../h2/mod.ts";
-import { codeOfGrpcFailure, codeOfGrpcStatus, errorFromBody, RpcError } from "./_errors.ts";
+import {
+  BIZ_ERROR,
+  codeOfGrpcFailure,
+  codeOfGrpcStatus,
+  errorFromBody,
+  RpcError,
+} from "./_errors.ts";
 import { gunzip, isGzip, maybeGzip } from "./_compression.ts";
 import { requestContentType, type Serialization } from "./_content_type.ts";
 import { encodeEnvelope, onlyEnvelope } from "./_envelope.ts";
 import { formatGrpcTimeout, MS_TIMEOUT_HEADERS } from "./_timeout.ts";
-import { MAX_MESSAGE_BYTES } from "./_handler.ts";
+import { MAX_MESSAGE_BYTES } from "./_unary_call.ts";
 import { callTarget, type MethodSpec, pathOf } from "./_method.ts";
 import { ConnectionFailure, TransportDiagnosis } from "./_transport_probe.ts";
 import { concat } from "../bytes.ts";
@@ -195,7 +201,7 @@ export function createClient(options: ClientOptions): TripleClient {
         end(null);
         return response;
       } catch (error) {
-        end(error instanceof RpcError ? error.code : "unknown");
+        end(error instanceof RpcError ? error.metricCode : "unknown");
         if (diagnosis && error instanceof ConnectionFailure) {
           throw await diagnosis.explain(endpoint, error);
         }
@@ -296,7 +302,8 @@ function grpcMessage(response: H2Response, maxBytes: number): Uint8Array {
   if (status === undefined) throw new RpcError("internal", "response without grpc-status");
   if (status !== "0") {
     const code = /^\d{1,3}$/.test(status) ? codeOfGrpcStatus(Number(status)) : undefined;
-    throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage));
+    const business = status === String(BIZ_ERROR);
+    throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage), { business });
   }
   const envelope = onlyEnvelope(
     response.body,

@@ -46,17 +46,30 @@ export type Code = typeof CODES[number];
  * const error = new RpcError("unknown", "random error");
  * assert.equal(error.code, "unknown");
  * assert.equal(error.message, "random error");
+ * assert.equal(new RpcError("unknown", "x", { business: true }).metricCode, "biz_error");
  * ```
  */
 export class RpcError extends Error {
   /** The Connect code (`unknown`, `unavailable`, ...). */
   readonly code: Code;
+  /**
+   * The application's handler failed (not the framework or the transport): what
+   * dubbo-go's handlers return as plain errors and send as its code 17 (CodeBizError), and
+   * what Java's services throw. Dubbo's metrics count it as `business_failed`.
+   */
+  readonly business: boolean;
 
   /** Creates an error; `message` is the peer-visible text. */
-  constructor(code: Code, message: string, options?: ErrorOptions) {
+  constructor(code: Code, message: string, options?: ErrorOptions & { business?: boolean }) {
     super(message, options);
     this.name = "RpcError";
     this.code = code;
+    this.business = options?.business ?? false;
+  }
+
+  /** The code the call metrics classify by: `biz_error` for a business failure. */
+  get metricCode(): string {
+    return this.business ? "biz_error" : this.code;
   }
 
   /** `"<code>: <message>"`, the way connect-go and dubbo-go print errors. */
@@ -185,6 +198,19 @@ const GRPC_HTTP_CODES: Readonly<Record<number, Code>> = {
 };
 
 /**
+ * dubbo-go's status code for a business error (`CodeBizError`), sent as `code_17` in a
+ * Triple error body and as grpc-status 17; we read it as `unknown`, marked business.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(errorFromBody(500, '{"code":"code_17","message":"random error"}').business, true);
+ * assert.equal(BIZ_ERROR, 17);
+ * ```
+ */
+export const BIZ_ERROR = 17;
+
+/**
  * The code named by an error body's `code` string: a Connect code, or dubbo-go's
  * `code_N` for non-canonical numbers (`code_17`, its business error, and any other
  * number outside 1..16 become `unknown`). `undefined` when `value` is no code at all.
@@ -230,6 +256,7 @@ export function errorFromBody(httpStatus: number, text: string): RpcError {
   }
   let code = codeOfName(body?.code);
   const status = body?.status;
+  const business = body?.code === `code_${BIZ_ERROR}` || status === BIZ_ERROR;
   if (code === undefined && typeof status === "number" && Number.isInteger(status)) {
     code = status === 0 ? "unknown" : codeOfGrpcStatus(status) ?? "unknown";
   }
@@ -240,7 +267,7 @@ export function errorFromBody(httpStatus: number, text: string): RpcError {
   const message = typeof body?.message === "string"
     ? body.message
     : `HTTP ${httpStatus}${text ? `: ${text.slice(0, 200)}` : ""}`;
-  return new RpcError(code, message);
+  return new RpcError(code, message, { business });
 }
 
 /**

@@ -14,19 +14,16 @@ import {
   ANSWERED,
   type Exchange,
   type Handler,
-  type Reply,
   type ReplySink,
   type RequestHead,
 } from "../net/mod.ts";
 import type { CallEnd, CallObserver, CallTarget } from "../observe.ts";
-import { type Code, RpcError } from "./_errors.ts";
+import type { Code } from "./_errors.ts";
 import { acceptsGzip, isGzip, isSupportedEncoding } from "./_compression.ts";
-import { connectError, errorReply, successReply, unwrapMessage } from "./_replies.ts";
-import { ACCEPTED_CONTENT_TYPES, type ContentType, parseContentType } from "./_content_type.ts";
+import { connectError, errorReply } from "./_replies.ts";
+import { ACCEPTED_CONTENT_TYPES, parseContentType } from "./_content_type.ts";
 import {
-  type CallContext,
   callTarget,
-  invokeUnary,
   type Method,
   pathOf,
   pathsOf,
@@ -35,11 +32,7 @@ import {
   type UnaryMethod,
 } from "./_method.ts";
 import { serveStreaming } from "./_streaming.ts";
-import { readTimeout } from "./_timeout.ts";
-import { concat } from "../bytes.ts";
-
-/** Largest accepted request message; bigger bodies get `resource_exhausted`. */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+import { type CallInfo, UnaryCall } from "./_unary_call.ts";
 
 /**
  * What a {@linkcode TripleHandler} serves.
@@ -75,55 +68,12 @@ interface Route {
   target: CallTarget | undefined;
 }
 
-/** What `#accept` learned from the head that the body's handling needs. */
-interface CallInfo {
-  type: ContentType;
-  method: UnaryMethod;
-  /** The request message is gzipped (Content-Encoding / grpc-encoding). */
-  gzipped: boolean;
-  /** The peer accepts a gzipped response. */
-  gzipOk: boolean;
-}
-
-/**
- * Whether a call's deadline (`at`, a `performance.now()` time, of a `ms` timeout) is all but
- * spent, so that a cancel now is the caller's timeout: within 50 ms or a quarter of the
- * timeout, the head start the caller's clock has over ours.
- */
-function deadlineSpent(deadline: { at: number; ms: number } | undefined): boolean {
-  if (deadline === undefined) return false;
-  return deadline.at - performance.now() <= Math.max(50, deadline.ms / 4);
-}
+/** The observation of a call nobody observes. */
+const NOT_OBSERVED: CallEnd = () => {};
 
 function bare(path: string): string {
   const query = path.indexOf("?");
   return query < 0 ? path : path.slice(0, query);
-}
-
-/**
- * Checks what the head of an accepted call says before its body: its timeout headers and
- * declared length (a failure goes to `fail`). Returns the call's deadline, if it has one.
- */
-function checkHead(
-  head: RequestHead,
-  limit: number,
-  fail: (code: Code, message: string) => void,
-): { at: number; ms: number } | undefined {
-  const timeout = readTimeout(head.header);
-  if (!timeout.ok) {
-    fail("invalid_argument", timeout.message);
-    return undefined;
-  }
-  if (head.contentLength !== undefined && head.contentLength > limit) {
-    fail("resource_exhausted", `message larger than ${MAX_MESSAGE_BYTES} bytes`);
-    return undefined;
-  }
-  if (timeout.ms === undefined) return undefined;
-  if (timeout.ms <= 0) {
-    fail("deadline_exceeded", "deadline exceeded");
-    return undefined;
-  }
-  return { at: performance.now() + timeout.ms, ms: timeout.ms };
 }
 
 /**
@@ -248,7 +198,7 @@ export class TripleHandler implements Handler {
       gzipped: isGzip(encoding),
       gzipOk: acceptsGzip(head.header(grpc ? "grpc-accept-encoding" : "accept-encoding")),
     };
-    if (!route.target) return this.#accept(head, sink, info, () => {});
+    if (!route.target) return this.#accept(head, sink, info, NOT_OBSERVED);
     const { group, version } = this.#options;
     const wantGroup = head.header("tri-service-group") ?? "";
     const wantVersion = head.header("tri-service-version") ?? "";
@@ -284,100 +234,17 @@ export class TripleHandler implements Handler {
   }
 
   #accept(head: RequestHead, sink: ReplySink, info: CallInfo, observe: CallEnd): Exchange {
-    const { protocol, responseType: contentType } = info.type;
-    const limit = MAX_MESSAGE_BYTES + (protocol === "grpc" ? 5 : 0);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    let done = false;
-    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-    let cancel: AbortController | undefined;
     this.#inFlight++;
-
-    const finish = (code: Code | null, reply: Reply | undefined) => {
-      if (done) return;
-      done = true;
-      chunks.length = 0;
-      clearTimeout(deadlineTimer);
-      // Ended without the handler's answer (deadline, cancel, too large): stop its work.
-      if (code !== null) cancel?.abort("the call ended");
-      if (reply) sink.send(reply);
-      try {
-        observe(code);
-      } finally {
-        this.#callEnded();
-      }
-    };
-    const fail = (code: Code, message: string) =>
-      finish(code, errorReply(protocol, contentType, code, message));
-    const deadline = checkHead(head, limit, fail);
-    const context: CallContext = {
-      get signal() {
-        return (cancel ??= new AbortController()).signal;
-      },
-    };
-
-    const exchange: Exchange = {
-      get done() {
-        return done;
-      },
-      data: (chunk) => {
-        if (done) return;
-        size += chunk.length;
-        if (size > limit) {
-          fail("resource_exhausted", `message larger than ${MAX_MESSAGE_BYTES} bytes`);
-          return;
-        }
-        chunks.push(chunk);
-      },
-      end: () => {
-        if (done) return;
-        const body = chunks.length === 1 ? chunks[0] : concat(chunks, size);
-        chunks.length = 0;
-        this.#handle(body, info, context, fail, finish);
-      },
-      // A caller that gives up as its deadline passes cancels a moment before our own timer
-      // fires (its clock started first): count that as the timeout it is, like dubbo-go's
-      // deadline_exceeded, and only an earlier cancel as canceled.
-      abort: () => finish(deadlineSpent(deadline) ? "deadline_exceeded" : "canceled", undefined),
-    };
-
-    if (deadline) {
-      const { ms } = deadline;
-      deadlineTimer = setTimeout(
-        () => fail("deadline_exceeded", `deadline of ${ms}ms exceeded`),
-        ms,
-      );
-    }
-    return exchange;
+    return new UnaryCall(head, sink, info, observe, this.#callEnded);
   }
 
-  #handle(
-    body: Uint8Array,
-    info: CallInfo,
-    context: CallContext,
-    fail: (code: Code, message: string) => void,
-    finish: (code: Code | null, reply: Reply) => void,
-  ) {
-    const { protocol, serialization, responseType } = info.type;
-    const failWith = (error: RpcError) => fail(error.code, error.message);
-    let message: Uint8Array;
-    try {
-      message = unwrapMessage(body, protocol, info.gzipped, MAX_MESSAGE_BYTES);
-    } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
-      return failWith(error);
-    }
-    const reply = (bytes: Uint8Array) =>
-      finish(null, successReply(protocol, responseType, bytes, info.gzipOk));
-    invokeUnary(info.method, message, serialization, context, reply, failWith);
-  }
-
-  #callEnded() {
+  /** One accepted call has ended (bound: passed to every call). */
+  #callEnded = () => {
     this.#inFlight--;
     if (this.#inFlight === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const wake of waiters) wake();
     }
-  }
+  };
 }

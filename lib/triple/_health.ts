@@ -71,8 +71,10 @@ export class HealthState {
  * const context = { signal: new AbortController().signal };
  * const ask = () =>
  *   new Promise<string>((answer, fail) =>
- *     invokeUnary(check, new TextEncoder().encode('{"service":"pkg.Service"}'), "json", context,
- *       (bytes) => answer(new TextDecoder().decode(bytes)), fail)
+ *     invokeUnary(check, new TextEncoder().encode('{"service":"pkg.Service"}'), "json", context, {
+ *       reply: (bytes) => answer(new TextDecoder().decode(bytes)),
+ *       fail,
+ *     })
  *   );
  * assert.equal(await ask(), '{"status":"SERVING"}');
  * state.setServing(false);

@@ -102,10 +102,13 @@ export interface CallContext {
  * const replies: string[] = [];
  * for (const method of [echo, shout]) {
  *   await new Promise<void>((done, fail) =>
- *     invokeUnary(method, new TextEncoder().encode("hi"), "proto", context, (bytes) => {
- *       replies.push(new TextDecoder().decode(bytes));
- *       done();
- *     }, fail)
+ *     invokeUnary(method, new TextEncoder().encode("hi"), "proto", context, {
+ *       reply(bytes) {
+ *         replies.push(new TextDecoder().decode(bytes));
+ *         done();
+ *       },
+ *       fail,
+ *     })
  *   );
  * }
  * assert.deepEqual(replies, ["hi", "HI"]);
@@ -244,10 +247,32 @@ export function pathsOf(method: { service: string; method: string }): string[] {
 }
 
 /**
- * Decodes, runs and encodes one call of `method`, answering through `reply` (synchronously
- * when the handler answers synchronously) or `fail` with an {@linkcode RpcError}:
- * `invalid_argument` for an undecodable request, the handler's code, or `unknown` for any
- * other error. Exactly one of them is called.
+ * Where the outcome of {@linkcode invokeUnary} goes: exactly one of the two is called.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "./_errors.ts";
+ * const outcomes: string[] = [];
+ * const answer: Answer = {
+ *   reply: (bytes) => outcomes.push(`${bytes.length} bytes`),
+ *   fail: (error) => outcomes.push(error.code),
+ * };
+ * answer.fail(new RpcError("unknown", "random error"));
+ * assert.deepEqual(outcomes, ["unknown"]);
+ * ```
+ */
+export interface Answer {
+  /** The encoded response message. */
+  reply(bytes: Uint8Array): void;
+  /** Why there is none. */
+  fail(error: RpcError): void;
+}
+
+/**
+ * Decodes, runs and encodes one call of `method`, answering `answer` (synchronously when the
+ * handler answers synchronously): `fail` gets `invalid_argument` for an undecodable request,
+ * the handler's {@linkcode RpcError}, or `unknown` for any other error.
  *
  * @example
  * ```ts
@@ -255,6 +280,7 @@ export function pathsOf(method: { service: string; method: string }): string[] {
  * import { create } from "@bufbuild/protobuf";
  * import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.ts";
  * import { unaryMethod } from "./_protobuf.ts";
+ * import type { RpcError } from "./_errors.ts";
  * const check = unaryMethod({
  *   service: "grpc.health.v1.Health", method: "Check",
  *   input: HealthCheckRequestSchema, output: HealthCheckResponseSchema,
@@ -262,9 +288,12 @@ export function pathsOf(method: { service: string; method: string }): string[] {
  * });
  * const context = { signal: new AbortController().signal };
  * const outcomes: string[] = [];
- * const record = (bytes: Uint8Array) => outcomes.push(`reply ${bytes.join(",")}`);
- * invokeUnary(check, new Uint8Array(0), "proto", context, record, (e) => outcomes.push(e.code));
- * invokeUnary(check, new TextEncoder().encode("["), "json", context, record, (e) => outcomes.push(e.code));
+ * const answer = {
+ *   reply: (bytes: Uint8Array) => outcomes.push(`reply ${bytes.join(",")}`),
+ *   fail: (error: RpcError) => outcomes.push(error.code),
+ * };
+ * invokeUnary(check, new Uint8Array(0), "proto", context, answer);
+ * invokeUnary(check, new TextEncoder().encode("["), "json", context, answer);
  * assert.deepEqual(outcomes, ["reply 8,1", "invalid_argument"]);
  * ```
  */
@@ -273,35 +302,57 @@ export function invokeUnary(
   body: Uint8Array,
   serialization: Serialization,
   context: CallContext,
-  reply: (bytes: Uint8Array) => void,
-  fail: (error: RpcError) => void,
+  answer: Answer,
 ): void {
   let request: unknown;
   try {
     request = method.request.decode(body, serialization);
   } catch (error) {
     const message = `cannot decode ${method.request.typeName}: ${errorText(error)}`;
-    return fail(new RpcError("invalid_argument", message));
+    return answer.fail(new RpcError("invalid_argument", message));
   }
-  const answer = (response: unknown) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = method.response.encode(response, serialization);
-    } catch (error) {
-      return fail(asRpcError(error));
-    }
-    reply(bytes);
-  };
   let response: unknown;
   try {
     response = method.handle(request, context);
   } catch (error) {
-    return fail(asRpcError(error));
+    return answer.fail(handlerError(error));
   }
-  if (response instanceof Promise) response.then(answer, (error) => fail(asRpcError(error)));
-  else answer(response);
+  if (response instanceof Promise) {
+    response.then(
+      (value) => encodeAnswer(method, value, serialization, answer),
+      (error) => answer.fail(handlerError(error)),
+    );
+  } else encodeAnswer(method, response, serialization, answer);
+}
+
+function encodeAnswer(
+  method: UnaryMethod,
+  response: unknown,
+  serialization: Serialization,
+  answer: Answer,
+): void {
+  let bytes: Uint8Array | undefined;
+  let failure: unknown;
+  try {
+    bytes = method.response.encode(response, serialization);
+  } catch (error) {
+    failure = error;
+  }
+  if (bytes) answer.reply(bytes);
+  else answer.fail(asRpcError(failure));
 }
 
 function asRpcError(error: unknown): RpcError {
   return error instanceof RpcError ? error : new RpcError("unknown", errorText(error));
+}
+
+/**
+ * What a handler threw: an RpcError as it is (classified by its code), anything else
+ * `unknown` on the wire and a business failure in the metrics, as dubbo-go counts a
+ * handler's plain error and Java a service's exception.
+ */
+function handlerError(error: unknown): RpcError {
+  return error instanceof RpcError
+    ? error
+    : new RpcError("unknown", errorText(error), { business: true });
 }

@@ -122,7 +122,7 @@ export function protobufSpec<I extends DescMessage, O extends DescMessage>(
  * });
  * const context = { signal: new AbortController().signal };
  * const reply = await new Promise<Uint8Array>((answer, fail) =>
- *   invokeUnary(check, new TextEncoder().encode("{}"), "json", context, answer, fail)
+ *   invokeUnary(check, new TextEncoder().encode("{}"), "json", context, { reply: answer, fail })
  * );
  * assert.equal(new TextDecoder().decode(reply), '{"status":"SERVING"}');
  * ```

@@ -64,7 +64,7 @@ export {
   streamingMethod,
   unaryMethod,
 } from "./_protobuf.ts";
-export { MAX_MESSAGE_BYTES } from "./_handler.ts";
+export { MAX_MESSAGE_BYTES } from "./_unary_call.ts";
 export { HEALTH_SERVICE } from "./_health.ts";
 export {
   DEFAULT_GRACE_MS,
