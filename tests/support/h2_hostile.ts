@@ -115,16 +115,25 @@ export async function greets(
   return next;
 }
 
-/** Warms `server` up with rounds of 5,000 Greet calls (100 at a time) on one connection. */
+/**
+ * Warms `server` up with rounds of 5,000 gRPC Greet calls, 100 at a time, from our own
+ * client (lib/h2's: one connection, a new one when the server ends it with GOAWAY, as the
+ * provider before lib/h2 did every 64 streams).
+ */
 export async function warmUpH2(server: ProviderProcess): Promise<void> {
-  await warmUp(server, async () => {
-    const wire = await H2Wire.connect(server.port);
-    try {
-      await greets(wire, 5000, 100);
-    } finally {
-      await wire.close();
-    }
-  });
+  const client = grpcClient();
+  const endpoint = { host: "127.0.0.1", port: server.port };
+  try {
+    await warmUp(server, async () => {
+      let calls = 0;
+      const worker = async () => {
+        while (calls++ < 5000) await client.call(GREET, endpoint, "w");
+      };
+      await Promise.all(Array.from({ length: 100 }, worker));
+    });
+  } finally {
+    client.close();
+  }
 }
 
 /**
@@ -188,18 +197,23 @@ export function plainGreetBlock(port: number, extra: number[] = []): Uint8Array 
   return Uint8Array.from([...fields, ...extra]);
 }
 
+/** Our own gRPC client (lib/triple over lib/h2's client). */
+function grpcClient() {
+  return createClient({
+    timeoutMs: 10_000,
+    serialization: "protobuf",
+    protocol: "grpc",
+    http: "2",
+  });
+}
+
 /**
  * {@linkcode assertSameProcessServes} (same PID, owning the Triple port, answering a greet
  * over HTTP/1.1 and h2c), then a real gRPC Greet call from our own client over h2c.
  */
 export async function assertSameProcessServesGrpc(server: ProviderProcess): Promise<void> {
   await assertSameProcessServes(server);
-  const client = createClient({
-    timeoutMs: 10_000,
-    serialization: "protobuf",
-    protocol: "grpc",
-    http: "2",
-  });
+  const client = grpcClient();
   const name = `grpc-alive-${server.pid}`;
   try {
     const greeting = await client.call(GREET, { host: "127.0.0.1", port: server.port }, name);
