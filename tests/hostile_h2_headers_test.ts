@@ -77,7 +77,7 @@ Deno.test("hostile h2: HPACK bomb: 431 per stream, the connection and its table 
     const bomb = concat([head, refs]);
     const bombs = [1, 3, 5, 7, 9, 11, 13, 15];
     await wire.send(concat(bombs.map((id) => headerFrames(id, bomb, true))));
-    await answers(wire, bombs);
+    await answers(wire, bombs).catch(() => {}); // asserted after the memory
     assertBounded(
       "HPACK bomb",
       grown,
@@ -94,9 +94,11 @@ Deno.test("hostile h2: HPACK bomb: 431 per stream, the connection and its table 
     // error, a connection error of type COMPRESSION_ERROR (RFC 9113 §4.3).
     const resize = await H2Wire.connect(server.port);
     try {
-      const update = Uint8Array.from(hpackInteger(2 ** 30, 5, 0x20));
+      // 1 MiB: an integer the decoder reads (2^30 would be refused as too long an integer
+      // before the size is even compared).
+      const update = Uint8Array.from(hpackInteger(1 << 20, 5, 0x20));
       await resize.send(headerFrames(1, concat([update, plainGreetBlock(server.port)]), true));
-      await assertGoaway(resize, ErrorCode.COMPRESSION_ERROR, "table size update to 2^30");
+      await assertGoaway(resize, ErrorCode.COMPRESSION_ERROR, "table size update to 1 MiB");
     } finally {
       await resize.close();
     }
@@ -117,7 +119,7 @@ Deno.test("hostile h2: a header list over MAX_HEADER_LIST_SIZE gets 431, one at 
     const listOf = (n: number) => concat([head, Uint8Array.from(Array(n).fill(accept).flat())]);
     await wire.send(headerFrames(1, listOf(fit + 1), true)); // one field over
     await wire.send(headerFrames(3, listOf(2000), true)); // 78 KB
-    await answers(wire, [1, 3]);
+    await answers(wire, [1, 3]).catch(() => {}); // asserted after the memory
     assertBounded("header lists over the limit", grown, HEADERS_BOUND);
     assert431(wire, 1, `a list of ${headSize + (fit + 1) * 39} bytes`);
     assert431(wire, 3, `a list of ${headSize + 2000 * 39} bytes`);

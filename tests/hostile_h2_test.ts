@@ -24,6 +24,7 @@ import {
   assertBounded,
   assertGoaway,
   flood,
+  greetBody,
   greetHead,
   hpackLiteral,
   KiB,
@@ -60,6 +61,31 @@ Deno.test("hostile h2: rapid reset (CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM, m
     // abuses it with ENHANCE_YOUR_CALM, as Go's and nghttp2's fixes for this CVE do.
     await assertGoaway(wire, ErrorCode.ENHANCE_YOUR_CALM, `rapid reset:${detail}`);
   });
+});
+
+Deno.test("hostile h2: rapid reset of whole calls in progress (20 ms business delay): GOAWAY ENHANCE_YOUR_CALM", async () => {
+  // The CVE's own shape: each stream a complete request the server is working on (here
+  // the greet handler's business delay) when its reset comes.
+  await underAttack(async (wire, grown, server) => {
+    let id = 1;
+    const body = greetBody("r");
+    const calls = () => {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 500; i++, id += 2) {
+        const block = wire.block(greetHead(server.port));
+        frames.push(encodeFrame(FrameType.HEADERS, Flag.END_HEADERS, id, block));
+        frames.push(encodeFrame(FrameType.DATA, Flag.END_STREAM, id, body));
+        frames.push(encodeFrame(FrameType.RST_STREAM, 0, id, word(ErrorCode.CANCEL)));
+      }
+      return concat(frames);
+    };
+    const batches = await flood(wire, calls, 200, 20_000);
+    // As above: at most MAX_CONCURRENT_STREAMS calls legitimately in progress at once.
+    const bound = SLACK * (SESSION_BYTES + LIMITS.maxConcurrentStreams * 2 * KiB);
+    const detail = ` after ${batches * 500} reset calls written`;
+    assertBounded("rapid reset (calls in progress)", grown, bound, detail);
+    await assertGoaway(wire, ErrorCode.ENHANCE_YOUR_CALM, `rapid reset of calls:${detail}`);
+  }, { args: ["--delay=20ms"] });
 });
 
 /**

@@ -224,15 +224,17 @@ export async function assertSameProcessServesGrpc(server: ProviderProcess): Prom
 }
 
 /**
- * Starts the provider, warms it up with real calls, connects a raw client (with our
- * `settings`), and runs `attack` with a function reading the provider's peak RSS growth
- * since the warm-up. Ends by proving the same process serves a real gRPC call.
+ * Starts the provider (with `options.args` added to its flags), warms it up with real
+ * calls, connects a raw client (with our `options.settings`), and runs `attack` with a
+ * function reading the provider's peak RSS growth since the warm-up. Ends by proving the
+ * same process serves a real gRPC call.
  */
 export async function underAttack(
   attack: (wire: H2Wire, grown: () => number, server: ProviderProcess) => Promise<void>,
-  settings: number[] = [],
+  options: { settings?: number[]; args?: string[] } = {},
 ): Promise<void> {
-  await using server = await startProviderProcess();
+  const { settings = [], args = [] } = options;
+  await using server = await startProviderProcess(args);
   await warmUpH2(server);
   const grown = measureGrowth(server.pid);
   const wire = await H2Wire.connect(server.port, settings);
