@@ -1,9 +1,10 @@
-// Runs first under plain `deno test` (files run in path order): without the suite's
-// permissions it ends the whole run with one line naming `deno task test` and `deno test -P`.
+// Runs first (files run in path order). Under plain `deno test` here (the runtime config, which
+// includes only this file) or without the suite's permissions, it ends the whole run with one
+// line naming `deno task test [files]`.
 import { preflight } from "./tests/support/preflight.ts";
 
 Deno.test({
-  name: "preflight: the suite's permissions are granted",
+  name: "preflight: the development config and the suite's permissions are in force",
   sanitizeExit: false,
   fn: () => preflight("test"),
 });

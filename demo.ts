@@ -7,19 +7,18 @@
 import { hostname } from "./lib/host.ts";
 import { createMetrics } from "./lib/metrics/mod.ts";
 import { serveMetrics } from "./lib/exporters/mod.ts";
-import {
-  createConsumer,
-  GREET_METHOD,
-  GREET_SERVICE,
-  GREET_TARGET,
-  runCallLoop,
-  serveProvider,
-} from "./lib/rpc/mod.ts";
+import { GREET, greetService, runCallLoop } from "./lib/greet/mod.ts";
+import { callTarget, createClient, pathOf, serveProvider } from "./lib/triple/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { VERSION } from "./lib/version.ts";
 
 const HOST = "127.0.0.1";
-const identity = { appVersion: VERSION, hostname: hostname(), ip: HOST, services: [GREET_TARGET] };
+const identity = {
+  appVersion: VERSION,
+  hostname: hostname(),
+  ip: HOST,
+  services: [callTarget(GREET)],
+};
 
 const providerMetrics = createMetrics({
   side: "provider",
@@ -46,11 +45,10 @@ const consumerScrape = await serveMetrics({
 const provider = await serveProvider({
   hostname: HOST,
   port: 20000,
-  failureRate: 1 / 101,
-  delayMs: 10,
+  services: [greetService({ failureRate: 1 / 101, delayMs: 10 })],
   observer: providerMetrics.calls,
 });
-const consumer = createConsumer({
+const client = createClient({
   timeoutMs: 3000,
   serialization: "protobuf",
   observer: consumerMetrics.calls,
@@ -64,7 +62,7 @@ const running: {
 const shutdown = onShutdown([
   { name: "stop summary", run: () => clearInterval(running.ticker) },
   { name: "drain calls", run: () => running.loop?.done },
-  { name: "close connections", run: () => consumer.close() },
+  { name: "close connections", run: () => client.close() },
   { name: "drain provider", run: () => provider.close(1000) },
   {
     name: "close scrape endpoints",
@@ -72,16 +70,18 @@ const shutdown = onShutdown([
   },
 ], { log: (line) => console.log(live ? `\n${line}` : line) });
 
-console.log(`provider  tri://${HOST}:${provider.port}/${GREET_SERVICE}`);
+console.log(`provider  tri://${HOST}:${provider.port}/${GREET.service}`);
 console.log(`metrics   http://${HOST}:${providerScrape.port}/prometheus (provider)`);
 console.log(`metrics   http://${HOST}:${consumerScrape.port}/prometheus (consumer)`);
 console.log(
-  `try       curl -H 'Content-Type: application/json' -d '{"name":"Dubbo"}' http://${HOST}:${provider.port}/${GREET_SERVICE}/${GREET_METHOD}`,
+  `try       curl -H 'Content-Type: application/json' -d '{"name":"Dubbo"}' http://${HOST}:${provider.port}${
+    pathOf(GREET)
+  }`,
 );
 console.log("Ctrl-C to stop");
 
 const loop = running.loop = runCallLoop({
-  consumer,
+  client,
   pick: () => ({ host: HOST, port: provider.port }),
   intervalMs: 20,
   concurrency: 4,

@@ -1,17 +1,21 @@
 /**
- * The Dubbo provider: serves greet.GreetService over Triple, registers in ZooKeeper,
+ * The Dubbo provider: serves the Greet service over Triple, registers in ZooKeeper,
  * and exports its metrics by pull (always) and push (unless `--push=false`).
  *
- *   config → startProgram (metrics → exporters: pull endpoint, pusher) → Triple provider → registry
+ *   config → startProgram (metrics → exporters: pull endpoint, pusher)
+ *          → Triple provider (lib/triple on lib/net, lib/http1, lib/h2) serving Greet (lib/greet)
+ *          → registry
  *
  * @module
  */
-import { GREET_SERVICE, GREET_TARGET, serveProvider } from "./lib/rpc/mod.ts";
+import { GREET, greetService } from "./lib/greet/mod.ts";
+import { callTarget, serveProvider } from "./lib/triple/mod.ts";
 import {
   appMetadata,
   createRegistry,
   type MetadataInfo,
   metadataServiceV2,
+  serviceInterface,
 } from "./lib/registry/mod.ts";
 import { loadConfig } from "./lib/cli.ts";
 import { startProgram } from "./lib/program.ts";
@@ -19,24 +23,28 @@ import { onShutdown } from "./lib/shutdown.ts";
 import { errorText } from "./lib/error_text.ts";
 
 const config = loadConfig("server");
-const { ip, log, metrics, exporters } = await startProgram(config, { services: [GREET_TARGET] });
+const greet = greetService({ failureRate: config.failureRate, delayMs: config.delayMs });
+const service = serviceInterface([GREET]);
+const { ip, log, metrics, exporters } = await startProgram(config, {
+  services: [callTarget(greet)],
+});
 
 // What the instance advertises, served as MetadataServiceV2 on the Triple port.
 const exported: { metadata?: MetadataInfo } = {};
 const provider = await serveProvider({
   hostname: config.host,
   port: config.port,
-  failureRate: config.failureRate,
-  delayMs: config.delayMs,
+  services: [greet],
+  internal: [metadataServiceV2(() => exported.metadata)],
   observer: metrics.calls,
   maxConnections: config.maxConnections,
   log,
-  methods: [metadataServiceV2(() => exported.metadata)],
 });
-const metadata = exported.metadata = appMetadata({ app: config.app, port: provider.port });
+const metadata = exported.metadata = appMetadata({ service, app: config.app, port: provider.port });
 const registry = createRegistry({
   kind: config.registry,
   address: config.zkAddress,
+  service,
   observer: metrics.registryEvents,
   log,
 });
@@ -51,7 +59,7 @@ const shutdown = onShutdown([
 ], { log });
 
 log(
-  `provider ${GREET_SERVICE} on tri://${ip}:${provider.port} ` +
+  `provider ${service.name} on tri://${ip}:${provider.port} ` +
     `(metrics ${exporters.scrapeUrl}, push ${exporters.pushTarget})`,
 );
 try {

@@ -17,7 +17,8 @@
  */
 import type { CallObserver } from "../lib/observe.ts";
 import { NO_CALLS } from "../lib/observe.ts";
-import { GREET_TARGET, serveProvider } from "../lib/rpc/mod.ts";
+import { callTarget, serveProvider } from "../lib/triple/mod.ts";
+import { GREET, greetService } from "../lib/greet/mod.ts";
 import { createMetrics } from "../lib/metrics/mod.ts";
 
 /** The server kinds this script can start. */
@@ -63,15 +64,14 @@ async function start(kind: ServerKind, port: number): Promise<Running> {
       appVersion: "1.0.0",
       hostname: "bench-host",
       ip: "127.0.0.1",
-      services: [GREET_TARGET],
+      services: [callTarget(GREET)],
     }).calls,
   };
   let active = observers.noop;
   const provider = await serveProvider({
     hostname: "127.0.0.1",
     port,
-    failureRate: 0,
-    delayMs: 0,
+    services: [greetService({ failureRate: 0, delayMs: 0 })],
     observer: { start: (target) => active.start(target) },
   });
   return {

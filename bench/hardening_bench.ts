@@ -1,6 +1,7 @@
 /**
- * What issue 13's hardening costs: the provider's HTTP/1.1 and h2c throughput after the
- * hardening (lib/rpc) against the same provider before it (bench/_pre_hardening/), with a
+ * What issue 13's hardening costs: the provider's HTTP/1.1 and h2c throughput today
+ * against the provider before the hardening (the commit bench/_baseline.ts names, checked
+ * out with `git worktree add` into a temp dir and run from there), with a
  * bare `Deno.serve` echo and Node's own `http`/`http2` servers as references, all in one
  * run (goal: after ≥ 0.90× before on both transports).
  *
@@ -8,17 +9,21 @@
  * After a warm-up, each target is measured once per round, in an order that rotates every
  * round; reported per target: median requests/s and median server CPU µs per request (from
  * /proc, summed over threads). Knobs: `HARDEN_BENCH_ROUNDS` (12), `HARDEN_BENCH_SECONDS`
- * (0.5), `HARDEN_BENCH_CONCURRENCY` (32). Run: `deno bench -A bench/hardening_bench.ts`
+ * (0.5), `HARDEN_BENCH_CONCURRENCY` (32), `HARDEN_BENCH_BASELINE` (another commit to compare
+ * with, e.g. `main`). Run: `deno task bench bench/hardening_bench.ts`
  * (about 60 s; Linux only).
  */
 import { median, processCpuNanos } from "./_proc.ts";
-import { GREET_PATH } from "../lib/rpc/mod.ts";
+import { pathOf } from "../lib/triple/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
+import { type Baseline, checkOutBaseline } from "./_baseline.ts";
 import { type Drive, loadH2c, loadHttp1 } from "./_load.ts";
 
 const ROUNDS = Number(Deno.env.get("HARDEN_BENCH_ROUNDS") ?? 12);
 const SECONDS = Number(Deno.env.get("HARDEN_BENCH_SECONDS") ?? 0.5);
 const CONCURRENCY = Number(Deno.env.get("HARDEN_BENCH_CONCURRENCY") ?? 32);
 const BODY = JSON.stringify({ name: "hello world" });
+const GREET_PATH = pathOf(GREET);
 
 interface Server {
   ports: { http1: number; h2c: number };
@@ -26,9 +31,10 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function spawn(command: string, args: string[]): Promise<Server> {
+async function spawn(command: string, args: string[], cwd?: string): Promise<Server> {
   const child = new Deno.Command(command, {
     args,
+    cwd,
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -87,10 +93,13 @@ async function measure(targets: Target[], transport: Transport, drive: Drive) {
 }
 
 const servers: Server[] = [];
+let baseline: Baseline | undefined;
 try {
   const script = new URL("./_hardening_servers.ts", import.meta.url).pathname;
   const deno = (kind: string) => spawn(Deno.execPath(), ["run", "-A", script, kind]);
-  const before = await deno("before");
+  baseline = await checkOutBaseline(Deno.env.get("HARDEN_BENCH_BASELINE"));
+  console.log(`provider before hardening: commit ${baseline.commit.slice(0, 7)} (git worktree)`);
+  const before = await spawn(Deno.execPath(), baseline.command.args, baseline.command.cwd);
   const after = await deno("after");
   const bare = await deno("bare");
   const node = await spawn("node", [
@@ -126,4 +135,5 @@ try {
   }
 } finally {
   await Promise.all(servers.map((s) => s.stop()));
+  await baseline?.remove();
 }

@@ -4,32 +4,8 @@
  */
 import { NO_CALLS } from "../lib/observe.ts";
 import type { CallTarget } from "../lib/observe.ts";
-import { createMetrics, type DubboMetrics } from "../lib/metrics/mod.ts";
-
-function targets(count: number): CallTarget[] {
-  return Array.from({ length: count }, (_, i) => ({
-    interface: `bench.Service${Math.floor(i / 10)}`,
-    method: `Method${i % 10}`,
-    group: "",
-    version: "",
-  }));
-}
-
-function metricsWith(methods: number): DubboMetrics {
-  const metrics = createMetrics({
-    side: "provider",
-    app: "bench",
-    appVersion: "1.0.0",
-    hostname: "bench-host",
-    ip: "10.0.0.1",
-    services: targets(methods),
-  });
-  // Give every series some data so quantiles and windows have work to do.
-  for (const target of metrics.targets) {
-    for (let i = 0; i < 20; i++) metrics.calls.start(target)(i % 7 === 0 ? "unknown" : null);
-  }
-  return metrics;
-}
+import type { DubboMetrics } from "../lib/metrics/mod.ts";
+import { recordedMetrics as metricsWith } from "./_metrics.ts";
 
 const recording = metricsWith(1);
 const greet = recording.targets[0];

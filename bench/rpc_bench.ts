@@ -15,9 +15,12 @@
  *
  * Knobs: `RPC_BENCH_ROUNDS` (24), `RPC_BENCH_SECONDS` (per target per round, 0.5),
  * `RPC_BENCH_WARMUP` (seconds per target, 1), `RPC_BENCH_CONCURRENCY` (32).
- * Run: `deno bench -P bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
+ * Run: `deno task bench bench/rpc_bench.ts` (about 85 s; Linux only, for /proc).
  */
-import { GREET_PATH } from "../lib/rpc/mod.ts";
+import { pathOf } from "../lib/triple/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
+
+const GREET_PATH = pathOf(GREET);
 import { median, processCpuNanos } from "./_proc.ts";
 import { type Drive, loadH2c, loadHttp1 } from "./_load.ts";
 import type { ObserverName, ServerKind } from "./_rpc_servers.ts";

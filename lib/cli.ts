@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ConfigError, ENV_VARS, parseConfig } from "./config.ts";
+import { ENV_VARS, parseConfig } from "./config.ts";
+import { ConfigError } from "./config_types.ts";
 import type { CleanerConfig, ClientConfig, Env, Program, ServerConfig } from "./config_types.ts";
 import { describe, PermissionMissing, requireEnv, requirePermissions } from "./permissions.ts";
 

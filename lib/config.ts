@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { parseDuration } from "./_duration.ts";
 import * as kind from "./_flag_kinds.ts";
 import {
   type AnyFlag,
@@ -32,9 +31,6 @@ import {
   type ServerConfig,
 } from "./config_types.ts";
 
-export * from "./config_types.ts";
-export { parseDuration };
-
 const SERVER = ["server"] as const;
 const CLIENT = ["client"] as const;
 const CLEANER = ["cleaner"] as const;
@@ -44,7 +40,7 @@ const ALL = ["server", "client", "cleaner"] as const;
 const appName = kind.text({ nonEmpty: "a non-empty application name" });
 
 /** Flags, in the order `--help` lists them. */
-const F = {
+const FLAG = {
   port: flag(SERVER, "port", kind.port, 20000, "Triple port (HTTP/1.1 and h2c)"),
   serverMetricsPort: flag(SERVER, "metrics-port", kind.port, 9099, "scrape endpoint port"),
   clientMetricsPort: flag(CLIENT, "metrics-port", kind.port, 9097, "scrape endpoint port"),
@@ -200,7 +196,7 @@ const F = {
 };
 
 /** Environment variables, in the order `--help` lists them. */
-const V = {
+const VARIABLE = {
   pushgatewayUrl: variable(
     ALL,
     "PUSHGATEWAY_URL",
@@ -240,8 +236,8 @@ const V = {
   ),
 };
 
-const FLAGS: readonly AnyFlag[] = Object.values(F);
-const VARS: readonly AnyVar[] = Object.values(V);
+const FLAGS: readonly AnyFlag[] = Object.values(FLAG);
+const VARS: readonly AnyVar[] = Object.values(VARIABLE);
 
 const flagsOf = (program: Program) => FLAGS.filter((f) => f.programs.includes(program));
 const varsOf = (program: Program) => VARS.filter((v) => v.programs.includes(program));
@@ -303,7 +299,7 @@ export function parseConfig(
   env: Env,
 ): Parsed<ServerConfig | ClientConfig | CleanerConfig> {
   const raw = readFlags(flagsOf(program), args);
-  if (get(raw, F.help)) return { help: true, usage: usage(program) };
+  if (get(raw, FLAG.help)) return { help: true, usage: usage(program) };
   switch (program) {
     case "server":
       return { help: false, config: serverConfig(raw, env) };
@@ -317,21 +313,21 @@ export function parseConfig(
 function commonConfig(program: "server" | "client", raw: RawFlags, env: Env): CommonConfig {
   const server = program === "server";
   return {
-    push: get(raw, F.push),
-    pushIntervalMs: get(raw, F.pushInterval),
-    instance: get(raw, F.instance),
-    metricsPort: get(raw, server ? F.serverMetricsPort : F.clientMetricsPort),
-    metricsPath: get(raw, F.metricsPath),
-    app: get(raw, server ? F.serverApp : F.clientApp),
-    registry: get(raw, F.registry),
-    zkAddress: read(env, V.zkAddress) ?? "",
-    host: get(raw, F.host),
-    advertiseIp: get(raw, F.advertiseIp) ?? read(env, V.advertiseIp),
+    push: get(raw, FLAG.push),
+    pushIntervalMs: get(raw, FLAG.pushInterval),
+    instance: get(raw, FLAG.instance),
+    metricsPort: get(raw, server ? FLAG.serverMetricsPort : FLAG.clientMetricsPort),
+    metricsPath: get(raw, FLAG.metricsPath),
+    app: get(raw, server ? FLAG.serverApp : FLAG.clientApp),
+    registry: get(raw, FLAG.registry),
+    zkAddress: read(env, VARIABLE.zkAddress) ?? "",
+    host: get(raw, FLAG.host),
+    advertiseIp: get(raw, FLAG.advertiseIp) ?? read(env, VARIABLE.advertiseIp),
     pushgateway: {
-      url: read(env, V.pushgatewayUrl) ?? "",
-      job: read(env, server ? V.serverJob : V.clientJob) ?? "",
-      user: read(env, V.user),
-      pass: read(env, V.pass),
+      url: read(env, VARIABLE.pushgatewayUrl) ?? "",
+      job: read(env, server ? VARIABLE.serverJob : VARIABLE.clientJob) ?? "",
+      user: read(env, VARIABLE.user),
+      pass: read(env, VARIABLE.pass),
     },
   };
 }
@@ -340,11 +336,11 @@ function serverConfig(raw: RawFlags, env: Env): ServerConfig {
   return {
     ...commonConfig("server", raw, env),
     program: "server",
-    port: get(raw, F.port),
-    failureRate: get(raw, F.failureRate),
-    delayMs: get(raw, F.delay),
-    registerMode: get(raw, F.registerMode),
-    maxConnections: get(raw, F.maxConnections),
+    port: get(raw, FLAG.port),
+    failureRate: get(raw, FLAG.failureRate),
+    delayMs: get(raw, FLAG.delay),
+    registerMode: get(raw, FLAG.registerMode),
+    maxConnections: get(raw, FLAG.maxConnections),
   };
 }
 
@@ -352,16 +348,16 @@ function clientConfig(raw: RawFlags, env: Env): ClientConfig {
   const config: ClientConfig = {
     ...commonConfig("client", raw, env),
     program: "client",
-    url: get(raw, F.url),
-    intervalMs: get(raw, F.interval),
-    concurrency: get(raw, F.concurrency),
-    count: get(raw, F.count),
-    timeoutMs: get(raw, F.timeout),
-    retries: get(raw, F.retries),
-    serialization: get(raw, F.serialization),
-    discovery: get(raw, F.discovery),
-    protocol: get(raw, F.protocol),
-    http: get(raw, F.http),
+    url: get(raw, FLAG.url),
+    intervalMs: get(raw, FLAG.interval),
+    concurrency: get(raw, FLAG.concurrency),
+    count: get(raw, FLAG.count),
+    timeoutMs: get(raw, FLAG.timeout),
+    retries: get(raw, FLAG.retries),
+    serialization: get(raw, FLAG.serialization),
+    discovery: get(raw, FLAG.discovery),
+    protocol: get(raw, FLAG.protocol),
+    http: get(raw, FLAG.http),
   };
   if (config.registry === "none" && config.url === undefined) {
     throw new ConfigError(
@@ -378,17 +374,17 @@ function cleanerConfig(raw: RawFlags, env: Env): CleanerConfig {
   return {
     program: "cleaner",
     pushgateway: {
-      url: get(raw, F.pushgw) ?? read(env, V.pushgatewayUrl) ?? "",
+      url: get(raw, FLAG.pushgw) ?? read(env, VARIABLE.pushgatewayUrl) ?? "",
       job: "",
-      user: read(env, V.user),
-      pass: read(env, V.pass),
+      user: read(env, VARIABLE.user),
+      pass: read(env, VARIABLE.pass),
     },
-    ttlMs: get(raw, F.ttl),
-    jobPrefix: get(raw, F.jobPrefix),
-    daemon: get(raw, F.daemon),
-    intervalMs: get(raw, F.cleanerInterval),
-    metricsPort: get(raw, F.cleanerMetricsPort),
-    dryRun: get(raw, F.dryRun),
-    host: get(raw, F.cleanerHost),
+    ttlMs: get(raw, FLAG.ttl),
+    jobPrefix: get(raw, FLAG.jobPrefix),
+    daemon: get(raw, FLAG.daemon),
+    intervalMs: get(raw, FLAG.cleanerInterval),
+    metricsPort: get(raw, FLAG.cleanerMetricsPort),
+    dryRun: get(raw, FLAG.dryRun),
+    host: get(raw, FLAG.cleanerHost),
   };
 }

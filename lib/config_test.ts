@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { ConfigError, ENV_VARS, parseConfig, parseDuration } from "./config.ts";
+import { ENV_VARS, parseConfig } from "./config.ts";
+import { ConfigError } from "./config_types.ts";
+import { parseDuration } from "./_duration.ts";
 
 function error(program: "server" | "client" | "cleaner", args: string[], env = {}): string {
   try {

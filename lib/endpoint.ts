@@ -16,7 +16,8 @@ export interface Endpoint {
  *
  * @example
  * ```ts
- * endpointKey({ host: "10.0.0.5", port: 20000 }); // "10.0.0.5:20000"
+ * import assert from "node:assert/strict";
+ * assert.equal(endpointKey({ host: "10.0.0.5", port: 20000 }), "10.0.0.5:20000");
  * ```
  */
 export function endpointKey(endpoint: Endpoint): string {

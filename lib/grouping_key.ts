@@ -48,10 +48,15 @@ export function base64Url(value: string): string {
  *
  * @example
  * ```ts
- * groupPath({ job: "dubbo_server", instance: "10.0.0.1:9099" });
- * // "/metrics/job/dubbo_server/instance/10.0.0.1%3A9099"
- * groupPath({ job: "dubbo_server", instance: "" });
- * // "/metrics/job/dubbo_server/instance@base64/="
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   groupPath({ job: "dubbo_server", instance: "10.0.0.1:9099" }),
+ *   "/metrics/job/dubbo_server/instance/10.0.0.1%3A9099",
+ * );
+ * assert.equal(
+ *   groupPath({ job: "dubbo_server", instance: "" }),
+ *   "/metrics/job/dubbo_server/instance@base64/=",
+ * );
  * ```
  */
 export function groupPath(key: GroupingKey): string {
@@ -78,7 +83,8 @@ function segment(name: string, value: string): string {
  *
  * @example
  * ```ts
- * describeKey({ instance: "x", job: "dubbo_client" }); // '{job="dubbo_client",instance="x"}'
+ * import assert from "node:assert/strict";
+ * assert.equal(describeKey({ instance: "x", job: "dubbo_client" }), '{job="dubbo_client",instance="x"}');
  * ```
  */
 export function describeKey(key: GroupingKey): string {

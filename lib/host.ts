@@ -28,8 +28,9 @@ export function hostname(): string {
  *
  * @example
  * ```ts
- * advertisedIp(undefined, "0.0.0.0"); // e.g. "10.0.0.12"
- * advertisedIp(undefined, "127.0.0.1"); // "127.0.0.1"
+ * import assert from "node:assert/strict";
+ * assert.equal(advertisedIp("10.0.0.5", "0.0.0.0"), "10.0.0.5"); // --advertise-ip wins
+ * assert.equal(advertisedIp(undefined, "127.0.0.1"), "127.0.0.1"); // bound to one address: that one
  * ```
  */
 export function advertisedIp(override: string | undefined, boundHost: string): string {

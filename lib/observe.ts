@@ -1,6 +1,6 @@
 /**
  * The seams between the RPC and registry code and the metrics: small observer
- * interfaces, so `lib/rpc` and `lib/registry` never import `lib/metrics` and metrics
+ * interfaces, so `lib/triple` and `lib/registry` never import `lib/metrics` and metrics
  * stay in one place (like Dubbo's metrics filter).
  *
  * @module
@@ -58,15 +58,7 @@ export interface RegistryObserver {
  */
 export const NO_CALLS: CallObserver = { start: () => () => {} };
 
-/**
- * A registry observer that records nothing.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(NO_REGISTRY_EVENTS.register(true, 5), undefined); // records nothing
- * ```
- */
+/** A registry observer that records nothing. */
 export const NO_REGISTRY_EVENTS: RegistryObserver = {
   register: () => {},
   subscribe: () => {},

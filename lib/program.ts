@@ -7,7 +7,12 @@
 import type { ClientConfig, ServerConfig } from "./config_types.ts";
 import { type Exporters, startExporters } from "./exporters/mod.ts";
 import { advertisedIp, hostname } from "./host.ts";
-import { createMetrics, type DubboMetrics, type MetricsOptions } from "./metrics/mod.ts";
+import {
+  createMetrics,
+  type DubboMetrics,
+  MetricNameCollision,
+  type MetricsOptions,
+} from "./metrics/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** What a started program has before its RPC and registry parts exist. */
@@ -21,18 +26,21 @@ export interface Started<C> {
   exporters: Exporters;
 }
 
-/** What the metrics cover. */
-export type ProgramOptions = Pick<MetricsOptions, "services" | "extraFamilies">;
+/** What the metrics cover: our services, and the users' own prom-client registries. */
+export type ProgramOptions = Pick<MetricsOptions, "services" | "extraFamilies" | "registries">;
 
 /**
  * Creates the metrics of a loaded config (provider for the server, consumer for the
  * client) and starts its exporters: pull endpoint, and pusher unless `--push=false`.
+ * The metrics of `options.registries` (prom-client `Registry` objects) are served and
+ * pushed with ours; a name that clashes with ours or another registry's ends the program
+ * at once with one line on stderr and exit code 2.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
- * // server.ts: `startProgram(loadConfig("server"), { services: [GREET_TARGET] })`
+ * // server.ts: `startProgram(loadConfig("server"), { services: [callTarget(greet)] })`
  * const args = ["--push=false", "--host=127.0.0.1", "--advertise-ip=127.0.0.1"];
  * const parsed = parseConfig("server", args, {});
  * assert.ok(!parsed.help);
@@ -58,6 +66,13 @@ export async function startProgram<C extends ServerConfig | ClientConfig>(
     hostname: hostname(),
     ip,
   });
+  try {
+    await metrics.checkRegistries();
+  } catch (error) {
+    if (!(error instanceof MetricNameCollision)) throw error;
+    console.error(`${config.program}: ${error.message}`);
+    Deno.exit(2);
+  }
   const exporters = await startExporters(config, ip, metrics, log);
   return { config, ip, log, metrics, exporters };
 }

@@ -11,8 +11,6 @@ import { type Group, parseGroups } from "./_pushgateway_groups.ts";
 import { errorText } from "./error_text.ts";
 import { describeKey, type GroupingKey, groupPath } from "./grouping_key.ts";
 
-export type { Group, PushClock } from "./_pushgateway_groups.ts";
-
 /** How to reach the Pushgateway. */
 export interface PushgatewayOptions {
   /** Base URL with scheme, e.g. `http://127.0.0.1:9091`; a trailing slash is dropped. */

@@ -9,13 +9,5 @@
  */
 export const VERSION = "0.1.0";
 
-/**
- * Dubbo's `release` URL parameter for our nodes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(RELEASE, `dubbo-metrics-deno-${VERSION}`);
- * ```
- */
+/** Dubbo's `release` URL parameter for our nodes. */
 export const RELEASE = `dubbo-metrics-deno-${VERSION}`;

@@ -12,7 +12,7 @@ import {
   Pushgateway,
   runCycle,
 } from "../lib/cleaner/mod.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
 import { bcryptHash, startPushgateway, waitFor } from "./support/services.ts";
 

@@ -30,7 +30,7 @@ async function typeCheck(dashboard: unknown): Promise<{ ok: boolean; errors: str
         `export const dashboard: AsJson<Dashboard> = ${JSON.stringify(dashboard, null, 2)};\n`,
     );
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["check", "--quiet", "--config", `${ROOT}deno.json`, file],
+      args: ["check", "--quiet", "--config", `${ROOT}tests/deno.json`, file],
       cwd: ROOT,
       env: { NO_COLOR: "1" },
       stdout: "piped",

@@ -7,7 +7,7 @@
  * "All" and with concrete values selected.
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
 import {
   formatValue,

@@ -1,8 +1,9 @@
 /**
  * The development commands work as typed, in a scratch copy of the checkout (tracked and
- * untracked files, as `git ls-files` lists them): plain `deno test` and `deno bench` end at
- * once with one line naming the commands that work; `deno test -P` runs with deno.json's
- * permission set.
+ * untracked files, as `git ls-files` lists them): plain `deno test` and `deno bench` in the
+ * root (the runtime config) end at once with one line naming the commands that work, and so
+ * does the development config without permissions; `deno task test <file>` runs that file,
+ * with no Deno warning.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -64,7 +65,7 @@ function assertOneLineStop(run: Run, names: string[], what: string): void {
 }
 
 Deno.test({
-  name: "dev commands: plain deno test / deno bench stop with one line; deno test -P runs",
+  name: "dev commands: plain deno test / deno bench stop with one line; deno task test <file> runs",
   // The copy shares DENO_DIR: npm packages come from the warm cache, nothing is fetched.
   async fn() {
     const dir = await scratchCopy();
@@ -74,16 +75,26 @@ Deno.test({
       const checked = await deno(dir, ["test", "--no-run"]);
       assert.equal(checked.code, 0, checked.output);
       const plainTest = await deno(dir, ["test"]);
-      assertOneLineStop(plainTest, ["`deno task test`", "`deno test -P`"], "deno test");
+      const testNames = ["`deno task test [files]`"];
+      assertOneLineStop(plainTest, testNames, "deno test");
+      const allowed = await deno(dir, ["test", "-A"]);
+      assertOneLineStop(allowed, testNames, "deno test -A (runtime config)");
 
       const benchChecked = await deno(dir, ["bench", "--no-run"]);
       assert.equal(benchChecked.code, 0, benchChecked.output);
       const plainBench = await deno(dir, ["bench"]);
-      assertOneLineStop(plainBench, ["`deno task bench`", "`deno task test`"], "deno bench");
+      const benchNames = ["`deno task bench [files]`", "`deno task test [files]`"];
+      assertOneLineStop(plainBench, benchNames, "deno bench");
 
-      const scoped = await deno(dir, ["test", "-P", "tests/cli_test.ts"]);
+      // Typing is checked above and by `deno task check`; this run is about the preflight.
+      const dev = ["test", "--config", "tests/deno.json", "--no-check"];
+      const unpermitted = await deno(dir, dev);
+      assertOneLineStop(unpermitted, ["lacks", ...testNames], "deno test (dev config, no flags)");
+
+      const scoped = await deno(dir, ["task", "test", "tests/cli_test.ts"]);
       assert.equal(scoped.code, 0, scoped.output);
       assert.match(scoped.output, /^ok \| \d+ passed \| 0 failed/m);
+      assert.doesNotMatch(scoped.output, /warning/i, "deno task test printed a warning");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

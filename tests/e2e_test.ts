@@ -4,7 +4,7 @@
  * graceful shutdown.
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram, startProgramWith, taskArgs } from "./support/programs.ts";
 import { startPushgateway, startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";

@@ -8,13 +8,8 @@ import type { CallTarget } from "../lib/observe.ts";
 import { createMetrics, type DubboMetrics } from "../lib/metrics/mod.ts";
 import { serveMetrics, startPusher, wantsOpenMetrics } from "../lib/exporters/mod.ts";
 import { groupPath } from "../lib/grouping_key.ts";
-import {
-  bcryptHash,
-  type Service,
-  startPrometheus,
-  startPushgateway,
-  waitFor,
-} from "./support/services.ts";
+import { bcryptHash, startPrometheus, startPushgateway, waitFor } from "./support/services.ts";
+import type { Service } from "../tools/services.ts";
 import { parseExposition } from "./support/exposition.ts";
 
 const GREET: CallTarget = {

@@ -1,41 +1,22 @@
 // lib/h2 against real peers: h2spec (all 145 cases), a grpc-go load generator (ghz) and
 // h2load on one connection × 32 streams with zero errors, curl, node:http2 and grpc-js;
-// and lib/h2's client against Go's net/http2 server (the dubbo-go provider).
+// lib/h2's client against Go's net/http2 server (the dubbo-go provider); and its HPACK
+// against hpack.js both ways.
 // The server is tests/support/h2_server.ts: lib/h2 with a gRPC echo (= greet's Greet).
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { startH2Server } from "./support/h2_server.ts";
-import { runGoTool } from "./support/peers/go_tools.ts";
-import { startGoProvider } from "./support/peers.ts";
+import { ghz, grpcjsLoad, h2spec, startH2Server } from "./support/h2_server.ts";
+import { runCommand as run } from "./support/go_tools.ts";
+import { startGoProvider } from "./support/peer_build.ts";
 import { H2Client } from "../lib/h2/mod.ts";
-
-const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
-
-async function run(command: string, args: string[], timeoutMs: number) {
-  const out = await new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
+import { HpackDecoder, HpackEncoder } from "../lib/h2/hpack.ts";
+import hpackJs from "hpack.js";
 
 Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
   const h2 = startH2Server();
   try {
-    const result = await runGoTool(
-      "h2spec",
-      ["-h", "127.0.0.1", "-p", String(h2.port), "-o", "2"],
-      300_000,
-    );
-    const summary = result.stdout.match(/(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/);
-    assert.ok(summary, result.stdout.slice(-2000) + result.stderr);
-    const failures = result.stdout.slice(result.stdout.indexOf("Failures:"));
-    assert.deepEqual(summary.slice(1).map(Number), [145, 145, 0, 0], failures);
+    const summary = await h2spec(h2.port);
+    assert.deepEqual(summary.counts, [145, 145, 0, 0], summary.failures);
   } finally {
     await h2.close();
   }
@@ -44,26 +25,12 @@ Deno.test("h2spec: all 145 cases pass against lib/h2", async () => {
 Deno.test("ghz (grpc-go): one connection, 32 concurrent streams, 50,000 calls, zero errors", async () => {
   const h2 = startH2Server();
   try {
-    const result = await runGoTool("ghz", [
-      "--insecure",
-      "--proto",
-      GREET_PROTO,
-      "--call",
-      "greet.GreetService/Greet",
-      "-d",
-      '{"name":"ghz"}',
-      "-c",
-      "32",
-      "--connections",
-      "1",
-      "-n",
-      "50000",
-      "--format",
-      "json",
-      `127.0.0.1:${h2.port}`,
-    ], 300_000);
-    const report = JSON.parse(result.stdout);
-    assert.deepEqual(report.statusCodeDistribution, { OK: 50000 }, result.stdout.slice(0, 2000));
+    const report = await ghz(h2.port, 50_000);
+    assert.deepEqual(
+      report.statusCodeDistribution,
+      { OK: 50000 },
+      JSON.stringify(report.errorDistribution),
+    );
     assert.equal(h2.server.stats.sessionsOpened, 1);
     assert.deepEqual(h2.server.stats.goaways, {});
   } finally {
@@ -71,17 +38,20 @@ Deno.test("ghz (grpc-go): one connection, 32 concurrent streams, 50,000 calls, z
   }
 });
 
-Deno.test("h2load: one connection, 32 streams, 20,000 requests, all 2xx", async () => {
+Deno.test("h2load: one connection, 32 streams, 100,000 requests all 2xx; its GOAWAY ends the session, the server serves on", async () => {
   const h2 = startH2Server();
+  const client = new H2Client();
   try {
-    const result = await run(
-      "h2load",
-      ["-c1", "-m32", "-n20000", `http://127.0.0.1:${h2.port}/`],
-      120_000,
-    );
-    assert.match(result.stdout, /status codes: 20000 2xx, 0 3xx, 0 4xx, 0 5xx/, result.stdout);
-    assert.match(result.stdout, /20000 succeeded, 0 failed, 0 errored, 0 timeout/);
+    const url = `http://127.0.0.1:${h2.port}/`;
+    const result = await run("h2load", ["-c1", "-m32", "-n100000", url], 120_000);
+    assert.match(result.stdout, /status codes: 100000 2xx, 0 3xx, 0 4xx, 0 5xx/, result.stdout);
+    assert.match(result.stdout, /100000 succeeded, 0 failed, 0 errored, 0 timeout/);
+    assert.equal(h2.server.stats.sessionsOpened, 1);
+    assert.equal(h2.server.stats.peerGoaways, 1); // h2load ends with GOAWAY
+    const response = await client.request(url, { path: "/after", timeoutMs: 5_000 });
+    assert.equal(new TextDecoder().decode(response.body), "GET /after 0\n");
   } finally {
+    client.close();
     await h2.close();
   }
 });
@@ -119,36 +89,20 @@ Deno.test("node:http2 client: 32 concurrent streams × 50 rounds on one session"
     }
     assert.equal(h2.server.stats.sessionsOpened, 1);
   } finally {
+    // The client leaves first: a GOAWAY from our server late in a long session can abort
+    // Deno 2.9's node:http2 (denoland/deno#36788), the very bug lib/h2 replaces on our side.
     session.close();
+    await h2.idle();
     await h2.close();
   }
 });
 
 Deno.test("grpc-js: 32 concurrent calls × 100 on one channel", async () => {
   const h2 = startH2Server();
-  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(GREET_PROTO));
-  // deno-lint-ignore no-explicit-any
-  const Service = (definition.greet as any).GreetService;
-  const client = new Service(`127.0.0.1:${h2.port}`, grpc.credentials.createInsecure());
   try {
-    const greet = (name: string) =>
-      new Promise<string>((resolve, reject) =>
-        client.Greet(
-          { name },
-          (error: Error | null, reply: { greeting: string }) =>
-            error ? reject(error) : resolve(reply.greeting),
-        )
-      );
-    let sent = 0;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      while (sent < 3200) {
-        const name = `js${sent++}`;
-        assert.equal(await greet(name), name);
-      }
-    }));
+    assert.deepEqual(await grpcjsLoad(h2.port, 3200, 32), { ok: 3200, failed: 0, errors: {} });
     assert.equal(h2.server.stats.sessionsOpened, 1);
   } finally {
-    client.close();
     await h2.close();
   }
 });
@@ -184,5 +138,42 @@ Deno.test("H2Client against Go's net/http2 (the dubbo-go provider): 32 concurren
   } finally {
     client.close();
     await provider.stop(2000);
+  }
+});
+
+Deno.test("HPACK against hpack.js both ways: 2,000 random header lists on one connection", () => {
+  let seed = 7;
+  const random = (n: number) =>
+    Math.floor((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 * n);
+  const word = (length: number, from: number, span: number) =>
+    String.fromCharCode(...Array.from({ length }, () => from + random(span)));
+  const names = ["content-type", "te", "grpc-timeout", "x-a", "x-b", "user-agent", "cookie"];
+  const theirEncoder = hpackJs.compressor.create({ table: { size: 4096 } });
+  const theirDecoder = hpackJs.decompressor.create({ table: { size: 4096 } });
+  const ownEncoder = new HpackEncoder();
+  const ownDecoder = new HpackDecoder();
+  for (let i = 0; i < 2000; i++) {
+    const fields: string[] = [];
+    for (let f = random(6) + 1; f > 0; f--) {
+      const name = random(3) === 0 ? word(random(12) + 1, 97, 26) : names[random(names.length)];
+      fields.push(name, word(random(30), 32, 95));
+    }
+    const pairs = [];
+    for (let f = 0; f < fields.length; f += 2) {
+      pairs.push({ name: fields[f], value: fields[f + 1] });
+    }
+    theirEncoder.write(pairs);
+    assert.deepEqual(
+      ownDecoder.decode(new Uint8Array(theirEncoder.read())),
+      fields,
+      `their block ${i}`,
+    );
+    ownEncoder.begin();
+    for (let f = 0; f < fields.length; f += 2) ownEncoder.field(fields[f], fields[f + 1]);
+    theirDecoder.write(ownEncoder.finish());
+    theirDecoder.execute();
+    const decoded: string[] = [];
+    for (let header; (header = theirDecoder.read());) decoded.push(header.name, header.value);
+    assert.deepEqual(decoded, fields, `our block ${i}`);
   }
 });

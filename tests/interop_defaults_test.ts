@@ -4,16 +4,16 @@
  * (its provider serves MetadataService V1 over Dubbo+hessian2); Dubbo Java 3.3 registers
  * both layouts and its consumer is APPLICATION_FIRST (MetadataServiceV2 over Triple).
  *
- * The peers' harnesses come from the `peers` (tests/support/peers.ts) and `java`
- * (tests/support/peer_java.ts) branches; they are imported by computed specifier so this
- * file type-checks on its own, and each test fails with a clear message while a harness
- * is missing.
+ * A dubbo-go consumer's warm-up must reach a provider; a Java consumer's ZooKeeper layout is
+ * asserted from what it reports. The mixed fleet puts all three kinds behind one ZooKeeper.
  */
 import assert from "node:assert/strict";
-import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
-import { freePort } from "./support/ports.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import type { Service } from "../tools/services.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import {
+  assertWarmedUp,
   failures,
   GREET,
   ourResults,
@@ -24,8 +24,12 @@ import {
   startOurProvider,
   waitForGoSummary,
 } from "./support/interop.ts";
-import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peers.ts";
-import { startJavaConsumer, startJavaProvider } from "./support/peer_java.ts";
+import { parseGoResults, startGoConsumer, startGoProvider } from "./support/peer_build.ts";
+import {
+  parseResults as parseJavaResults,
+  startJavaConsumer,
+  startJavaProvider,
+} from "./support/java_peer.ts";
 import { connectRaw } from "./support/zk.ts";
 
 async function withZooKeeper(fn: (zk: Service) => Promise<void>): Promise<void> {
@@ -82,6 +86,7 @@ Deno.test("dubbo-go: its consumer at defaults calls our provider at defaults via
     try {
       await using consumer = await startGoConsumer({ zk: zk.address, n: 5, warmup: "30s" });
       assert.equal(await consumer.exited, 0, consumer.output());
+      assert.equal(assertWarmedUp(consumer).ok, true);
       const results = parseGoResults(consumer.output());
       assert.equal(results.length, 5, consumer.output());
       assert.ok(results.every((r) => r.ok), consumer.output());
@@ -103,7 +108,7 @@ Deno.test("dubbo-go: our consumer at defaults calls its provider at defaults (me
   });
 });
 
-Deno.test("dubbo-java: its consumer at defaults calls our provider at defaults via ZooKeeper", async () => {
+Deno.test("dubbo-java: at Dubbo's defaults its consumer calls our provider at our defaults via ZooKeeper, application-level", async () => {
   await withZooKeeper(async (zk) => {
     const { server } = await ourServer(zk.address);
     try {
@@ -111,13 +116,15 @@ Deno.test("dubbo-java: its consumer at defaults calls our provider at defaults v
       const results = await consumer.results();
       assert.equal(results.length, 5, consumer.output());
       assert.ok(results.every((r) => r.ok), consumer.output());
+      // APPLICATION_FIRST took our application-level instance (we register both layouts).
+      assert.equal(consumer.layout(), "application-level", consumer.output().slice(-3000));
     } finally {
       await server.stop();
     }
   });
 });
 
-Deno.test("dubbo-java: our consumer at defaults calls its provider at defaults (metadata over Triple V2)", async () => {
+Deno.test("dubbo-java: at Dubbo's defaults its provider is called by our consumer at our defaults (application-level, metadata over Triple V2)", async () => {
   await withZooKeeper(async (zk) => {
     await using provider = await startJavaProvider({ zkAddress: zk.address });
     const client = await ourClient(zk.address, 5);
@@ -184,6 +191,137 @@ Deno.test("dubbo-go: mixed fleet at defaults via ZooKeeper (a dubbo-go provider 
   });
 });
 
+/** The sum of `name` on a Java peer's /metrics for greet.GreetService's Greet. */
+async function javaMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) || !line.includes('interface="greet.GreetService"')) continue;
+    if (line.includes('method="Greet"')) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+Deno.test("mixed fleet: dubbo-go, Java and ours at their defaults behind one ZooKeeper, a consumer of each kind: traffic reaches every provider; after SIGKILL of the Java provider mid-run every consumer goes on at >= 99 % success and every side's counters agree", async () => {
+  const CALLS = 300;
+  await using zk = await startZooKeeper();
+  await using goProvider = await startGoProvider({ zk: zk.address });
+  await using javaProvider = await startJavaProvider({ zkAddress: zk.address });
+  const ours = await startOurProvider(zk.address);
+  await using _ours = ours.program;
+  await waitForInstance(zk.address, "dubbo.io", goProvider.port);
+  await waitForInstance(zk.address, "dubbo-java-provider", javaProvider.port);
+  await waitForInstance(zk.address, "dubbo-metrics-server", ours.port);
+
+  // Our consumer runs until stopped (so that it can be scraped once the others are done).
+  const ourLoad = await startOurConsumer(zk.address, ["--count=0", "--interval=10ms"]);
+  await using _ourLoad = ourLoad.program;
+  await using goLoad = await startGoConsumer({
+    zk: zk.address,
+    n: CALLS,
+    interval: "10ms",
+    warmup: "20s",
+    linger: true,
+  });
+  await using javaLoad = await startJavaConsumer({
+    zkAddress: zk.address,
+    count: CALLS,
+    intervalMs: 10,
+    hold: true,
+  });
+  const results = () => ({
+    ours: ourResults(ourLoad.program.output()).map((r) => r === "ok"),
+    go: parseGoResults(goLoad.output()).map((r) => r.ok),
+    java: parseJavaResults(javaLoad.output()).map((r) => r.ok),
+  });
+  const oks = () => Object.values(results()).reduce((n, r) => n + r.filter(Boolean).length, 0);
+  const served = async () => ({
+    go: await scrapeSum(goProvider.metricsPort, "dubbo_provider_requests_succeed_total", GREET),
+    java: await javaMetric(javaProvider.metricsUrl, "dubbo_provider_requests_succeed_total"),
+    ours: await scrapeSum(ours.metricsPort, "dubbo_provider_requests_succeed_total", GREET),
+  });
+  await waitFor(
+    "50 calls from each consumer",
+    () => Object.values(results()).every((r) => r.length >= 50),
+    60_000,
+  );
+  // Every provider has taken calls.
+  const beforeKill = await served();
+  assert.ok(Object.values(beforeKill).every((n) => n > 0), JSON.stringify(beforeKill));
+
+  // SIGKILL the Java provider; what it served up to the kill is read just before it. Calls
+  // it answered between that read and the kill are among the consumers' successes then.
+  const oksBeforeRead = oks();
+  const javaServed = await javaMetric(
+    javaProvider.metricsUrl,
+    "dubbo_provider_requests_succeed_total",
+  );
+  javaProvider.kill("SIGKILL");
+  const killWindow = oks() - oksBeforeRead;
+
+  await waitForGoSummary(goLoad);
+  await javaLoad.results();
+  await waitFor("our consumer's calls", () => results().ours.length >= CALLS, 60_000);
+  // Our consumer is still calling: read its counters between two reads of its output
+  // (a call's counter and its line change in one turn of its event loop).
+  const ourOksBefore = results().ours.filter(Boolean).length;
+  const ourSucceed = await scrapeSum(
+    ourLoad.metricsPort,
+    "dubbo_consumer_requests_succeed_total",
+    GREET,
+  );
+  await waitFor("our consumer's lines", () => results().ours.filter(Boolean).length >= ourSucceed);
+  await ourLoad.program.stop();
+  const final = results();
+  const ourOksAfter = final.ours.filter(Boolean).length;
+
+  // >= 99 % success on every consumer's first CALLS calls.
+  for (const [kind, calls] of Object.entries(final)) {
+    const ok = calls.slice(0, CALLS).filter(Boolean).length;
+    assert.ok(ok >= CALLS * 0.99, `${kind} consumer: ${ok}/${CALLS} ok`);
+  }
+  // Each consumer's counters agree with the calls it made.
+  assert.ok(
+    ourOksBefore <= ourSucceed && ourSucceed <= ourOksAfter,
+    JSON.stringify({
+      ourOksBefore,
+      ourSucceed,
+      ourOksAfter,
+    }),
+  );
+  // dubbo-go's successes include its warm-up call's.
+  const goOks = final.go.filter(Boolean).length + (assertWarmedUp(goLoad).ok ? 1 : 0);
+  const goSide = {
+    succeed: await scrapeSum(goLoad.metricsPort, "dubbo_consumer_requests_succeed_total", GREET),
+    failed: await scrapeSum(goLoad.metricsPort, "dubbo_consumer_requests_failed_total", GREET),
+    requests: await scrapeSum(goLoad.metricsPort, "dubbo_consumer_requests_total", GREET),
+  };
+  assert.equal(goSide.succeed, goOks, JSON.stringify(goSide));
+  assert.equal(goSide.succeed + goSide.failed, goSide.requests, JSON.stringify(goSide));
+  const javaOks = final.java.filter(Boolean).length;
+  assert.deepEqual({
+    requests: await javaMetric(javaLoad.metricsUrl, "dubbo_consumer_requests_total"),
+    succeed: await javaMetric(javaLoad.metricsUrl, "dubbo_consumer_requests_succeed_total"),
+  }, { requests: CALLS, succeed: javaOks });
+  // And the providers served what the consumers got: every success was counted by the
+  // provider that answered it (the Java provider's up to the read before the kill).
+  const afterKill = {
+    go: await scrapeSum(goProvider.metricsPort, "dubbo_provider_requests_succeed_total", GREET),
+    ours: await scrapeSum(ours.metricsPort, "dubbo_provider_requests_succeed_total", GREET),
+  };
+  const providersServed = afterKill.go + afterKill.ours + javaServed;
+  const consumersGot = ourOksAfter + goOks + javaOks;
+  console.log(
+    `mixed fleet: providers served ${JSON.stringify({ ...afterKill, java: javaServed })}, ` +
+      `consumers got ${consumersGot} (ours ${ourOksAfter}, dubbo-go ${goOks}, Java ${javaOks}); ` +
+      `${killWindow} successes between the last read of the Java provider and its SIGKILL`,
+  );
+  assert.ok(
+    consumersGot >= providersServed && consumersGot - providersServed <= killWindow,
+    JSON.stringify({ providersServed, consumersGot, killWindow }),
+  );
+});
+
 Deno.test("dubbo-go: its provider at defaults: random error and a short deadline reach our consumer at defaults via ZooKeeper as unknown and deadline_exceeded, counted on both sides", async () => {
   await using zk = await startZooKeeper();
   await using failing = await startGoProvider({ zk: zk.address, failRate: 1, app: "go-failing" });
@@ -206,7 +344,8 @@ Deno.test("dubbo-go: its provider at defaults: random error and a short deadline
     "our consumer's failure counters",
     () => failures(errors.metricsPort, "consumer"),
     (m) =>
-      m.failed - before.failed >= 5 && m.unknown - before.unknown === m.failed - before.failed &&
+      m.failed - before.failed >= 5 &&
+      m.business - before.business === m.failed - before.failed && // code_17, as dubbo-go counts it
       m.timeout === before.timeout,
   ).catch((error) => {
     throw new Error(
@@ -259,10 +398,12 @@ Deno.test("dubbo-go: its consumer at defaults: our provider's random error and a
     linger: true,
   });
   const results = await waitForGoSummary(consumer);
-  assert.match(consumer.output(), /WARMUP done ok=false/);
+  // The warm-up reached our provider (whose answer was the random error).
+  assert.equal(assertWarmedUp(consumer).ok, false);
   assert.deepEqual(results, Array(5).fill({ ok: false, code: "unknown", message: "random error" }));
   // dubbo-go's failover (2 retries by default) sends each failed call 3 times, the
-  // warmup's one included; every attempt is counted as unknown on both sides.
+  // warmup's one included; every attempt is counted on both sides: `unknown` (the wire
+  // code) by the dubbo-go consumer, a business failure (the handler failed) by our provider.
   const consumerSide = await failures(consumer.metricsPort, "consumer");
   assert.ok(consumerSide.failed >= 18, JSON.stringify(consumerSide));
   assert.deepEqual(consumerSide, { ...consumerSide, unknown: consumerSide.failed, timeout: 0 });
@@ -270,7 +411,7 @@ Deno.test("dubbo-go: its consumer at defaults: our provider's random error and a
     "our provider's failure counters",
     () => failures(failing.metricsPort, "provider"),
     (m) =>
-      m.failed === consumerSide.failed && m.unknown === m.failed && m.business === 0 &&
+      m.failed === consumerSide.failed && m.business === m.failed && m.unknown === 0 &&
       m.timeout === 0,
   );
   await consumer.stop();

@@ -1,25 +1,32 @@
 /**
  * Interop with Apache Dubbo Java 3.3.6 (tests/peers/java): its consumer against our provider
- * and our consumer against its provider, through a real ZooKeeper with Java at its defaults
- * (register mode `all`, migration `APPLICATION_FIRST`) and direct; the random failure and a
- * short deadline each way through ZooKeeper at both sides' defaults (the deadline also
- * direct), counted on both sides' metrics.
+ * and our consumer against its provider, through a real ZooKeeper and direct; the random
+ * failure and a short deadline each way, counted on both sides' metrics.
  *
- * Our consumer calls Java with `--protocol=grpc --http=2`: Dubbo Java 3.3.6 answers Triple
- * over HTTP/1.1 with 404 "Invoker not found" and JSON over gRPC with 500.
+ * Tests named `dubbo-java: at Dubbo's defaults …` run the Java peer with nothing set beyond
+ * what an application sets to find the service (its consumer: no protocol, timeout 1000 ms,
+ * retries 2, check true, migration APPLICATION_FIRST; its provider: register mode `all`) and
+ * assert the ZooKeeper layout its calls went through. The other tests are named for the
+ * setting they are about (a migration step, a register mode, a 300 ms timeout, retries 0).
+ *
+ * Our consumer calls Java with `--protocol=grpc --http=2`: Dubbo Java 3.3.6 serves no
+ * Triple over HTTP (see the test that pins it).
  */
 import assert from "node:assert/strict";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
-import { startZooKeeper } from "./support/services.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import { WaitAborted } from "../tools/services.ts";
 import { connectRaw } from "./support/zk.ts";
+import { settle } from "./support/interop.ts";
+import { curl } from "./support/curl.ts";
 import {
   buildJavaPeer,
   type JavaCallResult,
   type JavaConsumer,
   startJavaConsumer,
   startJavaProvider,
-} from "./support/peer_java.ts";
+} from "./support/java_peer.ts";
 
 // Build (or find) the peer before any test's timer starts; a missing toolchain fails here
 // with one line saying what to install.
@@ -63,11 +70,11 @@ async function startOurConsumer(zk: string | undefined, calls: number, extra: st
     ...extra,
   ], zk ? { ZK_ADDRESS: zk } : {});
   const results = async () => {
-    const deadline = Date.now() + 30_000;
-    while (ourResults(client).length < calls && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return ourResults(client);
+    await waitFor(`${calls} results`, () => ourResults(client).length >= calls, 30_000, 100)
+      .catch((error) => {
+        if (error instanceof WaitAborted) throw error; // a peer died: fail at once
+      });
+    return ourResults(client); // after a timeout, what there is: the count assertion says more
   };
   return { client, results, metricsUrl: `http://127.0.0.1:${metricsPort}/prometheus` };
 }
@@ -111,22 +118,83 @@ const failedWith = (code: string, message?: RegExp) => (r: JavaCallResult) => {
 };
 
 /**
- * A Java consumer's 2 calls to our slow provider ended as `deadline_exceeded`, counted on
- * both sides. Java 3.3.6 files a timed-out call under `_timeout_total` or
- * `_business_failed_total`, varying from run to run (seen: 1 of 2, 0 of 2 as timeouts);
- * together they count every call. Our provider counts each as timed out once its deadline
- * passed.
+ * What ended a Java call past its deadline. Java has two timers of its own: the Triple
+ * call's deadline future, which throws an RpcException whose isTimeout() is true, and
+ * DefaultFuture's scan timer, which completes the call with a result that carries a
+ * TimeoutException. Or our provider's DEADLINE_EXCEEDED answer (we enforce the deadline
+ * Java sends) arrives first, also a result carrying an error.
  */
-async function assertJavaCallerDeadlines(late: JavaConsumer, ourMetricsUrl: string) {
-  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
-  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
-  const timeouts = await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total");
-  const business = await metric(late.metricsUrl, "dubbo_consumer_requests_business_failed_total");
-  assert.equal(timeouts + business, 2);
-  await waitForMetric(ourMetricsUrl, "dubbo_provider_requests_timeout_total", 2);
+const ENDED_BY = {
+  deadlineFuture: /^Timeout after \d+ms waiting for result\./,
+  scanTimer: /^Waiting server-side response timeout by scan timer\./,
+  ourAnswer: /^deadline of \d+ms exceeded$/,
+};
+
+/**
+ * A Java consumer's `calls` calls (timeout 300 ms) to our provider that answers after 3 s all
+ * ended as `deadline_exceeded`, and each side counted them exactly:
+ *
+ * - Java (Dubbo's MetricsSupport.getMetricsKey and MetricsFilter) files a call a thrown
+ *   RpcException ended with isTimeout() under `_timeout_total`, and a call that ended with
+ *   a result carrying an error under `_business_failed_total`: so its deadline future's
+ *   calls are timeouts, its scan timer's and our answer's are business failures. Which of
+ *   the three ends a call is a race at the deadline; each call's message says which won,
+ *   and the counters must match call by call. With `retries` (Dubbo's default 2) only a
+ *   thrown RpcException is sent again.
+ * - Our provider counts every attempt it received as a timeout.
+ */
+async function assertJavaCallerDeadlines(
+  late: JavaConsumer,
+  ourMetricsUrl: string,
+  calls: number,
+  retries: number,
+) {
+  const results = await late.results();
+  assertAll(results, calls, failedWith("deadline_exceeded"));
+  const endedBy = (pattern: RegExp) =>
+    results.filter((r) => !r.ok && pattern.test(r.message)).length;
+  const thrown = endedBy(ENDED_BY.deadlineFuture);
+  const answered = endedBy(ENDED_BY.scanTimer) + endedBy(ENDED_BY.ourAnswer);
+  assert.equal(thrown + answered, calls, JSON.stringify(results));
+  const java = (suffix: string) => metric(late.metricsUrl, `dubbo_consumer_requests_${suffix}`);
+  assert.deepEqual(
+    {
+      requests: await java("total"),
+      failed: await java("failed_total"),
+      timeout: await java("timeout_total"),
+      business: await java("business_failed_total"),
+      succeed: await java("succeed_total"),
+    },
+    { requests: calls, failed: calls, timeout: thrown, business: answered, succeed: 0 },
+    JSON.stringify(results),
+  );
+  // Attempts our provider saw: every try of a call a thrown timeout ended, at least one of
+  // the others (an earlier try may have thrown first); each one a timeout.
+  const fewest = thrown * (retries + 1) + answered;
+  const most = calls * (retries + 1);
+  const ours = await settle(
+    "our provider's timeouts",
+    async () => ({
+      requests: await metric(ourMetricsUrl, "dubbo_provider_requests_total"),
+      timeout: await metric(ourMetricsUrl, "dubbo_provider_requests_timeout_total"),
+    }),
+    (m) => m.timeout === m.requests && m.timeout >= fewest,
+  );
+  assert.ok(ours.timeout <= most, `our provider counted ${ours.timeout}, at most ${most}`);
+  if (answered === 0) assert.equal(ours.timeout, most, "every attempt reached our provider");
+  console.log(
+    `Java deadlines: ${thrown} ended by its deadline future (timeout), ${answered} by a ` +
+      `result (business: ${endedBy(ENDED_BY.scanTimer)} scan timer, ` +
+      `${endedBy(ENDED_BY.ourAnswer)} our answer); our provider: ${ours.timeout} attempts`,
+  );
 }
 
-Deno.test("dubbo-java: provider at its defaults registers both layouts at 127.0.0.1", async () => {
+/** Polls until the counter reaches `atLeast` (a provider may count after the client gave up). */
+async function waitForMetric(url: string, name: string, atLeast: number): Promise<number> {
+  return await settle(`${name} >= ${atLeast}`, () => metric(url, name), (n) => n >= atLeast);
+}
+
+Deno.test("dubbo-java: at Dubbo's defaults its provider registers both layouts at 127.0.0.1", async () => {
   await using zk = await startZooKeeper();
   await using java = await startJavaProvider({ zkAddress: zk.address, app: "java-defaults" });
   await using raw = await connectRaw(zk.address);
@@ -157,117 +225,147 @@ Deno.test("dubbo-java: --register-mode=interface|instance writes only that layou
   assert.deepEqual(await raw.children("/services/java-inst"), [`127.0.0.1:${inst.port}`]);
 });
 
-Deno.test("dubbo-java: Java consumer FORCE_INTERFACE → our provider via ZooKeeper", async () => {
-  await using zk = await startZooKeeper();
-  const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
-  await using _server = ours.server;
-  await using java = await startJavaConsumer({
-    zkAddress: zk.address,
-    count: 3,
-    migration: "FORCE_INTERFACE",
-  });
-  assertAll(await java.results(), 3, succeeded("hello world"));
-  assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 3);
-});
-
-Deno.test("dubbo-java: Java consumer FORCE_APPLICATION → our provider via ZooKeeper (application-level)", async () => {
-  await using zk = await startZooKeeper();
-  const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
-  await using _server = ours.server;
-  await using java = await startJavaConsumer({
-    zkAddress: zk.address,
-    count: 3,
-    migration: "FORCE_APPLICATION",
-  });
-  assertAll(await java.results(), 3, succeeded("hello world"));
-  assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 3);
-});
-
-Deno.test("dubbo-java: Java consumer (defaults, APPLICATION_FIRST) → our provider via ZooKeeper", async () => {
+Deno.test("dubbo-java: at Dubbo's defaults its consumer calls our provider via ZooKeeper, application-level, counted on both sides", async () => {
   await using zk = await startZooKeeper();
   const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
   await using _server = ours.server;
   await using java = await startJavaConsumer({ zkAddress: zk.address, count: 10, hold: true });
   assertAll(await java.results(), 10, succeeded("hello world"));
+  // APPLICATION_FIRST with our provider in both layouts: the application-level one.
+  assert.equal(java.layout(), "application-level", java.output().slice(-3000));
   assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 10);
+  assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_total"), 10);
   assert.equal(await metric(java.metricsUrl, "dubbo_consumer_requests_total"), 10);
+  assert.equal(await metric(java.metricsUrl, "dubbo_consumer_requests_succeed_total"), 10);
 });
 
-Deno.test("dubbo-java: our consumer → Java provider (defaults) via ZooKeeper, gRPC over h2c", async () => {
+for (
+  const [migration, layout, how] of [
+    ["FORCE_INTERFACE", "interface-level", "our /dubbo/greet.GreetService/providers node"],
+    ["FORCE_APPLICATION", "application-level", "our instance and MetadataServiceV2"],
+  ] as const
+) {
+  Deno.test(`dubbo-java: migration ${migration}: its consumer calls our provider through ${how}`, async () => {
+    await using zk = await startZooKeeper();
+    const ours = await startOurProvider(zk.address, ["--failure-rate=0"]);
+    await using _server = ours.server;
+    await using java = await startJavaConsumer({ zkAddress: zk.address, count: 3, migration });
+    assertAll(await java.results(), 3, succeeded("hello world"));
+    assert.equal(java.layout(), layout, java.output().slice(-3000));
+    assert.equal(await metric(ours.metricsUrl, "dubbo_provider_requests_succeed_total"), 3);
+  });
+}
+
+Deno.test("dubbo-java: at Dubbo's defaults its provider answers our consumer (gRPC over h2c) via ZooKeeper, counted on both sides", async () => {
   await using zk = await startZooKeeper();
   await using java = await startJavaProvider({ zkAddress: zk.address });
   const ours = await startOurConsumer(zk.address, 10, []);
   await using _client = ours.client;
   assertAll(await ours.results(), 10, succeeded("hello world"));
   assert.equal(await metric(ours.metricsUrl, "dubbo_consumer_requests_succeed_total"), 10);
+  await waitForMetric(java.metricsUrl, "dubbo_provider_requests_succeed_total", 10);
   assert.equal(await metric(java.metricsUrl, "dubbo_provider_requests_succeed_total"), 10);
 });
 
-Deno.test("dubbo-java: Java consumer → our provider, direct (--url)", async () => {
+Deno.test("dubbo-java: a direct URL (--url): its consumer calls our provider", async () => {
   const ours = await startOurProvider(undefined, ["--failure-rate=0"]);
   await using _server = ours.server;
   await using java = await startJavaConsumer({ url: `tri://127.0.0.1:${ours.port}`, count: 5 });
   assertAll(await java.results(), 5, succeeded("hello world"));
+  assert.equal(java.layout(), "direct");
   assert.equal(await java.exited, 0);
 });
 
-Deno.test("dubbo-java: our consumer → Java provider, direct (--url), gRPC over h2c", async () => {
+Deno.test("dubbo-java: a direct URL (--url): our consumer calls its provider, gRPC over h2c", async () => {
   await using java = await startJavaProvider({});
   const ours = await startOurConsumer(undefined, 5, [`--url=tri://127.0.0.1:${java.port}`]);
   await using _client = ours.client;
   assertAll(await ours.results(), 5, succeeded("hello world"));
 });
 
-Deno.test("dubbo-java: Java consumer → our provider: random error is unknown, short deadline is deadline_exceeded, both counted", async () => {
+/**
+ * Pinned: Dubbo Java 3.3.6 serves greet.GreetService (protobuf stubs from dubbo-compiler)
+ * over gRPC only. Our consumer with `--protocol=triple --http=1.1` sends
+ *
+ *     POST /greet.GreetService/Greet HTTP/1.1
+ *     content-type: application/proto
+ *     tri-protocol-version: 1.0.0
+ *     tri-service-timeout: 3000
+ *     (body: the GreetRequest message)
+ *
+ * and Java answers, as it does to curl with `application/json` on either HTTP version
+ * (checked below, so it is not our request):
+ *
+ *     HTTP/1.1 404 Not Found
+ *     content-type: application/json
+ *     alt-svc: h2=":<port>"
+ *     content-length: 46
+ *
+ *     {"message":"Invoker not found","status":"404"}
+ *
+ * Cause, in Java's own log at INFO: "Registered 0 rest mappings for service [GreetImpl] at
+ * url [tri://127.0.0.1:<port>/greet.GreetService]". Its HTTP router (RestRequestHandlerMapping,
+ * the only one besides gRPC's) maps a service's methods by their Java names through the
+ * service descriptor; the stub's descriptor names the method `Greet` (proto) while the Java
+ * method is `greet`, so nothing is mapped and every non-gRPC request is "Invoker not found".
+ * Our consumer reads the 404 as `unimplemented` and keeps Java's message.
+ */
+Deno.test("dubbo-java: Triple over HTTP/1.1 (not gRPC) from our consumer: its provider answers 404 Invoker not found, read as unimplemented", async () => {
+  await using java = await startJavaProvider({});
+  const url = `http://127.0.0.1:${java.port}/greet.GreetService/Greet`;
+  const ours = await startOurConsumer(undefined, 2, [
+    `--url=tri://127.0.0.1:${java.port}`,
+    "--protocol=triple",
+    "--http=1.1",
+  ]);
+  await using _client = ours.client;
+  assertAll(await ours.results(), 2, failedWith("unimplemented", /^Invoker not found$/));
+  assert.equal(await metric(java.metricsUrl, "dubbo_provider_requests_total"), 0);
+  for (const http of [[], ["--http2-prior-knowledge"]]) {
+    const answer = await curl(url, {
+      headers: { "content-type": "application/json" },
+      body: '{"name":"x"}',
+      args: http,
+    });
+    assert.equal(answer.status, 404, answer.text);
+    assert.deepEqual(JSON.parse(answer.text), { message: "Invoker not found", status: "404" });
+  }
+});
+
+Deno.test("dubbo-java: at Dubbo's defaults its consumer gets our provider's random error as unknown, counted on both sides", async () => {
   await using zk = await startZooKeeper();
   const failing = await startOurProvider(zk.address, ["--failure-rate=1"]);
   await using _failing = failing.server;
   await using errors = await startJavaConsumer({ zkAddress: zk.address, count: 4, hold: true });
   assertAll(await errors.results(), 4, failedWith("unknown", /^random error$/));
+  assert.equal(errors.layout(), "application-level");
+  // Our answer is a result to Dubbo, not a thrown RpcException: failover does not retry it.
+  assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_total"), 4);
   assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_failed_total"), 4);
-  assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_unknown_failed_total"), 4);
-  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
-  // Java files a gRPC UNKNOWN from the provider under business failures, not unknown ones.
-  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_business_failed_total"), 4);
-
-  const slow = await startOurProvider(undefined, ["--failure-rate=0", "--delay=3s"]);
-  await using _slow = slow.server;
-  await using late = await startJavaConsumer({
-    url: `tri://127.0.0.1:${slow.port}`,
-    count: 2,
-    timeoutMs: 300,
-    hold: true,
-  });
-  await assertJavaCallerDeadlines(late, slow.metricsUrl);
-});
-
-Deno.test("dubbo-java: our consumer → Java provider: random error is unknown, short deadline is deadline_exceeded, both counted", async () => {
-  await using zk = await startZooKeeper();
-  await using failing = await startJavaProvider({ zkAddress: zk.address, failureRate: 1 });
-  const errors = await startOurConsumer(zk.address, 4, []);
-  await using _errors = errors.client;
-  assertAll(await errors.results(), 4, failedWith("unknown", /^random error$/));
-  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
-  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_unknown_failed_total"), 4);
-  assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_failed_total"), 4);
-  // Java files an exception thrown by the service as a business failure.
+  // The handler failed: a business failure to our provider, as to Java's and dubbo-go's.
   assert.equal(
     await metric(failing.metricsUrl, "dubbo_provider_requests_business_failed_total"),
     4,
   );
-
-  await using slow = await startJavaProvider({ delayMs: 3000 });
-  const late = await startOurConsumer(undefined, 2, [
-    `--url=tri://127.0.0.1:${slow.port}`,
-    "--timeout=300ms",
-  ]);
-  await using _late = late.client;
-  assertAll(await late.results(), 2, failedWith("deadline_exceeded"));
-  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_timeout_total"), 2);
-  assert.equal(await metric(late.metricsUrl, "dubbo_consumer_requests_failed_total"), 2);
+  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
+  // Java files a gRPC UNKNOWN from the provider under business failures, not unknown ones.
+  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_business_failed_total"), 4);
 });
 
-Deno.test("dubbo-java: Java consumer at defaults → our provider at defaults via ZooKeeper: a short deadline is deadline_exceeded, counted on both sides", async () => {
+Deno.test("dubbo-java: a 300 ms timeout with retries 0, direct: each late call is counted by what ended it, on both sides", async () => {
+  const slow = await startOurProvider(undefined, ["--failure-rate=0", "--delay=3s"]);
+  await using _slow = slow.server;
+  await using late = await startJavaConsumer({
+    url: `tri://127.0.0.1:${slow.port}`,
+    count: 3,
+    timeoutMs: 300,
+    retries: 0,
+    hold: true,
+  });
+  await assertJavaCallerDeadlines(late, slow.metricsUrl, 3, 0);
+});
+
+Deno.test("dubbo-java: at Dubbo's defaults but a 300 ms timeout, via ZooKeeper: each late call, retried twice, is counted by what ended it, on both sides", async () => {
   await using zk = await startZooKeeper();
   const slow = await startOurProvider(zk.address, ["--failure-rate=0", "--delay=3s"]);
   await using _slow = slow.server;
@@ -277,10 +375,29 @@ Deno.test("dubbo-java: Java consumer at defaults → our provider at defaults vi
     timeoutMs: 300,
     hold: true,
   });
-  await assertJavaCallerDeadlines(late, slow.metricsUrl);
+  await assertJavaCallerDeadlines(late, slow.metricsUrl, 2, 2);
+  assert.equal(late.layout(), "application-level");
 });
 
-Deno.test("dubbo-java: our consumer at defaults → Java provider at defaults via ZooKeeper: a short deadline is deadline_exceeded, counted on both sides", async () => {
+Deno.test("dubbo-java: at Dubbo's defaults its provider's random error reaches our consumer via ZooKeeper as unknown, counted on both sides", async () => {
+  await using zk = await startZooKeeper();
+  await using failing = await startJavaProvider({ zkAddress: zk.address, failureRate: 1 });
+  const errors = await startOurConsumer(zk.address, 4, []);
+  await using _errors = errors.client;
+  assertAll(await errors.results(), 4, failedWith("unknown", /^random error$/));
+  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_failed_total"), 4);
+  assert.equal(await metric(errors.metricsUrl, "dubbo_consumer_requests_unknown_failed_total"), 4);
+  // Java's provider counts a call once its answer is on the way, after our consumer read it.
+  await waitForMetric(failing.metricsUrl, "dubbo_provider_requests_failed_total", 4);
+  assert.equal(await metric(failing.metricsUrl, "dubbo_provider_requests_failed_total"), 4);
+  // Java files an exception thrown by the service as a business failure.
+  assert.equal(
+    await metric(failing.metricsUrl, "dubbo_provider_requests_business_failed_total"),
+    4,
+  );
+});
+
+Deno.test("dubbo-java: at Dubbo's defaults its provider, slower than our consumer's 300 ms deadline, via ZooKeeper: deadline_exceeded, counted on both sides", async () => {
   await using zk = await startZooKeeper();
   await using slow = await startJavaProvider({ zkAddress: zk.address, delayMs: 3000 });
   const late = await startOurConsumer(zk.address, 2, ["--timeout=300ms"]);
@@ -294,15 +411,3 @@ Deno.test("dubbo-java: our consumer at defaults → Java provider at defaults vi
   assert.equal(await metric(slow.metricsUrl, "dubbo_provider_requests_failed_total"), 0);
   assert.equal(await metric(slow.metricsUrl, "dubbo_provider_requests_timeout_total"), 0);
 });
-
-/** Polls until the counter reaches `at least` (a provider may count after the client gave up). */
-async function waitForMetric(url: string, name: string, atLeast: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let last = 0;
-  while (Date.now() < deadline) {
-    last = await metric(url, name);
-    if (last >= atLeast) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  assert.fail(`${name} stayed at ${last}, expected at least ${atLeast}`);
-}

@@ -5,9 +5,10 @@
  * `kubectl apply -k`, built by `go install` at a pinned version) builds and its output
  * validates too.
  */
+import "./support/no_punycode_warning.ts"; // first: before ajv loads
 import assert from "node:assert/strict";
 import YAML from "yaml";
-import { goTool } from "./support/peers/go_tools.ts";
+import { goTool } from "./support/go_tools.ts";
 import { CronJob } from "kubernetes-models/batch/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { Namespace, Service } from "kubernetes-models/v1";

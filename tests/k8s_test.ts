@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import YAML from "yaml";
-import { ENV_VARS, parseConfig, type Program } from "../lib/config.ts";
+import { ENV_VARS, parseConfig } from "../lib/config.ts";
+import type { Program } from "../lib/config_types.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;

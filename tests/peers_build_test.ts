@@ -1,10 +1,10 @@
 /**
- * The peer builder (tests/support/peers.ts): one build per source hash even when two
+ * The peer builder (tests/support/peer_build.ts): one build per source hash even when two
  * builds race, a cache hit after that, a rebuild after a source change, and one clear line
  * when the toolchain is missing.
  */
 import assert from "node:assert/strict";
-import { buildPeer, findOnPath, goPeer, hashSources } from "./support/peers.ts";
+import { buildPeer, findOnPath, goPeer, hashSources } from "./support/peer_build.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const GO_SOURCES = `${ROOT}tests/peers/go`;
@@ -60,7 +60,7 @@ Deno.test("dubbo-go: peer build - a missing Go toolchain fails with one line nam
     .join(":");
   assert.equal(findOnPath("go", { PATH: path }), undefined);
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}tests/support/peers.ts`, "go"],
+    args: ["run", "-A", `${ROOT}tests/support/peer_build.ts`, "go"],
     env: { PATH: path, NO_COLOR: "1" },
     stdin: "null",
   }).output();

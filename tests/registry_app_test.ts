@@ -4,13 +4,20 @@
  * concurrent mapping merges, SIGTERM/SIGKILL/session expiry, and hostile registry data.
  */
 import assert from "node:assert/strict";
-import { createRegistry, endpointKey, type Registry } from "../lib/registry/mod.ts";
+import {
+  createRegistry,
+  endpointKey,
+  type Registry,
+  serviceInterface,
+} from "../lib/registry/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
 import { appMetadata, parseInstance } from "../lib/registry/instance.ts";
 import { fetchMetadataV2, metadataServiceV2 } from "../lib/registry/metadata_v2.ts";
-import { serveProvider } from "../lib/rpc/provider.ts";
+import { serveProvider } from "../lib/triple/mod.ts";
 import type { RegistryObserver } from "../lib/observe.ts";
-import { type Service, startZooKeeper, waitFor } from "./support/services.ts";
-import { freePort } from "./support/ports.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import type { Service } from "../tools/services.ts";
+import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram } from "./support/programs.ts";
 import { connectRaw, type RawZooKeeper } from "./support/zk.ts";
 
@@ -32,6 +39,9 @@ async function withZooKeeper(fn: (zk: Service, rawZk: Raw) => Promise<void>): Pr
   }
 }
 
+/** The service every registry here registers and subscribes to. */
+const SERVICE = serviceInterface([GREET]);
+
 function zkRegistry(
   address: string,
   log?: (line: string) => void,
@@ -40,6 +50,7 @@ function zkRegistry(
   return createRegistry({
     kind: "zookeeper",
     address,
+    service: SERVICE,
     sessionTimeoutMs: SESSION_MS,
     connectTimeoutMs: 15_000,
     log,
@@ -100,7 +111,7 @@ Deno.test("registry app: provider at defaults writes instance JSON, mapping, int
       assert.equal(json.port, port);
       assert.equal(json.payload["@class"], "org.apache.dubbo.registry.zookeeper.ZookeeperInstance");
       const meta = json.payload.metadata;
-      const expected = appMetadata({ app: "dubbo-metrics-server", port });
+      const expected = appMetadata({ service: SERVICE, app: "dubbo-metrics-server", port });
       assert.equal(meta["dubbo.metadata.revision"], expected.revision);
       assert.notEqual(meta["dubbo.metadata.revision"], "0");
       assert.equal(meta["dubbo.metadata.storage-type"], "local");
@@ -145,7 +156,7 @@ Deno.test("registry app: mapping merged by three apps registering at once keeps 
           port: 20000 + i,
           app,
           registerMode: "instance",
-          metadata: appMetadata({ app, port: 20000 + i }),
+          metadata: appMetadata({ service: SERVICE, app, port: 20000 + i }),
         })
       ));
       const names = (await rawZk.data(MAPPING))!.split(",").sort();
@@ -291,13 +302,12 @@ Deno.test("registry app: malformed instance JSON and mapping names are skipped w
 
 Deno.test("registry app: metadata fetched once per revision, again on a revision change; remote metadata read from ZooKeeper", async () => {
   await withZooKeeper(async (zk, rawZk) => {
-    const served = { app: "meta-app", port: 0 };
+    const served = { service: SERVICE, app: "meta-app", port: 0 };
     const provider = await serveProvider({
       hostname: "127.0.0.1",
       port: 0,
-      failureRate: 0,
-      delayMs: 0,
-      methods: [metadataServiceV2(() => appMetadata(served))],
+      services: [],
+      internal: [metadataServiceV2(() => appMetadata(served))],
     });
     served.port = provider.port;
     const fetches: boolean[] = [];
@@ -344,7 +354,7 @@ Deno.test("registry app: metadata fetched once per revision, again on a revision
       assert.deepEqual(fetches, [true, true]);
 
       // storage-type remote: MetadataInfo JSON at /dubbo/metadata/<app>/<revision> (Java's path).
-      const remote = appMetadata({ app: "remote-app", port: 4321 });
+      const remote = appMetadata({ service: SERVICE, app: "remote-app", port: 4321 });
       await rawZk.create(`/dubbo/metadata/remote-app/${remote.revision}`, JSON.stringify(remote));
       await rawZk.create(
         "/services/remote-app/127.0.0.3:4321",

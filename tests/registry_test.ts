@@ -15,10 +15,13 @@ import {
   ProviderDirectory,
   providerUrl,
   type Registry,
+  serviceInterface,
 } from "../lib/registry/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
 import type { RegistryObserver } from "../lib/observe.ts";
-import { fourLetterWord, type Service, startZooKeeper, waitFor } from "./support/services.ts";
-import { freePort } from "./support/ports.ts";
+import { startZooKeeper, waitFor } from "./support/services.ts";
+import { fourLetterWord, type Service } from "../tools/services.ts";
+import { freePort } from "../tools/ports.ts";
 
 const PROVIDERS = "/dubbo/greet.GreetService/providers";
 const CONSUMERS = "/dubbo/greet.GreetService/consumers";
@@ -133,10 +136,14 @@ interface Extra {
   log?: (line: string) => void;
 }
 
+/** The service every registry here registers and subscribes to. */
+const SERVICE = serviceInterface([GREET]);
+
 function zkRegistry(address: string, extra: Extra = {}): Registry {
   return createRegistry({
     kind: "zookeeper",
     address,
+    service: SERVICE,
     sessionTimeoutMs: SESSION_MS,
     connectTimeoutMs: 15_000,
     ...extra,
@@ -249,6 +256,7 @@ Deno.test("registry: dubbo-go and Java tri:// URLs are discovered; dubbo://, oth
       "&service-name-mapping=true&side=provider&timestamp=1718000000000";
     const javaDubbo = javaTri.replace("tri://127.0.0.1:22002", "dubbo://127.0.0.1:20880");
     const otherGroup = providerUrl({
+      service: SERVICE,
       ip: "127.0.0.1",
       port: 22003,
       app: "grouped",
@@ -292,6 +300,7 @@ function goQueryEscape(text: string): string {
 
 Deno.test("registry: parseProviderUrl reads raw URLs and node names", () => {
   const url = providerUrl({
+    service: SERVICE,
     ip: "10.0.0.5",
     port: 20000,
     app: "a",
@@ -346,7 +355,7 @@ function spawnProvider(address: string, port: number): Deno.ChildProcess {
     JSON.stringify(new URL("../lib/registry/mod.ts", import.meta.url).href)
   };
     const registry = createRegistry({ kind: "zookeeper", address: Deno.env.get("ZK"),
-      sessionTimeoutMs: ${SESSION_MS}, log: (line) => console.log(line) });
+      service: { name: "greet.GreetService", methods: ["Greet"] }, sessionTimeoutMs: ${SESSION_MS}, log: (line) => console.log(line) });
     await registry.register({ ip: "127.0.0.1", port: Number(Deno.env.get("PORT")), app: "child" });
     console.log("registered");
     const reader = Deno.stdin.readable.getReader();
@@ -621,6 +630,7 @@ Deno.test("registry: register rejects with a clear error when ZooKeeper is unrea
   const registry = createRegistry({
     kind: "zookeeper",
     address: `127.0.0.1:${port}`,
+    service: SERVICE,
     connectTimeoutMs: 500,
   });
   try {
@@ -642,6 +652,7 @@ Deno.test("registry: none serves the static providers", async () => {
   const registry = createRegistry({
     kind: "none",
     address: "",
+    service: SERVICE,
     staticProviders: [{ host: "127.0.0.1", port: 20000 }],
   });
   await registry.register({ ip: "127.0.0.1", port: 20000, app: "p" });

@@ -10,9 +10,9 @@ import zlib from "node:zlib";
 import http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
-import { encodeGreetRequest, encodeGreetResponse } from "../lib/rpc/greet.ts";
-import { curl } from "./support/peers/curl.ts";
+import { createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
+import { encodeGreetRequest, encodeGreetResponse, GREET } from "../lib/greet/mod.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";
@@ -209,7 +209,7 @@ Deno.test("gzip bomb: our consumer stops reading a bomb from a hostile Triple se
   });
   try {
     await assert.rejects(
-      consumer.greet({ host: "127.0.0.1", port: server.addr.port }, "x"),
+      consumer.call(GREET, { host: "127.0.0.1", port: server.addr.port }, "x"),
       (error) => error instanceof RpcError && error.code === "resource_exhausted",
     );
   } finally {
@@ -234,7 +234,7 @@ Deno.test("gzip bomb: our gRPC consumer refuses a compressed bomb frame", async 
   const consumer = createConsumer({ timeoutMs: 5000, serialization: "protobuf", protocol: "grpc" });
   try {
     await assert.rejects(
-      consumer.greet({ host: "127.0.0.1", port }, "x"),
+      consumer.call(GREET, { host: "127.0.0.1", port }, "x"),
       (error) => error instanceof RpcError && error.code === "resource_exhausted",
     );
   } finally {

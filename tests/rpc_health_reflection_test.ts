@@ -13,18 +13,17 @@ import {
   ServerReflectionRequestSchema,
   ServerReflectionResponseSchema,
 } from "../lib/gen/grpc/reflection/v1/reflection_pb.ts";
-import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
-import { unaryMethod } from "../lib/rpc/methods.ts";
-import { GreetRequestSchema, GreetResponseSchema } from "../lib/rpc/greet.ts";
-import { runGoTool } from "./support/peers/go_tools.ts";
-import { curl } from "./support/peers/curl.ts";
+import { createClient as createConsumer, RpcError, unaryMethod } from "../lib/triple/mod.ts";
+import { GREET, GreetRequestSchema, GreetResponseSchema } from "../lib/greet/mod.ts";
+import { runGoTool } from "./support/go_tools.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 import { startProgram } from "./support/programs.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 
 const HEALTH_PROTO = new URL("../proto/grpc/health/v1/health.proto", import.meta.url).pathname;
 
-/** A test-only extra method: upper-cases the name (proves `ProviderOptions.methods`). */
+/** A test-only extra method: upper-cases the name (proves `ProviderOptions.internal`). */
 const UPPER = unaryMethod({
   service: "test.Shout",
   method: "Upper",
@@ -67,7 +66,7 @@ function healthClient(port: number, options: grpc.ChannelOptions = {}): HealthCl
 }
 
 Deno.test("reflection: grpcurl lists and describes greet.GreetService (v1)", async () => {
-  await withProvider({ methods: [UPPER] }, async ({ port }) => {
+  await withProvider({ internal: [UPPER] }, async ({ port }) => {
     const address = `127.0.0.1:${port}`;
     const list = await runGoTool("grpcurl", ["-plaintext", address, "list"]);
     assert.equal(list.code, 0, list.stderr);
@@ -225,7 +224,7 @@ Deno.test("health: grpc-js Check with gzip, unknown service is NOT_FOUND", async
 });
 
 Deno.test("health: Check over Triple unary JSON (curl), and extra methods on every wire", async () => {
-  await withProvider({ methods: [UPPER] }, async ({ port }) => {
+  await withProvider({ internal: [UPPER] }, async ({ port }) => {
     const base = `http://127.0.0.1:${port}`;
     const check = await curl(`${base}/grpc.health.v1.Health/Check`, {
       headers: { "content-type": "application/json" },
@@ -253,7 +252,7 @@ Deno.test("health: Check over Triple unary JSON (curl), and extra methods on eve
 });
 
 Deno.test("health: our own gRPC consumer stays unaffected by extra methods", async () => {
-  await withProvider({ methods: [UPPER] }, async (_provider, endpoint) => {
+  await withProvider({ internal: [UPPER] }, async (_provider, endpoint) => {
     const consumer = createConsumer({
       timeoutMs: 2000,
       serialization: "protobuf",
@@ -261,7 +260,7 @@ Deno.test("health: our own gRPC consumer stays unaffected by extra methods", asy
       http: "2",
     });
     try {
-      assert.equal(await consumer.greet(endpoint, "x"), "x");
+      assert.equal(await consumer.call(GREET, endpoint, "x"), "x");
     } finally {
       consumer.close();
     }

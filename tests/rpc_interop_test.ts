@@ -10,8 +10,9 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
-import { createConsumer, GreetService, RpcError } from "../lib/rpc/mod.ts";
-import { curl } from "./support/peers/curl.ts";
+import { createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
+import { GREET, GreetService } from "../lib/greet/mod.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 const PATH = "/greet.GreetService/Greet";
@@ -211,18 +212,22 @@ for (const transport of ["http1", "h2c"] as const) {
   for (const serialization of ["protobuf", "json"] as const) {
     Deno.test(`our consumer vs connect-node server (${transport}, ${serialization})`, async () => {
       const server = await serveConnectNode(transport);
-      const consumer = createConsumer({ timeoutMs: 300, serialization, transport });
+      const consumer = createConsumer({
+        timeoutMs: 300,
+        serialization,
+        http: transport === "h2c" ? "2" : "1.1",
+      });
       const endpoint = { host: "127.0.0.1", port: server.port };
       try {
-        assert.equal(await consumer.greet(endpoint, "from deno"), "from deno");
-        await assert.rejects(consumer.greet(endpoint, "fail"), (error: unknown) => {
+        assert.equal(await consumer.call(GREET, endpoint, "from deno"), "from deno");
+        await assert.rejects(consumer.call(GREET, endpoint, "fail"), (error: unknown) => {
           assert.ok(error instanceof RpcError);
           assert.equal(error.code, "unknown");
           assert.equal(error.message, "random error");
           return true;
         });
         await assert.rejects(
-          consumer.greet(endpoint, "slow"),
+          consumer.call(GREET, endpoint, "slow"),
           (error: unknown) => error instanceof RpcError && error.code === "deadline_exceeded",
         );
       } finally {

@@ -1,29 +1,27 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import {
-  CODES,
-  createConsumer,
-  GREET_METHOD,
-  GREET_SERVICE,
-  RpcError,
-  runCallLoop,
-  serveProvider,
-} from "../lib/rpc/mod.ts";
-import {
   codeOfGrpcStatus,
   codeOfHttpStatus,
+  CODES,
+  createClient as createConsumer,
   grpcStatusOf,
   httpStatusOf,
-} from "../lib/rpc/errors.ts";
-import { readTimeout } from "../lib/rpc/_deadline.ts";
+  readTimeout,
+  RpcError,
+  serveProvider,
+} from "../lib/triple/mod.ts";
 import {
   decodeGreetRequest,
   decodeGreetResponse,
   encodeGreetRequest,
   encodeGreetResponse,
-} from "../lib/rpc/greet.ts";
-import { freePort } from "./support/ports.ts";
-import { recordingObserver } from "./support/peers/recording_observer.ts";
+  GREET,
+  greetService,
+  runCallLoop,
+} from "../lib/greet/mod.ts";
+import { freePort } from "../tools/ports.ts";
+import { recordingObserver } from "./support/recording_observer.ts";
 import { withProvider } from "./support/provider.ts";
 import { waitFor } from "./support/services.ts";
 
@@ -101,17 +99,17 @@ for (const transport of ["http1", "h2c"] as const) {
         const consumer = createConsumer({
           timeoutMs: 3000,
           serialization,
-          transport,
+          http: transport === "h2c" ? "2" : "1.1",
           observer: client.observer,
         });
         try {
-          assert.equal(await consumer.greet(endpoint, "Dubbo"), "Dubbo");
-          assert.equal(await consumer.greet(endpoint, "héllo 世界"), "héllo 世界");
+          assert.equal(await consumer.call(GREET, endpoint, "Dubbo"), "Dubbo");
+          assert.equal(await consumer.call(GREET, endpoint, "héllo 世界"), "héllo 世界");
         } finally {
           consumer.close();
         }
       });
-      const target = { interface: GREET_SERVICE, method: GREET_METHOD, group: "", version: "" };
+      const target = { interface: GREET.service, method: GREET.method, group: "", version: "" };
       for (const calls of [server.calls, client.calls]) {
         assert.equal(calls.length, 2);
         for (const call of calls) {
@@ -123,7 +121,7 @@ for (const transport of ["http1", "h2c"] as const) {
   }
 }
 
-Deno.test("random failure: unknown / random error, observed on both sides", async () => {
+Deno.test("random failure: unknown / random error on the wire; a business failure to the provider, unknown to the consumer", async () => {
   const server = recordingObserver();
   const client = recordingObserver();
   await withProvider({ failureRate: 1, observer: server.observer }, async (_p, endpoint) => {
@@ -133,7 +131,7 @@ Deno.test("random failure: unknown / random error, observed on both sides", asyn
       observer: client.observer,
     });
     try {
-      await assert.rejects(consumer.greet(endpoint, "x"), (error: unknown) => {
+      await assert.rejects(consumer.call(GREET, endpoint, "x"), (error: unknown) => {
         assert.ok(error instanceof RpcError);
         assert.equal(error.code, "unknown");
         assert.equal(error.message, "random error");
@@ -143,7 +141,9 @@ Deno.test("random failure: unknown / random error, observed on both sides", asyn
       consumer.close();
     }
   });
-  assert.deepEqual(server.calls.map((c) => c.ends), [["unknown"]]);
+  // The handler failed: dubbo-go's provider counts that as business_failed (and so do we);
+  // the consumer sees the wire's `unknown`, as dubbo-go's consumer counts ours.
+  assert.deepEqual(server.calls.map((c) => c.ends), [["biz_error"]]);
   assert.deepEqual(client.calls.map((c) => c.ends), [["unknown"]]);
 });
 
@@ -151,10 +151,14 @@ Deno.test("consumer deadline: provider delay beyond the deadline gives deadline_
   const server = recordingObserver();
   await withProvider({ delayMs: 2000, observer: server.observer }, async (_p, endpoint) => {
     for (const transport of ["http1", "h2c"] as const) {
-      const consumer = createConsumer({ timeoutMs: 100, serialization: "json", transport });
+      const consumer = createConsumer({
+        timeoutMs: 100,
+        serialization: "json",
+        http: transport === "h2c" ? "2" : "1.1",
+      });
       try {
         await assert.rejects(
-          consumer.greet(endpoint, "slow"),
+          consumer.call(GREET, endpoint, "slow"),
           (error: unknown) => error instanceof RpcError && error.code === "deadline_exceeded",
         );
       } finally {
@@ -176,7 +180,7 @@ Deno.test("consumer maps a refused connection to unavailable", async () => {
   const consumer = createConsumer({ timeoutMs: 2000, serialization: "protobuf" });
   try {
     await assert.rejects(
-      consumer.greet({ host: "127.0.0.1", port }, "x"),
+      consumer.call(GREET, { host: "127.0.0.1", port }, "x"),
       (error: unknown) => error instanceof RpcError && error.code === "unavailable",
     );
   } finally {
@@ -191,7 +195,7 @@ Deno.test("consumer maps a connection reset to unavailable", async () => {
   const consumer = createConsumer({ timeoutMs: 2000, serialization: "protobuf" });
   try {
     await assert.rejects(
-      consumer.greet({ host: "127.0.0.1", port }, "x"),
+      consumer.call(GREET, { host: "127.0.0.1", port }, "x"),
       (error: unknown) => error instanceof RpcError && error.code === "unavailable",
     );
   } finally {
@@ -214,10 +218,10 @@ Deno.test("group/version routing: only the configured group and version are serv
       const wrong = createConsumer({ timeoutMs: 2000, serialization: "json", group: "g2" });
       const none = createConsumer({ timeoutMs: 2000, serialization: "json" });
       try {
-        assert.equal(await right.greet(endpoint, "ok"), "ok");
+        assert.equal(await right.call(GREET, endpoint, "ok"), "ok");
         for (const consumer of [wrong, none]) {
           await assert.rejects(
-            consumer.greet(endpoint, "x"),
+            consumer.call(GREET, endpoint, "x"),
             (error: unknown) => error instanceof RpcError && error.code === "unimplemented",
           );
         }
@@ -231,8 +235,8 @@ Deno.test("group/version routing: only the configured group and version are serv
   // Only the routed call is observed, with the provider's group/version.
   assert.equal(server.calls.length, 1);
   assert.deepEqual(server.calls[0].target, {
-    interface: GREET_SERVICE,
-    method: GREET_METHOD,
+    interface: GREET.service,
+    method: GREET.method,
     group: "g1",
     version: "1.0.0",
   });
@@ -241,7 +245,11 @@ Deno.test("group/version routing: only the configured group and version are serv
 Deno.test("serveProvider rejects with a clear error when the port is in use", async () => {
   await withProvider({}, async (provider) => {
     await assert.rejects(
-      serveProvider({ hostname: "127.0.0.1", port: provider.port, failureRate: 0, delayMs: 0 }),
+      serveProvider({
+        hostname: "127.0.0.1",
+        port: provider.port,
+        services: [greetService({ failureRate: 0, delayMs: 0 })],
+      }),
       /already in use/,
     );
   });
@@ -251,13 +259,12 @@ Deno.test("close waits for in-flight calls, then refuses new connections", async
   const provider = await serveProvider({
     hostname: "127.0.0.1",
     port: 0,
-    failureRate: 0,
-    delayMs: 300,
+    services: [greetService({ failureRate: 0, delayMs: 300 })],
   });
   const endpoint = { host: "127.0.0.1", port: provider.port };
   const consumer = createConsumer({ timeoutMs: 5000, serialization: "protobuf" });
   try {
-    const pending = consumer.greet(endpoint, "in flight");
+    const pending = consumer.call(GREET, endpoint, "in flight");
     await waitFor("the call to arrive", () => provider.inFlight() === 1);
     const closed = provider.close(5000);
     assert.equal(await pending, "in flight");
@@ -266,7 +273,7 @@ Deno.test("close waits for in-flight calls, then refuses new connections", async
     const fresh = createConsumer({ timeoutMs: 2000, serialization: "protobuf" });
     try {
       await assert.rejects(
-        fresh.greet(endpoint, "late"),
+        fresh.call(GREET, endpoint, "late"),
         (error: unknown) => error instanceof RpcError && error.code === "unavailable",
       );
     } finally {
@@ -282,12 +289,11 @@ Deno.test("close gives up on calls that outlast the grace period", async () => {
   const provider = await serveProvider({
     hostname: "127.0.0.1",
     port: 0,
-    failureRate: 0,
-    delayMs: 10_000,
+    services: [greetService({ failureRate: 0, delayMs: 10_000 })],
   });
   const consumer = createConsumer({ timeoutMs: 20_000, serialization: "protobuf" });
   try {
-    const outcome = consumer.greet({ host: "127.0.0.1", port: provider.port }, "x")
+    const outcome = consumer.call(GREET, { host: "127.0.0.1", port: provider.port }, "x")
       .then(() => undefined, (error: unknown) => error);
     await waitFor("the call to arrive", () => provider.inFlight() === 1);
     await provider.close(50);
@@ -304,7 +310,7 @@ Deno.test("call loop: count calls, sample log lines, summary, stats", async () =
     const lines: string[] = [];
     try {
       const { stats, done } = runCallLoop({
-        consumer,
+        client: consumer,
         pick: () => endpoint,
         intervalMs: 1,
         concurrency: 2,
@@ -342,7 +348,7 @@ Deno.test("call loop: fails over to another endpoint on unavailable, up to retri
         return next;
       };
       const run = runCallLoop({
-        consumer,
+        client: consumer,
         pick,
         intervalMs: 0,
         concurrency: 1,
@@ -355,8 +361,8 @@ Deno.test("call loop: fails over to another endpoint on unavailable, up to retri
       assert.equal(run.stats.succeeded, 1);
 
       // retries = 0: no failover, the call fails with unavailable.
-      const single = runCallLoop({
-        consumer,
+      const noFailover = runCallLoop({
+        client: consumer,
         pick,
         intervalMs: 0,
         concurrency: 1,
@@ -364,8 +370,8 @@ Deno.test("call loop: fails over to another endpoint on unavailable, up to retri
         retries: 0,
         log: (l) => lines.push(l),
       });
-      await single.done;
-      assert.equal(single.stats.failed, 1);
+      await noFailover.done;
+      assert.equal(noFailover.stats.failed, 1);
       assert.match(lines.join("\n"), /Greet failed: unavailable: /);
     } finally {
       consumer.close();
@@ -380,7 +386,7 @@ Deno.test("call loop: no failover on errors other than unavailable", async () =>
     const lines: string[] = [];
     try {
       const { stats, done } = runCallLoop({
-        consumer,
+        client: consumer,
         pick: () => {
           picks++;
           return endpoint;
@@ -406,7 +412,7 @@ Deno.test("call loop: no provider logs a clear error per call and keeps going", 
   const lines: string[] = [];
   try {
     const { stats, done } = runCallLoop({
-      consumer,
+      client: consumer,
       pick: () => undefined,
       intervalMs: 0,
       concurrency: 1,
@@ -433,7 +439,7 @@ Deno.test("call loop: abort stops after in-flight calls finish", async () => {
     const controller = new AbortController();
     try {
       const { stats, done } = runCallLoop({
-        consumer,
+        client: consumer,
         pick: () => endpoint,
         intervalMs: 60_000,
         concurrency: 2,

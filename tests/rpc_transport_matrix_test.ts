@@ -5,13 +5,14 @@
  * the peer's error code and message. Also: the client's defaults are gRPC over h2c.
  */
 import assert from "node:assert/strict";
-import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
+import { createClient as createConsumer, RpcError } from "../lib/triple/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
 import { parseConfig } from "../lib/config.ts";
 import { withProvider } from "./support/provider.ts";
 import { startTcpRelay } from "./support/tcp_relay.ts";
-import { recordingObserver } from "./support/peers/recording_observer.ts";
+import { recordingObserver } from "./support/recording_observer.ts";
 import { startProgram } from "./support/programs.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 
 const COMBINATIONS = [
   ["triple", "1.1"],
@@ -40,17 +41,17 @@ for (const [protocol, http] of COMBINATIONS) {
         try {
           const endpoint = { host: "127.0.0.1", port: relay.port };
           for (let i = 0; i < 20; i++) {
-            assert.equal(await consumer.greet(endpoint, `hello ${i}`), `hello ${i}`);
+            assert.equal(await consumer.call(GREET, endpoint, `hello ${i}`), `hello ${i}`);
           }
           // A 2 KiB name: the response is gzipped by the provider and read back.
           const long = "x".repeat(2048);
-          assert.equal(await consumer.greet(endpoint, long), long);
+          assert.equal(await consumer.call(GREET, endpoint, long), long);
           assert.equal(relay.connections(), 1);
           assert.equal(calls.length, 21);
           if (http === "2") {
             // HTTP/2 multiplexes concurrent calls on the same connection.
             const names = Array.from({ length: 10 }, (_, i) => `parallel ${i}`);
-            const answers = await Promise.all(names.map((n) => consumer.greet(endpoint, n)));
+            const answers = await Promise.all(names.map((n) => consumer.call(GREET, endpoint, n)));
             assert.deepEqual(answers, names);
             assert.equal(relay.connections(), 1);
           }
@@ -71,7 +72,7 @@ for (const [protocol, http] of COMBINATIONS) {
         http,
       });
       try {
-        const error = await rejection(consumer.greet(endpoint, "slow"));
+        const error = await rejection(consumer.call(GREET, endpoint, "slow"));
         assert.equal(error.code, "deadline_exceeded");
       } finally {
         consumer.close();
@@ -86,7 +87,7 @@ for (const [protocol, http] of COMBINATIONS) {
         compressRequests: true,
       });
       try {
-        const error = await rejection(consumer.greet(endpoint, "y".repeat(4096)));
+        const error = await rejection(consumer.call(GREET, endpoint, "y".repeat(4096)));
         assert.equal(error.code, "unknown");
         assert.equal(error.message, "random error");
       } finally {
@@ -104,7 +105,7 @@ Deno.test("transport matrix: a refused connection is unavailable on every combin
   for (const [protocol, http] of COMBINATIONS) {
     const consumer = createConsumer({ timeoutMs: 2000, serialization: "json", protocol, http });
     try {
-      const error = await rejection(consumer.greet({ host: "127.0.0.1", port }, "x"));
+      const error = await rejection(consumer.call(GREET, { host: "127.0.0.1", port }, "x"));
       assert.equal(error.code, "unavailable", `${protocol} HTTP/${http}: ${error.message}`);
     } finally {
       consumer.close();
@@ -163,9 +164,9 @@ for (const [protocol, http] of [["grpc", "2"], ["triple", "2"]] as const) {
     ]);
     assert.equal(await client.exited, 0, client.output());
     assert.equal(client.output().match(/Greet response: hello world/g)?.length, 200);
-    // Without STREAMS_PER_SESSION, Deno 2.9.6's node:http2 aborts the server when the
-    // consumer leaves. A crash has no event to wait for: give it 300 ms to show, then
-    // require a clean exit.
+    // Deno 2.9.6's node:http2 (which served h2c before lib/h2) aborted the server when such a
+    // consumer left. A crash has no event to wait for: give it 300 ms to show, then require a
+    // clean exit.
     await server.waitForLine(/provider greet\.GreetService/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(await server.stop(), 0, server.output());

@@ -7,10 +7,17 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import zlib from "node:zlib";
-import { codeOfGrpcFailure, codeOfName, errorFromBody } from "../lib/rpc/errors.ts";
-import { acceptsGzip, gunzip } from "../lib/rpc/compression.ts";
-import { createConsumer, RpcError } from "../lib/rpc/mod.ts";
-import { curl } from "./support/peers/curl.ts";
+import {
+  acceptsGzip,
+  codeOfGrpcFailure,
+  codeOfName,
+  createClient as createConsumer,
+  errorFromBody,
+  gunzip,
+  RpcError,
+} from "../lib/triple/mod.ts";
+import { GREET } from "../lib/greet/mod.ts";
+import { curl } from "./support/curl.ts";
 import { withProvider } from "./support/provider.ts";
 
 Deno.test("wire: error bodies of every peer keep their code and message", () => {
@@ -31,8 +38,11 @@ Deno.test("wire: error bodies of every peer keep their code and message", () => 
   ]);
   // Dubbo Java HTTP/1: HTTP status as a string
   assert.deepEqual(read(503, '{"status":"503","message":"busy"}'), ["unavailable", "busy"]);
-  // dubbo-go's code_N: business error 17 and unknown numbers are unknown
+  // dubbo-go's code_N: business error 17 and unknown numbers are unknown; 17 counts as a
+  // business failure (as dubbo-go's consumer counts it), other numbers do not
   assert.deepEqual(read(500, '{"code":"code_17","message":"biz"}'), ["unknown", "biz"]);
+  assert.equal(errorFromBody(500, '{"code":"code_17","message":"biz"}').metricCode, "biz_error");
+  assert.equal(errorFromBody(500, '{"code":"code_99","message":"?"}').metricCode, "unknown");
   assert.deepEqual(read(500, '{"code":"code_4","message":"late"}'), ["deadline_exceeded", "late"]);
   assert.deepEqual(read(500, '{"code":"code_99","message":"?"}'), ["unknown", "?"]);
   // No usable body: the HTTP status decides; 429 is resource_exhausted, not retryable
@@ -96,7 +106,7 @@ Deno.test("wire: our gRPC consumer applies the status rule to a real HTTP/2 serv
       });
       try {
         await assert.rejects(
-          consumer.greet({ host: "127.0.0.1", port }, "x"),
+          consumer.call(GREET, { host: "127.0.0.1", port }, "x"),
           (error) => error instanceof RpcError && error.code === code && error.message === message,
         );
       } finally {
@@ -133,7 +143,10 @@ Deno.test("wire: our consumer sends tri-protocol-version 1.0.0 and gzip acceptan
   });
   const consumer = createConsumer({ timeoutMs: 2000, serialization: "json", protocol: "triple" });
   try {
-    assert.equal(await consumer.greet({ host: "127.0.0.1", port: server.addr.port }, "x"), "ok");
+    assert.equal(
+      await consumer.call(GREET, { host: "127.0.0.1", port: server.addr.port }, "x"),
+      "ok",
+    );
     assert.deepEqual(seen, [{ version: "1.0.0", accept: "gzip" }]);
   } finally {
     consumer.close();

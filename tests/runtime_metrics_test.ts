@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { parseExposition } from "./support/exposition.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 import { startProgram, taskArgs } from "./support/programs.ts";
 import { waitFor } from "./support/services.ts";
-import { EXPORTED_METRICS } from "./support/promql.ts";
+import { EXPORTED_METRICS } from "./support/metric_names.ts";
 
 Deno.test("runtime metrics: served under deno task server's own permissions with sane values", async () => {
   assert.ok(!taskArgs("server").some((a) => a === "-A" || a.startsWith("--allow-all")));

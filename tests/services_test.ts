@@ -1,11 +1,22 @@
 import assert from "node:assert/strict";
 import {
   bcryptHash,
-  fourLetterWord,
   startPrometheus,
   startPushgateway,
   startZooKeeper,
+  waitFor,
 } from "./support/services.ts";
+import { fourLetterWord, WaitAborted } from "../tools/services.ts";
+import { spawnProcess } from "./support/process.ts";
+
+/** What a 30 s wait for something that never comes rejects with. */
+async function waitRejection(): Promise<Error> {
+  const error = await waitFor("something that never comes", () => false, 30_000).then(
+    () => assert.fail("the wait ended"),
+    (e: Error) => e,
+  );
+  return error;
+}
 
 Deno.test("harness: ZooKeeper answers ruok and srvr, and stops by PID", async () => {
   const zk = await startZooKeeper();
@@ -68,4 +79,35 @@ Deno.test("harness: a restarted ZooKeeper keeps its port and answers again", asy
   assert.equal(await fourLetterWord(zk.port, "ruok"), "");
   await zk.restart();
   assert.equal(await fourLetterWord(zk.port, "ruok"), "imok");
+});
+
+Deno.test("harness: a service that dies during a test fails the next wait at once with its log", async () => {
+  await using zk = await startZooKeeper();
+  Deno.kill(zk.pid(), "SIGKILL"); // not through the harness: as if it crashed
+  const error = await waitRejection();
+  // Not the 30 s timeout: the exit, with the code and ZooKeeper's own last lines.
+  assert.ok(error instanceof WaitAborted, String(error));
+  assert.match(error.message, /zookeeper \(pid \d+\) exited on its own .*SIGKILL/);
+  const lastLine = zk.log().trim().split("\n").at(-1)!;
+  assert.ok(lastLine && error.message.endsWith(lastLine), error.message);
+});
+
+Deno.test("harness: a server process that exits on its own fails the next wait at once with its last lines", async () => {
+  await using server = spawnProcess(
+    "sh",
+    ["-c", "echo ready; sleep 0.3; echo last words; exit 3"],
+    {
+      name: "dying server",
+      persistent: true,
+    },
+  );
+  await server.waitForLine(/ready/);
+  const error = await waitRejection();
+  assert.ok(error instanceof WaitAborted, String(error));
+  assert.match(error.message, /dying server \(pid \d+\) exited with code 3/);
+  assert.match(error.message, /last words/);
+  // A stop the test asks for is no failure.
+  await using stopped = spawnProcess("sleep", ["60"], { name: "stopped", persistent: true });
+  await stopped.stop();
+  await waitFor("nothing", () => true);
 });

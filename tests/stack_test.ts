@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import YAML from "yaml";
 import { ENV_VARS, parseConfig } from "../lib/config.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../tools/ports.ts";
+import { EXPORTED_METRICS } from "./support/metric_names.ts";
 import {
-  EXPORTED_METRICS,
   type GrafanaVariable,
   interpolate,
   metricNamesIn,
@@ -23,7 +23,7 @@ import {
 } from "./support/promql.ts";
 import { waitFor } from "./support/services.ts";
 import { hostPrometheusConfig, parseStackArgs, StackError, startStack } from "../tools/stack.ts";
-import { requirePackage } from "./support/requirements.ts";
+import { requirePackage } from "../tools/requirements.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const read = (path: string) => Deno.readTextFileSync(`${ROOT}${path}`);

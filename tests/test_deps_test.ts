@@ -5,7 +5,7 @@
  * nothing on this machine is installed or changed.
  */
 import assert from "node:assert/strict";
-import { installCommand, missingPackages, REQUIREMENTS, which } from "./support/requirements.ts";
+import { installCommand, missingPackages, REQUIREMENTS, which } from "../tools/requirements.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PATH = Deno.env.get("PATH") ?? "";
@@ -94,7 +94,8 @@ Deno.test("test deps: a service whose binary is missing fails at once with the i
       await (await startZooKeeper()).close();
       console.log("zookeeper ok");
     `;
-    const result = await run(["eval", "--ext=ts", script], { PATH: dir });
+    const config = `${ROOT}tests/deno.json`; // services.ts uses the suite's packages
+    const result = await run(["eval", "--config", config, "--ext=ts", script], { PATH: dir });
     assert.equal(result.code, 0, result.text);
     const lines = result.text.split("\n").filter((l) => !l.startsWith("Warning"));
     assert.match(

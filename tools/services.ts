@@ -1,6 +1,6 @@
 /**
  * Real ZooKeeper, Prometheus and Pushgateway for `deno task stack` and the tests (which
- * reach them through tests/support/services.ts): each started from its Debian binary on
+ * import it directly): each started from its Debian binary on
  * a loopback port with a temp dir, polled until ready, and stopped by PID.
  *
  * @example
@@ -36,6 +36,11 @@ export interface Service extends AsyncDisposable {
   restart(): Promise<void>;
   /** Stops it and removes the temp dir. */
   close(): Promise<void>;
+  /**
+   * Undefined while it runs or after {@linkcode stop}; once it exited on its own, an error
+   * naming it, its exit code and its last log lines.
+   */
+  exitedOnItsOwn(): Error | undefined;
 }
 
 /** Where to listen and keep data; defaults to a free loopback port and a fresh temp dir. */
@@ -191,7 +196,29 @@ export async function startPushgateway(options: PushgatewayOptions = {}): Promis
   });
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes; throws with `what` on timeout. */
+/**
+ * Thrown by a {@linkcode waitFor} check when waiting longer cannot help (e.g. the process
+ * being waited for exited): {@linkcode waitFor} rethrows it at once instead of polling on.
+ *
+ * @example
+ * ```ts
+ * const error = await waitFor("never", () => {
+ *   throw new WaitAborted("gone");
+ * }).catch((e) => e);
+ * console.assert(error instanceof WaitAborted);
+ * ```
+ */
+export class WaitAborted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WaitAborted";
+  }
+}
+
+/**
+ * Polls `check` until it returns true or `timeoutMs` passes; throws with `what` on timeout.
+ * A check that throws is "not yet", except a {@linkcode WaitAborted}, which ends the wait.
+ */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
@@ -202,7 +229,9 @@ export async function waitFor(
   while (true) {
     try {
       if (await check()) return;
-    } catch { /* not yet */ }
+    } catch (error) {
+      if (error instanceof WaitAborted) throw error;
+    }
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     }
@@ -256,6 +285,8 @@ async function launch(spec: LaunchSpec): Promise<Service> {
   let child: Deno.ChildProcess | undefined;
   let output = "";
   let exited: Promise<void> = Promise.resolve();
+  /** Set when the running child exited without {@linkcode stop}. */
+  let ownExit: Error | undefined;
 
   const start = async () => {
     // A missing package fails here, at once, with the command that installs it.
@@ -272,18 +303,26 @@ async function launch(spec: LaunchSpec): Promise<Service> {
     exited = Promise.all([collect(current.stdout), collect(current.stderr), current.status]).then(
       () => {},
     );
-    let dead = false;
-    current.status.then(() => dead = true);
+    ownExit = undefined;
+    current.status.then(async (status) => {
+      if (child !== current) return; // stopped on purpose
+      await exited;
+      ownExit = new Error(
+        `${spec.name} (pid ${current.pid}) exited on its own with code ${status.code}` +
+          `${status.signal ? ` (${status.signal})` : ""}; its last log lines:\n` +
+          lastLines(output, 30),
+      );
+    });
     try {
       await waitFor(`${spec.name} on 127.0.0.1:${spec.port}`, async () => {
-        if (dead) throw new Error("exited");
+        if (ownExit) throw new WaitAborted(ownExit.message);
         return await spec.ready();
       }, READY_TIMEOUT_MS);
     } catch (error) {
       await stop();
+      const tail = error instanceof WaitAborted ? "" : `\n${lastLines(output, 30)}`;
       throw new Error(
-        `${spec.name} did not become ready on 127.0.0.1:${spec.port}: ${errorText(error)}\n` +
-          output.slice(-2000),
+        `${spec.name} did not become ready on 127.0.0.1:${spec.port}: ${errorText(error)}${tail}`,
       );
     }
   };
@@ -323,6 +362,12 @@ async function launch(spec: LaunchSpec): Promise<Service> {
       await start();
     },
     close,
+    exitedOnItsOwn: () => ownExit,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The last `count` non-empty lines of `text`. */
+export function lastLines(text: string, count: number): string {
+  return text.split("\n").filter((line) => line.trim() !== "").slice(-count).join("\n");
 }

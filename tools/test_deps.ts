@@ -1,6 +1,6 @@
 /**
  * First step of `deno task test`: makes sure the Debian packages the suite starts real
- * services from are installed (tests/support/requirements.ts). Missing ones are installed
+ * services from are installed (tools/requirements.ts). Missing ones are installed
  * with apt-get when this process is root or has passwordless sudo; otherwise it stops at
  * once with one line naming the exact command. `TEST_DEPS_INSTALL=never` reports without
  * installing (for machines where the suite must not change the system).
@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { installCommand, missingPackages, which } from "../tests/support/requirements.ts";
+import { installCommand, missingPackages, which } from "./requirements.ts";
 
 /** How this process may install packages. */
 type Privilege = "root" | "sudo" | "none";

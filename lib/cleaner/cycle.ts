@@ -5,7 +5,8 @@
  * @module
  */
 import { formatAge, formatMs } from "../_duration.ts";
-import { type Group, Pushgateway, PushgatewayError } from "../pushgateway.ts";
+import { Pushgateway, PushgatewayError } from "../pushgateway.ts";
+import type { Group } from "../_pushgateway_groups.ts";
 import { describeKey } from "../grouping_key.ts";
 
 /** What one cycle does. */

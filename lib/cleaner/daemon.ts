@@ -30,6 +30,7 @@ export interface DaemonOptions extends Omit<CycleOptions, "signal"> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Pushgateway } from "../pushgateway.ts";
  * const stop = new AbortController();
  * await runDaemon({
@@ -39,6 +40,7 @@ export interface DaemonOptions extends Omit<CycleOptions, "signal"> {
  *   signal: stop.signal,
  *   onListen: () => stop.abort(), // a real daemon runs until SIGTERM/SIGINT
  * });
+ * assert.equal(stop.signal.aborted, true); // it listened, then stopped when asked
  * ```
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {

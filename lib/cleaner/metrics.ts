@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Family, TEXT_CONTENT_TYPE, writeExposition } from "../metrics/_text.ts";
+import { type Family, TEXT_CONTENT_TYPE, writeExposition } from "../metrics/exposition.ts";
 import type { CycleReport } from "./cycle.ts";
 
 /** Totals and last-cycle values, as the families read them. */

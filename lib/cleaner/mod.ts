@@ -23,12 +23,8 @@ import { errorText } from "../error_text.ts";
 
 export { type CycleOptions, type CycleReport, runCycle } from "./cycle.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
-export {
-  type Group,
-  Pushgateway,
-  PushgatewayError,
-  type PushgatewayOptions,
-} from "../pushgateway.ts";
+export { Pushgateway, PushgatewayError, type PushgatewayOptions } from "../pushgateway.ts";
+export type { Group } from "../_pushgateway_groups.ts";
 export { base64Url, describeKey, groupPath, needsBase64 } from "../grouping_key.ts";
 export { CleanerMetrics } from "./metrics.ts";
 

@@ -6,9 +6,9 @@
  */
 import type { DubboMetrics } from "../metrics/mod.ts";
 import { errorText } from "../error_text.ts";
-import type { Exchange, Reply, ReplySink, RequestHead } from "../rpc/_call.ts";
-import type { Http1Core } from "../rpc/_http1.ts";
-import { type Http1Server, serveHttp1 } from "../rpc/_http1_server.ts";
+import { ANSWERED } from "../net/mod.ts";
+import type { Exchange, Handler, Reply, ReplySink, RequestHead } from "../net/mod.ts";
+import { type Http1Server, serveHttp1 } from "../http1/mod.ts";
 
 /** A running scrape endpoint. */
 export interface ScrapeEndpoint {
@@ -51,15 +51,7 @@ export function wantsOpenMetrics(accept: string | null): boolean {
   return false;
 }
 
-/**
- * Connections the scrape port holds at once (Prometheus needs one or two).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.ok(MAX_SCRAPE_CONNECTIONS >= 2); // room for Prometheus and a person's curl
- * ```
- */
+/** Connections the scrape port holds at once (Prometheus needs one or two). */
 export const MAX_SCRAPE_CONNECTIONS = 1024;
 
 const TEXT = "text/plain; charset=utf-8";
@@ -69,20 +61,19 @@ function textReply(status: number, text: string, extra: Record<string, string> =
   return { status, headers: { "content-type": TEXT, ...extra }, body: encoder.encode(text) };
 }
 
-/** The scrape endpoint as an HTTP/1.1 core: no request value reaches a response head. */
-function scrapeCore(path: string, metrics: DubboMetrics): Http1Core {
-  const finished: Exchange = { done: true, data() {}, end() {}, abort() {} };
+/** The scrape endpoint's request handler: no request value reaches a response head. */
+function scrapeHandler(path: string, metrics: DubboMetrics): Handler {
   return {
     open(head: RequestHead, sink: ReplySink): Exchange {
       const query = head.path.indexOf("?");
       const pathname = query < 0 ? head.path : head.path.slice(0, query);
       if (pathname !== path) {
         sink.send(textReply(404, `not found; metrics are at ${path}\n`));
-        return finished;
+        return ANSWERED;
       }
       if (head.method !== "GET" && head.method !== "HEAD") {
         sink.send(textReply(405, "method not allowed; use GET\n", { allow: "GET, HEAD" }));
-        return finished;
+        return ANSWERED;
       }
       let done = false;
       metrics.render(wantsOpenMetrics(head.header("accept") ?? null)).then(
@@ -140,7 +131,7 @@ export function serveMetrics(options: ScrapeOptions): Promise<ScrapeEndpoint> {
     server = serveHttp1({
       hostname,
       port,
-      core: scrapeCore(path, metrics),
+      handler: scrapeHandler(path, metrics),
       maxConnections: MAX_SCRAPE_CONNECTIONS,
       label: "metrics",
     });

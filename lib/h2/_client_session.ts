@@ -8,6 +8,7 @@
  */
 import { ErrorCode, errorCodeName, H2Error, PREFACE, Setting } from "./frame.ts";
 import { Session } from "./_session.ts";
+import type { HeaderBlock } from "./_reader.ts";
 import type { H2Limits } from "./_limits.ts";
 import type { SessionEvents } from "./_events.ts";
 import { type OutgoingHeaders, Stream } from "./_stream.ts";
@@ -211,15 +212,8 @@ export class ClientSession extends Session {
     super.applySetting(id, value);
   }
 
-  onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    _dependency: number,
-  ) {
-    const fields = this.decode(buf, start, end);
+  onHeaders(id: number, block: HeaderBlock, last: boolean, _dependency: number) {
+    const fields = this.decode(block.buf, block.start, block.end);
     this.streamFramesIn++;
     const stream = this.streams.get(id) as ClientStream | undefined;
     if (!stream) {
@@ -320,6 +314,11 @@ export class ClientSession extends Session {
     for (const request of this.#pending.splice(0)) request.reject(error);
   }
 
+  /** The server closed the connection: what is still open fails as `closed`. */
+  protected override peerClosed(): void {
+    this.destroy();
+  }
+
   override destroy(): void {
     if (this.closed) return;
     this.draining = true;
@@ -329,9 +328,11 @@ export class ClientSession extends Session {
     super.destroy();
   }
 
-  /** The linger deadline (the client's sweep). */
+  /** The client's sweep: linger deadline, and a server that stopped reading. */
   sweep(now: number): void {
     this.now = this.sender.now = now;
+    const writing = this.output.writingSince;
+    if (writing > 0 && now - writing > this.limits.sendStallMs) return this.destroy(); // not reading
     if (this.lingerSince > 0 && now - this.lingerSince > this.limits.lingerMs) this.destroy();
   }
 }

@@ -28,6 +28,7 @@ export class SessionEvents {
     streamsOpened: 0,
     streamsOpen: 0,
     goaways: {},
+    peerGoaways: 0,
     connectionErrors: {},
     limits: {},
   };
@@ -70,7 +71,7 @@ export class SessionEvents {
  * import assert from "node:assert/strict";
  * const stats: H2Stats = {
  *   sessionsOpened: 1, sessionsOpen: 0, streamsOpened: 3, streamsOpen: 0,
- *   goaways: { idle: 1 }, connectionErrors: {}, limits: {},
+ *   goaways: { idle: 1 }, peerGoaways: 0, connectionErrors: {}, limits: {},
  * };
  * assert.equal(stats.goaways.idle, 1);
  * ```
@@ -82,6 +83,8 @@ export interface H2Stats {
   streamsOpen: number;
   /** GOAWAYs sent, by reason. */
   goaways: Record<string, number>;
+  /** Sessions the peer ended with GOAWAY. */
+  peerGoaways: number;
   /** Connection errors we answered (or hit), by error code name. */
   connectionErrors: Record<string, number>;
   /** Limit breaches, by name (e.g. "rapid reset", "PING flood", "stalled request body"). */

@@ -90,10 +90,32 @@ function checkField(name: string, value: string): string | undefined {
  * ```
  */
 export function checkRequest(fields: readonly string[]): RequestPseudo | string {
-  let method: string | undefined;
-  let scheme: string | undefined;
-  let path: string | undefined;
-  let authority: string | undefined;
+  const pseudo = pseudoHeaders(fields, REQUEST_PSEUDO);
+  if (typeof pseudo === "string") return pseudo;
+  const { ":method": method, ":scheme": scheme, ":path": path, ":authority": authority } = pseudo;
+  if (method === undefined || method === "") return "missing :method";
+  if (method === "CONNECT") {
+    if (scheme !== undefined || path !== undefined) return "CONNECT with :scheme or :path";
+    if (!authority) return "CONNECT without :authority";
+    return { method, scheme: "", path: "", authority };
+  }
+  if (scheme === undefined) return "missing :scheme";
+  if (path === undefined || path === "") return "missing :path";
+  return { method, scheme, path, authority: authority ?? "" };
+}
+
+const REQUEST_PSEUDO = [":method", ":scheme", ":path", ":authority"];
+const RESPONSE_PSEUDO = [":status"];
+
+/**
+ * The pseudo-header fields of a list, by name: only `allowed` names, each at most once,
+ * all before the first regular field; regular fields are checked on the way. Or a problem.
+ */
+function pseudoHeaders(
+  fields: readonly string[],
+  allowed: readonly string[],
+): Partial<Record<string, string>> | string {
+  const pseudo: Partial<Record<string, string>> = {};
   let regular = false;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i];
@@ -105,37 +127,12 @@ export function checkRequest(fields: readonly string[]): RequestPseudo | string 
       continue;
     }
     if (regular) return `pseudo-header ${name} after a regular field`;
+    if (!allowed.includes(name)) return `unexpected pseudo-header ${name.slice(0, 40)}`;
+    if (pseudo[name] !== undefined) return `duplicate ${name}`;
     if (BAD_VALUE.test(value)) return `control character in ${name}`;
-    switch (name) {
-      case ":method":
-        if (method !== undefined) return "duplicate :method";
-        method = value;
-        break;
-      case ":scheme":
-        if (scheme !== undefined) return "duplicate :scheme";
-        scheme = value;
-        break;
-      case ":path":
-        if (path !== undefined) return "duplicate :path";
-        path = value;
-        break;
-      case ":authority":
-        if (authority !== undefined) return "duplicate :authority";
-        authority = value;
-        break;
-      default:
-        return `unknown pseudo-header ${name.slice(0, 40)}`;
-    }
+    pseudo[name] = value;
   }
-  if (method === undefined || method === "") return "missing :method";
-  if (method === "CONNECT") {
-    if (scheme !== undefined || path !== undefined) return "CONNECT with :scheme or :path";
-    if (!authority) return "CONNECT without :authority";
-    return { method, scheme: "", path: "", authority };
-  }
-  if (scheme === undefined) return "missing :scheme";
-  if (path === undefined || path === "") return "missing :path";
-  return { method, scheme, path, authority: authority ?? "" };
+  return pseudo;
 }
 
 /**
@@ -149,22 +146,9 @@ export function checkRequest(fields: readonly string[]): RequestPseudo | string 
  * ```
  */
 export function checkResponse(fields: readonly string[]): number | string {
-  let status: string | undefined;
-  let regular = false;
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i];
-    const value = fields[i + 1];
-    if (name.charCodeAt(0) !== 0x3a) {
-      regular = true;
-      const problem = checkField(name, value);
-      if (problem) return problem;
-      continue;
-    }
-    if (regular) return `pseudo-header ${name} after a regular field`;
-    if (name !== ":status") return `unexpected pseudo-header ${name.slice(0, 40)}`;
-    if (status !== undefined) return "duplicate :status";
-    status = value;
-  }
+  const pseudo = pseudoHeaders(fields, RESPONSE_PSEUDO);
+  if (typeof pseudo === "string") return pseudo;
+  const status = pseudo[":status"];
   if (status === undefined) return "missing :status";
   if (!/^[1-5]\d\d$/.test(status)) return "invalid :status";
   return Number(status);

@@ -41,6 +41,8 @@ export class FrameOutput {
   #len = 0;
   #spare = new Uint8Array(INITIAL_BYTES);
   #inFlight = 0;
+  /** When the write in flight started (0: none): a peer that stops reading shows here. */
+  writingSince = 0;
   /** HEADERS and DATA frames serialized so far (useful work, for the control budget). */
   streamFrames = 0;
   #writing = false;
@@ -213,13 +215,17 @@ export class FrameOutput {
     this.#len = 0;
     this.#writing = true;
     this.#inFlight = out.length;
+    this.writingSince = Date.now();
     this.#write(out);
   }
 
   #write(out: Uint8Array) {
     this.#conn.write(out).then((written) => {
       if (this.#closed) return this.#settle();
-      if (written < out.length) return this.#write(out.subarray(written));
+      if (written < out.length) {
+        this.writingSince = Date.now(); // progress: the peer reads, slowly
+        return this.#write(out.subarray(written));
+      }
       this.#settle();
       if (this.#len > 0) this.#startWrite();
       else for (const resolve of this.#idle.splice(0)) resolve();
@@ -233,6 +239,7 @@ export class FrameOutput {
   }
 
   #settle() {
+    this.writingSince = 0;
     this.#writing = false;
     this.#inFlight = 0;
   }

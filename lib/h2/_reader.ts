@@ -33,15 +33,8 @@ export interface FrameSink {
     flow: number,
     last: boolean,
   ): void;
-  /** A complete header block; `dependency` is -1 without the PRIORITY flag. */
-  onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    dependency: number,
-  ): void;
+  /** A complete header block (valid during the call); `dependency` -1 without PRIORITY. */
+  onHeaders(id: number, block: HeaderBlock, last: boolean, dependency: number): void;
   onPriority(id: number, dependency: number): void;
   onRstStream(id: number, code: number): void;
   onSettings(ack: boolean, buf: Uint8Array, start: number, end: number): void;
@@ -50,6 +43,22 @@ export interface FrameSink {
   onWindowUpdate(id: number, increment: number): void;
   /** A frame-level error confined to one stream (RST_STREAM it). */
   onStreamError(id: number, code: number, detail: string): void;
+}
+
+/**
+ * Where a complete header block lies: `buf[start, end)`. The reader reuses one object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const block: HeaderBlock = { buf: Uint8Array.of(0x82), start: 0, end: 1 };
+ * assert.equal(block.end - block.start, 1);
+ * ```
+ */
+export interface HeaderBlock {
+  buf: Uint8Array;
+  start: number;
+  end: number;
 }
 
 /**
@@ -70,6 +79,8 @@ export interface ReaderLimits {
   /** Most CONTINUATION frames in one block. */
   maxContinuations: number;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function u31(buf: Uint8Array, at: number): number {
   return ((buf[at] & 0x7f) << 24 | buf[at + 1] << 16 | buf[at + 2] << 8 | buf[at + 3]) >>> 0;
@@ -123,6 +134,7 @@ export class FrameReader {
   #block = new Uint8Array(0);
   #blockLength = 0;
   #continuations = 0;
+  #range: HeaderBlock = { buf: new Uint8Array(0), start: 0, end: 0 };
 
   constructor(sink: FrameSink, limits: ReaderLimits) {
     this.#sink = sink;
@@ -235,7 +247,7 @@ export class FrameReader {
     }
     if (start > blockEnd) throw protocolError("HEADERS padding exceeds the payload");
     const last = (flags & 0x1) !== 0;
-    if (flags & 0x4) return this.#sink.onHeaders(id, buf, start, blockEnd, last, dependency);
+    if (flags & 0x4) return this.#deliver(id, buf, start, blockEnd, last, dependency);
     this.#blockStream = id;
     this.#blockLast = last;
     this.#blockDependency = dependency;
@@ -255,8 +267,17 @@ export class FrameReader {
     if ((flags & 0x4) === 0) return;
     this.#blockStream = 0;
     const block = this.#block;
-    this.#sink.onHeaders(id, block, 0, this.#blockLength, this.#blockLast, this.#blockDependency);
+    this.#deliver(id, block, 0, this.#blockLength, this.#blockLast, this.#blockDependency);
     if (block.length > 64 * 1024) this.#block = new Uint8Array(0);
+  }
+
+  #deliver(id: number, buf: Uint8Array, start: number, end: number, last: boolean, dep: number) {
+    const range = this.#range;
+    range.buf = buf;
+    range.start = start;
+    range.end = end;
+    this.#sink.onHeaders(id, range, last, dep);
+    range.buf = EMPTY;
   }
 
   #append(buf: Uint8Array, start: number, end: number) {

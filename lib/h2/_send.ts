@@ -188,7 +188,8 @@ export class Sender {
       this.#sendQueued(stream);
       if (stream.queued > 0 && stream.sendWindow > 0) this.#markReady(stream);
     }
-    // Streams blocked only by the connection window or the socket: the stall clock runs.
+    // Streams blocked by the connection window: the stall clock runs.
+    if (this.window > 0) return;
     for (const stream of ready) if (stream.stalledSince === 0) stream.stalledSince = this.now;
   }
 
@@ -203,10 +204,13 @@ export class Sender {
     const high = this.#options.outputHighWater;
     while (start < bytes.length) {
       const allowed = Math.min(bytes.length - start, this.window, stream.sendWindow, this.maxFrame);
-      if (allowed <= 0 || this.#output.backlog >= high) {
+      if (allowed <= 0) {
+        // Shut by a flow-control window: the stall clock runs (a full socket is the
+        // session's concern: FrameOutput.writingSince).
         if (stream.stalledSince === 0) stream.stalledSince = this.now;
         break;
       }
+      if (this.#output.backlog >= high) break;
       this.#output.data(stream.id, bytes, start, start + allowed, false);
       this.window -= allowed;
       stream.sendWindow -= allowed;

@@ -9,6 +9,7 @@
  */
 import { ErrorCode, H2Error, PREFACE } from "./frame.ts";
 import { Session } from "./_session.ts";
+import type { HeaderBlock } from "./_reader.ts";
 import type { H2Limits } from "./_limits.ts";
 import type { SessionEvents } from "./_events.ts";
 import type { OutgoingHeaders, Stream } from "./_stream.ts";
@@ -82,7 +83,12 @@ export class ServerSession extends Session implements StreamHost {
   }
 
   protected isIdle(id: number): boolean {
-    return id > this.lastStreamId || id % 2 === 0;
+    if (id % 2 === 0) return true;
+    return this.goawayPhase < 2 && id > this.lastStreamId; // after GOAWAY: ignored, not idle
+  }
+
+  protected override ignoring(id: number): boolean {
+    return (this.goawayPhase === 2 && id > this.lastStreamId) || super.ignoring(id);
   }
 
   override onSettings(ack: boolean, buf: Uint8Array, start: number, end: number): void {
@@ -90,21 +96,14 @@ export class ServerSession extends Session implements StreamHost {
     super.onSettings(ack, buf, start, end);
   }
 
-  onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    dependency: number,
-  ) {
-    const fields = this.decode(buf, start, end); // always: the HPACK table must stay in step
+  onHeaders(id: number, block: HeaderBlock, last: boolean, dependency: number) {
+    const fields = this.decode(block.buf, block.start, block.end); // always: the HPACK table must stay in step
     this.streamFramesIn++;
     const stream = this.streams.get(id);
     if (stream) return this.#trailers(stream as ServerStream, fields, last, dependency);
     if (id % 2 === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, `client stream id ${id} is even`);
     if (id <= this.lastStreamId) {
-      if (this.resetRecently(id)) return; // trailers of a stream we reset: in flight, ignored
+      if (this.ignoring(id)) return; // trailers of a stream we reset: in flight, ignored
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, `stream id ${id} not above ${this.lastStreamId}`);
     }
     if (this.goawayPhase === 2 || this.lingerSince > 0) return; // after GOAWAY: not processed
@@ -188,9 +187,14 @@ export class ServerSession extends Session implements StreamHost {
     if (!this.resetBudget.take(this.now)) this.limitBreached("rapid reset");
   }
 
+  /**
+   * The client is going away: its open streams finish, then we half-close. No GOAWAY of our
+   * own goes back (it would tell the client nothing, and Deno 2.9's node:http2 clients can
+   * abort on a GOAWAY received late in a long session, denoland/deno#36788).
+   */
   override onGoaway(lastStreamId: number, code: number): void {
+    if (this.peerGoaway < 0) this.events.stats.peerGoaways++;
     super.onGoaway(lastStreamId, code);
-    this.shutdown("peer goaway");
     if (this.streams.size === 0) void this.linger();
   }
 
@@ -262,6 +266,10 @@ export class ServerSession extends Session implements StreamHost {
       return this.connectionError(
         new H2Error(ErrorCode.SETTINGS_TIMEOUT, "SETTINGS not acknowledged"),
       );
+    }
+    if (this.output.writingSince > 0 && now - this.output.writingSince > limits.sendStallMs) {
+      this.events.limit(this, "peer not reading");
+      return this.destroy();
     }
     if (this.goawayPhase === 1 && now - this.goawaySentAt > limits.goawayPingMs) {
       this.#finalGoaway();

@@ -9,6 +9,7 @@ import { DEFAULT_WINDOW, ErrorCode, FRAME_SIZE, H2Error, MAX_WINDOW, Setting } f
 import { allocBytes } from "../bytes.ts";
 import type { Stream } from "./_stream.ts";
 import { SessionCore } from "./_session_core.ts";
+import { FrameReader, type FrameSink, type HeaderBlock } from "./_reader.ts";
 
 /**
  * The frames both sides handle alike; see the module doc.
@@ -20,7 +21,12 @@ import { SessionCore } from "./_session_core.ts";
  * assert.equal(typeof Session, "function");
  * ```
  */
-export abstract class Session extends SessionCore {
+export abstract class Session extends SessionCore implements FrameSink {
+  protected readonly reader: FrameReader = new FrameReader(this, {
+    maxFrameSize: FRAME_SIZE.min,
+    maxHeaderBlock: this.limits.maxHeaderBlock,
+    maxContinuations: this.limits.maxContinuations,
+  });
   #recvWindow = DEFAULT_WINDOW;
   #recvUnacked = 0;
 
@@ -52,7 +58,7 @@ export abstract class Session extends SessionCore {
     if (!stream || stream.remoteEnded) {
       this.consumed(undefined, flow);
       if (this.isIdle(id)) throw new H2Error(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
-      if (stream || !this.resetRecently(id)) this.streamError(id, ErrorCode.STREAM_CLOSED);
+      if (stream || !this.ignoring(id)) this.streamError(id, ErrorCode.STREAM_CLOSED);
       return;
     }
     stream.recvWindow -= flow;
@@ -236,6 +242,8 @@ export abstract class Session extends SessionCore {
       this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
     }
   }
+
+  abstract onHeaders(id: number, block: HeaderBlock, last: boolean, dependency: number): void;
 
   onStreamError(id: number, code: number, detail: string): void {
     if (this.isIdle(id) && code === ErrorCode.PROTOCOL_ERROR) {

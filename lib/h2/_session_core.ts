@@ -8,7 +8,7 @@
  */
 import { ErrorCode, FRAME_SIZE, H2Error } from "./frame.ts";
 import { FrameOutput } from "./_output.ts";
-import { FrameReader, type FrameSink } from "./_reader.ts";
+import type { FrameReader } from "./_reader.ts";
 import { HpackDecoder, HpackEncoder, HpackError } from "./hpack.ts";
 import { Sender } from "./_send.ts";
 import { Budget, type H2Limits } from "./_limits.ts";
@@ -30,7 +30,7 @@ const RECENT_RESETS = 128;
  * assert.equal(typeof SessionCore, "function");
  * ```
  */
-export abstract class SessionCore implements FrameSink {
+export abstract class SessionCore {
   readonly conn: Deno.TcpConn;
   readonly limits: H2Limits;
   readonly output: FrameOutput;
@@ -58,12 +58,14 @@ export abstract class SessionCore implements FrameSink {
     return this.closed || this.lingerSince > 0;
   }
 
-  protected readonly reader: FrameReader;
+  /** The frame parser (made by Session, which handles the frames). */
+  protected abstract readonly reader: FrameReader;
   protected readonly decoder: HpackDecoder;
   protected readonly controlBudget: Budget;
   protected readonly resetBudget: Budget;
   #recentResets: number[] = [];
   #controlMark = -1;
+  #peerEnded = false;
   /** HEADERS and non-empty DATA frames received (useful work, for the control budget). */
   protected streamFramesIn = 0;
   #resumeReading: (() => void) | undefined;
@@ -81,11 +83,6 @@ export abstract class SessionCore implements FrameSink {
       ended: (stream) => this.localEnded(stream),
     });
     this.sender.now = this.now;
-    this.reader = new FrameReader(this, {
-      maxFrameSize: FRAME_SIZE.min,
-      maxHeaderBlock: limits.maxHeaderBlock,
-      maxContinuations: limits.maxContinuations,
-    });
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListSize);
     this.controlBudget = new Budget(limits.controlBurst, limits.controlPerSecond, this.now);
     this.resetBudget = new Budget(limits.resetBurst, limits.resetPerSecond, this.now);
@@ -188,9 +185,22 @@ export abstract class SessionCore implements FrameSink {
     }
   }
 
-  /** The peer closed its side (EOF). */
+  /**
+   * The peer closed its side (EOF): streams still waiting for request data are cancelled,
+   * the others may finish their responses; once none is left (within `lingerMs`, the
+   * sweep's bound) what is queued is flushed and the socket closed.
+   */
   protected peerClosed(): void {
-    this.destroy();
+    if (this.lingerSince === 0) this.lingerSince = Date.now();
+    this.#peerEnded = true;
+    for (const stream of [...this.streams.values()]) {
+      if (!stream.remoteEnded) this.abortStream(stream, ErrorCode.CANCEL, true);
+    }
+    this.#closeWhenDone();
+  }
+
+  #closeWhenDone() {
+    if (this.streams.size === 0) void this.output.drained().then(() => this.destroy());
   }
 
   /** A read or write failed. */
@@ -230,6 +240,8 @@ export abstract class SessionCore implements FrameSink {
     this.bodyBytes -= stream.received;
     if (this.streams.size === 0) this.idleSince = this.now;
     this.streamClosed(stream);
+    stream.finished();
+    if (this.#peerEnded) this.#closeWhenDone();
   }
 
   /** Called once a stream is removed (after its last event). */
@@ -242,7 +254,7 @@ export abstract class SessionCore implements FrameSink {
 
   /** Resets `stream` with `code` (RST_STREAM) and aborts it. */
   resetStream(stream: Stream, code: number): void {
-    if (stream.closed) return;
+    if (stream.closed || (stream.localEnded && stream.remoteEnded)) return; // over, or closing
     this.output.rstStream(stream.id, code);
     this.#rememberReset(stream.id);
     this.abortStream(stream, code, false);
@@ -253,8 +265,8 @@ export abstract class SessionCore implements FrameSink {
     if (stream.closed) return;
     stream.remoteEnded = stream.localEnded = true;
     this.sender.drop(stream);
-    this.closeStream(stream);
     stream.aborted(code, byPeer);
+    this.closeStream(stream);
   }
 
   #rememberReset(id: number) {
@@ -262,8 +274,11 @@ export abstract class SessionCore implements FrameSink {
     this.#recentResets.push(id);
   }
 
-  /** Whether we reset stream `id` recently (late frames on it are ignored). */
-  protected resetRecently(id: number): boolean {
+  /**
+   * Whether late frames on stream `id` are ignored rather than answered: we reset it
+   * recently, or (server) it is above the last-stream-id of our final GOAWAY.
+   */
+  protected ignoring(id: number): boolean {
     return this.#recentResets.includes(id);
   }
 
@@ -302,28 +317,4 @@ export abstract class SessionCore implements FrameSink {
     this.output.goaway(this.lastPeerStreamId(), ErrorCode.ENHANCE_YOUR_CALM);
     void this.linger();
   }
-
-  abstract onData(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    flow: number,
-    last: boolean,
-  ): void;
-  abstract onHeaders(
-    id: number,
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    last: boolean,
-    dependency: number,
-  ): void;
-  abstract onPriority(id: number, dependency: number): void;
-  abstract onRstStream(id: number, code: number): void;
-  abstract onSettings(ack: boolean, buf: Uint8Array, start: number, end: number): void;
-  abstract onPing(ack: boolean, buf: Uint8Array, start: number): void;
-  abstract onGoaway(lastStreamId: number, code: number): void;
-  abstract onWindowUpdate(id: number, increment: number): void;
-  abstract onStreamError(id: number, code: number, detail: string): void;
 }

@@ -92,4 +92,6 @@ export class Stream {
   aborted(_code: number, _byPeer: boolean): void {}
   /** The queued output fell back under the high-water mark. */
   drained(): void {}
+  /** The stream is over and gone from its session (after any other event), either way. */
+  finished(): void {}
 }

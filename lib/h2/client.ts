@@ -175,6 +175,8 @@ export class H2Client {
   readonly #connecting = new Map<string, Promise<ClientSession>>();
   readonly #all = new Set<ClientSession>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Counts `close` calls: a connection made across one is dropped. */
+  #generation = 0;
 
   constructor(options: H2ClientOptions = {}) {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -226,8 +228,12 @@ export class H2Client {
     }
   }
 
-  /** Closes every connection; requests in flight fail with `closed`. */
+  /**
+   * Closes every connection (and any still being made); requests in flight fail with
+   * `closed`. The client stays usable: later requests connect again.
+   */
   close(): void {
+    this.#generation++;
     for (const session of [...this.#all]) session.destroy();
     this.#live.clear();
   }
@@ -244,6 +250,7 @@ export class H2Client {
   }
 
   async #connect(target: Target): Promise<ClientSession> {
+    const generation = this.#generation;
     let conn: Deno.TcpConn;
     try {
       conn = await Deno.connect({ hostname: target.hostname, port: target.port });
@@ -257,6 +264,14 @@ export class H2Client {
         {
           cause: error,
         },
+      );
+    }
+    if (generation !== this.#generation) {
+      conn.close(); // the client was closed while connecting
+      throw new H2RequestError(
+        "closed",
+        `client closed while connecting to ${target.authority}`,
+        false,
       );
     }
     const session: ClientSession = new ClientSession(

@@ -134,3 +134,23 @@ Deno.test("client: refused connection, deadline, response size and server reset"
   peer.close();
   listener.close();
 });
+
+Deno.test("client: close() while connecting drops that connection; the client stays usable", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = new H2Client();
+  const origin = `http://127.0.0.1:${listener.addr.port}`;
+  const first = client.request(origin, { path: "/" });
+  client.close(); // before the connection is made
+  assert.equal((await failure(first)).kind, "closed");
+  const dropped = await listener.accept(); // the connection made anyway is closed at once
+  assert.equal(await dropped.read(new Uint8Array(64)), null);
+  dropped.close();
+  const second = client.request(origin, { path: "/again" });
+  const peer = await RawPeer.accept(listener);
+  const [id] = await requests(peer, 1);
+  await answer(peer, id, "ok");
+  assert.equal(new TextDecoder().decode((await second).body), "ok");
+  client.close();
+  peer.close();
+  listener.close();
+});

@@ -121,18 +121,20 @@ export function huffmanDecode(
       table = 0;
     }
   }
-  // Fewer than 8 bits left: whole short codes first, then the padding.
-  while (count > 0 && table === 0) {
-    const entry = TABLES[(bits << (8 - count)) & 0xff];
+  // Fewer than 8 bits left (perhaps inside a long code's child table): codes that end
+  // within them, then the padding.
+  while (count > 0) {
+    const entry = TABLES[table << 8 | (bits << (8 - count)) & 0xff];
     const used = entry & 0xf;
     if ((entry & LEAF) === 0 || used > count) break;
     const symbol = (entry >> 4) & 0x1ff;
     if (symbol === EOS) return -1;
     out[written++] = symbol;
     count -= used;
+    pending = 0;
+    table = 0;
   }
-  pending = table === 0 ? count : pending + count;
-  if (pending > 7) return -1;
+  if (pending + count > 7) return -1; // padding longer than 7 bits (or a code cut short)
   const mask = (1 << count) - 1;
   return (bits & mask) === mask ? written : -1;
 }

@@ -21,6 +21,11 @@
  * @module
  */
 export { H2Server, type H2ServerOptions } from "./server.ts";
+export {
+  createH2ConnectionServer,
+  type H2ConnectionOptions,
+  type H2ConnectionServer,
+} from "./exchange.ts";
 export { ServerStream } from "./server_stream.ts";
 export { H2Client, type H2ClientOptions, type H2RequestInit } from "./client.ts";
 export { type H2ErrorKind, H2RequestError, type H2Response } from "./_client_types.ts";

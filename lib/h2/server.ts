@@ -104,10 +104,22 @@ export class H2Server {
     this.#events.stats.sessionsOpen++;
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
-      Deno.unrefTimer(this.#timer);
+      if (!this.#closing) Deno.unrefTimer(this.#timer);
     }
     session.start(initial);
     if (this.#closing) session.shutdown("shutdown");
+  }
+
+  /**
+   * Serves every connection `listener` accepts, until it is closed (a caller with its own
+   * accept loop uses {@linkcode serve} instead).
+   */
+  async serveListener(listener: Deno.Listener<Deno.TcpConn>): Promise<void> {
+    try {
+      for await (const conn of listener) this.serve(conn);
+    } catch {
+      // The listener was closed.
+    }
   }
 
   /**
@@ -116,6 +128,8 @@ export class H2Server {
    */
   close(graceMs = 5_000): Promise<void> {
     this.#closing = true;
+    // While closing, the sweep (which enforces the grace) keeps the process alive.
+    if (this.#timer !== undefined) Deno.refTimer(this.#timer);
     const closeBy = Date.now() + graceMs;
     for (const session of this.#sessions) {
       session.closeBy = closeBy;

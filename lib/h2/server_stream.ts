@@ -94,6 +94,8 @@ export class ServerStream extends Stream {
   onabort: ((code: number, byPeer: boolean) => void) | undefined = undefined;
   /** `write` said false earlier, and the queue has drained below the high-water mark. */
   ondrain: (() => void) | undefined = undefined;
+  /** The stream is over (completed, reset or lost), after every other event. */
+  onclose: (() => void) | undefined = undefined;
   #host: StreamHost;
 
   constructor(
@@ -186,5 +188,9 @@ export class ServerStream extends Stream {
 
   override drained(): void {
     this.ondrain?.();
+  }
+
+  override finished(): void {
+    this.onclose?.();
   }
 }

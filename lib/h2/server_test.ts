@@ -1,81 +1,18 @@
-// The server against a raw peer: flow control both ways, the graceful two-step GOAWAY,
-// the SPEC "Hostile clients" deadlines and budgets (each ending with the server still
-// serving), and the state-machine edges h2spec does not reach.
+// The server against a raw peer: flow control both ways, the graceful two-step GOAWAY, idle
+// sessions, stream events, a peer's FIN, and the state-machine edges h2spec does not reach.
 import assert from "node:assert/strict";
 import { ErrorCode, FrameType, Setting } from "./frame.ts";
-import { H2Server } from "./server.ts";
 import type { ServerStream } from "./server_stream.ts";
-import type { H2Limits } from "./_limits.ts";
 import { RawPeer } from "./_raw_peer.ts";
 import { H2Client } from "./client.ts";
-
-const GET = { ":method": "GET", ":scheme": "http", ":path": "/" };
-const POST = { ":method": "POST", ":scheme": "http", ":path": "/" };
-
-/** A server with `handler`; requests for /alive always get 200 (see stillServes). */
-function start(handler: (stream: ServerStream) => void, limits: Partial<H2Limits> = {}) {
-  const lines: string[] = [];
-  const server = new H2Server({
-    handler: (stream) => stream.path === "/alive" ? stream.end() : handler(stream),
-    limits,
-    log: (line) => lines.push(line),
-  });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of listener) server.serve(conn);
-  })().catch(() => {});
-  return {
-    port: listener.addr.port,
-    server,
-    lines,
-    async close() {
-      listener.close();
-      await accepting;
-      await server.close(500);
-    },
-  };
-}
-
-/** Answers every request with `size` bytes once its body ended. */
-function sized(size: number) {
-  return (stream: ServerStream) => {
-    stream.onend = () => {
-      stream.respond(200);
-      stream.write(new Uint8Array(size).fill(7));
-      stream.end();
-    };
-  };
-}
-
-/** Proves the same server still answers a request on a fresh connection. */
-async function stillServes(port: number) {
-  const client = new H2Client();
-  try {
-    const response = await client.request(`http://127.0.0.1:${port}`, {
-      path: "/alive",
-      timeoutMs: 3000,
-    });
-    assert.equal(response.status, 200);
-  } finally {
-    client.close();
-  }
-}
-
-function pingFrame(peer: RawPeer, byte: number) {
-  return peer.frame(FrameType.PING, 0, 0, new Uint8Array(8).fill(byte));
-}
-
-/** Everything up to the ACK of a PING we send now: what the server had to say before it. */
-async function framesUntilPingAck(peer: RawPeer) {
-  await pingFrame(peer, 9);
-  const frames = [];
-  for (;;) {
-    const frame = await peer.next();
-    assert.ok(frame, "connection closed");
-    if (frame.type === FrameType.PING && frame.flags === 1 && frame.payload[0] === 9) return frames;
-    frames.push(frame);
-  }
-}
+import {
+  framesUntilPingAck,
+  GET,
+  POST,
+  sized,
+  startTestServer as start,
+  stillServes,
+} from "./_test_server.ts";
 
 Deno.test("flow control: a shut window holds DATA, WINDOW_UPDATEs release it in frame-size pieces", async () => {
   const h2 = start(sized(100_000));
@@ -147,11 +84,15 @@ Deno.test("graceful close: GOAWAY 2^31-1 and PING, then the real last stream; op
   await peer.frame(FrameType.PING, 1, 0, ping.payload);
   const final = await peer.until((f) => f.type === FrameType.GOAWAY);
   assert.equal(new DataView(final.payload.buffer).getUint32(0), 3);
-  await peer.headers(5, GET, true); // above the last stream: never processed
+  await peer.headers(5, POST, false); // above the last stream: never processed, and
+  await peer.data(5, new Uint8Array(3), true); // its DATA is ignored (not a protocol error)
   await peer.data(1, new Uint8Array(1), true);
   while (await peer.next()); // until the server closes the connection
   const ended = peer.log.filter((f) => f.type === FrameType.DATA && f.flags & 1).map((f) => f.id);
   assert.deepEqual(ended.sort(), [1, 3]);
+  const goaways = peer.log.filter((f) => f.type === FrameType.GOAWAY);
+  assert.deepEqual(goaways.map((f) => new DataView(f.payload.buffer).getUint32(4)), [0, 0]);
+  assert.ok(!peer.log.some((f) => f.type === FrameType.RST_STREAM));
   peer.close();
   await closed;
   assert.equal(h2.server.stats.goaways.shutdown, 1);
@@ -171,141 +112,6 @@ Deno.test("idle session: graceful GOAWAY after idleMs without streams", async ()
   await h2.close();
 });
 
-async function expectGoaway(peer: RawPeer, code: number) {
-  const goaway = await peer.until((f) => f.type === FrameType.GOAWAY);
-  assert.equal(new DataView(goaway.payload.buffer).getUint32(4), code);
-  return goaway;
-}
-
-Deno.test("rapid reset (CVE-2023-44487): ENHANCE_YOUR_CALM past the reset budget", async () => {
-  const h2 = start(() => {}, { resetBurst: 20, resetPerSecond: 1 });
-  const peer = await RawPeer.connect(h2.port);
-  for (let id = 1; id < 200; id += 2) {
-    await peer.headers(id, GET, true);
-    await peer.word(FrameType.RST_STREAM, id, ErrorCode.CANCEL);
-  }
-  await expectGoaway(peer, ErrorCode.ENHANCE_YOUR_CALM);
-  assert.equal(h2.server.stats.limits["rapid reset"], 1);
-  assert.ok(h2.lines.some((line) => line.includes("rapid reset")));
-  peer.close();
-  await stillServes(h2.port);
-  await h2.close();
-});
-
-Deno.test("concurrency: streams beyond MAX_CONCURRENT_STREAMS are refused (REFUSED_STREAM)", async () => {
-  const h2 = start(() => {}, { maxConcurrentStreams: 2 });
-  const peer = await RawPeer.connect(h2.port);
-  const settings = await peer.until((f) => f.type === FrameType.SETTINGS && f.flags === 0);
-  const view = new DataView(settings.payload.buffer);
-  assert.equal(view.getUint16(0), Setting.MAX_CONCURRENT_STREAMS);
-  assert.equal(view.getUint32(2), 2);
-  for (const id of [1, 3, 5]) await peer.headers(id, GET, true);
-  const reset = await peer.until((f) => f.type === FrameType.RST_STREAM);
-  assert.equal(reset.id, 5);
-  assert.equal(new DataView(reset.payload.buffer).getUint32(0), ErrorCode.REFUSED_STREAM);
-  peer.close();
-  await h2.close();
-});
-
-Deno.test("CONTINUATION flood: ENHANCE_YOUR_CALM after maxContinuations frames", async () => {
-  const h2 = start(sized(1));
-  const peer = await RawPeer.connect(h2.port);
-  await peer.frame(FrameType.HEADERS, 0, 1, peer.block(GET));
-  for (let i = 0; i < 40; i++) await peer.frame(FrameType.CONTINUATION, 0, 1);
-  await expectGoaway(peer, ErrorCode.ENHANCE_YOUR_CALM);
-  assert.equal(h2.server.stats.connectionErrors.ENHANCE_YOUR_CALM, 1);
-  peer.close();
-  await stillServes(h2.port);
-  await h2.close();
-});
-
-Deno.test("PING flood: ENHANCE_YOUR_CALM; pings between requests (grpc-go's BDP probe) are free", async () => {
-  const h2 = start(sized(1), { controlBurst: 20, controlPerSecond: 1 });
-  const polite = await RawPeer.connect(h2.port);
-  for (let id = 1; id < 100; id += 2) {
-    await polite.headers(id, GET, true);
-    await polite.until((f) => f.type === FrameType.DATA && f.id === id);
-    await pingFrame(polite, 1);
-  }
-  const acks = await framesUntilPingAck(polite);
-  assert.ok(!acks.some((f) => f.type === FrameType.GOAWAY));
-  polite.close();
-  const flood = await RawPeer.connect(h2.port);
-  for (let i = 0; i < 100; i++) await pingFrame(flood, 2);
-  await expectGoaway(flood, ErrorCode.ENHANCE_YOUR_CALM);
-  assert.equal(h2.server.stats.limits["PING flood"], 1);
-  flood.close();
-  await stillServes(h2.port);
-  await h2.close();
-});
-
-Deno.test("empty DATA, SETTINGS and WINDOW_UPDATE floods: ENHANCE_YOUR_CALM", async () => {
-  const h2 = start(() => {}, { controlBurst: 20, controlPerSecond: 1 });
-  const floods: [string, (peer: RawPeer) => Promise<void>][] = [
-    ["empty DATA flood", (peer) => peer.data(1, new Uint8Array(0), false)],
-    ["SETTINGS flood", (peer) => peer.settings([])],
-    ["WINDOW_UPDATE flood", (peer) => peer.word(FrameType.WINDOW_UPDATE, 0, 1)],
-  ];
-  for (const [name, send] of floods) {
-    const peer = await RawPeer.connect(h2.port);
-    await peer.headers(1, POST, false);
-    for (let i = 0; i < 100; i++) await send(peer);
-    await expectGoaway(peer, ErrorCode.ENHANCE_YOUR_CALM);
-    assert.equal(h2.server.stats.limits[name], 1, name);
-    peer.close();
-  }
-  await h2.close();
-});
-
-Deno.test("HPACK bomb: 431 for a header list over the limit; the connection goes on", async () => {
-  const h2 = start(sized(2), { maxHeaderListSize: 16 * 1024 });
-  const peer = await RawPeer.connect(h2.port);
-  // GET, then "x-big: bbb…" (3000 bytes) as a literal with incremental indexing: index 62.
-  const get = peer.block(GET);
-  const value = new TextEncoder().encode("b".repeat(3000));
-  const literal = [0x40, 5, ...new TextEncoder().encode("x-big"), 0x7f, 0xb9, 0x16, ...value];
-  const big = Uint8Array.from([...get, ...literal]); // 0xb9 0x16: 127 + 57 + 22 * 128 = 3000
-  const refs = new Uint8Array(1000).fill(0x80 | 62); // 1000 × 3 KB decoded: 3 MB
-  const bomb = new Uint8Array(big.length + refs.length);
-  bomb.set(big);
-  bomb.set(refs, big.length);
-  await peer.frame(FrameType.HEADERS, 0x5, 1, bomb);
-  const response = await peer.until((f) => f.type === FrameType.HEADERS && f.id === 1);
-  assert.deepEqual(peer.decode(response.payload), [":status", "431"]);
-  await peer.headers(3, GET, true);
-  await peer.until((f) => f.type === FrameType.DATA && f.id === 3 && (f.flags & 1) === 1);
-  assert.equal(h2.server.stats.limits["header list size"], 1);
-  peer.close();
-  await h2.close();
-});
-
-Deno.test("stalled request body and shut response window: RST_STREAM CANCEL", async () => {
-  const h2 = start(sized(10), { bodyStallMs: 200, sendStallMs: 200 });
-  const peer = await RawPeer.connect(h2.port, [Setting.INITIAL_WINDOW_SIZE, 0]);
-  await peer.headers(1, POST, false); // a body that never comes
-  const stalled = await peer.until((f) => f.type === FrameType.RST_STREAM);
-  assert.equal(stalled.id, 1);
-  assert.equal(new DataView(stalled.payload.buffer).getUint32(0), ErrorCode.CANCEL);
-  await peer.headers(3, GET, true); // a response that never gets a window
-  const shut = await peer.until((f) => f.type === FrameType.RST_STREAM);
-  assert.equal(shut.id, 3);
-  assert.equal(h2.server.stats.limits["stalled request body"], 1);
-  assert.equal(h2.server.stats.limits["stalled response (flow-control window shut)"], 1);
-  peer.close();
-  await h2.close();
-});
-
-Deno.test("preface deadline: a silent connection is closed", async () => {
-  const h2 = start(sized(1), { prefaceMs: 200 });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: h2.port });
-  const peer = new RawPeer(conn);
-  while (await peer.next(3000)); // until closed: SETTINGS and WINDOW_UPDATE, nothing else
-  assert.deepEqual(peer.log.map((f) => f.type), [FrameType.SETTINGS, FrameType.WINDOW_UPDATE]);
-  assert.equal(h2.server.stats.limits["preface deadline"], 1);
-  peer.close();
-  await h2.close();
-});
-
 Deno.test("streams: frames after our reset are ignored, after the peer's are STREAM_CLOSED", async () => {
   const h2 = start((stream) => stream.reset(ErrorCode.REFUSED_STREAM));
   const peer = await RawPeer.connect(h2.port);
@@ -317,22 +123,53 @@ Deno.test("streams: frames after our reset are ignored, after the peer's are STR
   await h2.close();
 });
 
-Deno.test("queued response bytes: a stream over maxStreamQueued is reset, a session over maxSessionQueued ends", async () => {
-  const h2 = start(sized(60_000), { maxStreamQueued: 50_000, maxSessionQueued: 100_000 });
-  const shut = [Setting.INITIAL_WINDOW_SIZE, 0];
-  const one = await RawPeer.connect(h2.port, shut);
-  await one.headers(1, GET, true);
-  await one.headers(3, GET, true);
-  const reset = await one.until((f) => f.type === FrameType.RST_STREAM);
-  assert.equal(new DataView(reset.payload.buffer).getUint32(0), ErrorCode.ENHANCE_YOUR_CALM);
-  one.close();
-  const h2b = start(sized(40_000), { maxStreamQueued: 50_000, maxSessionQueued: 100_000 });
-  const many = await RawPeer.connect(h2b.port, shut);
-  for (const id of [1, 3, 5]) await many.headers(id, GET, true);
-  await expectGoaway(many, ErrorCode.ENHANCE_YOUR_CALM);
-  assert.equal(h2b.server.stats.limits["queued response bytes (session)"], 1);
-  many.close();
-  await stillServes(h2b.port);
+Deno.test("stream events: data, end, close in order; a peer reset gives abort then close", async () => {
+  const events: string[] = [];
+  const h2 = start((stream) => {
+    stream.ondata = (chunk) => events.push(`data ${chunk.length}`);
+    stream.onend = () => {
+      events.push("end");
+      stream.end();
+    };
+    stream.onabort = (code, byPeer) => events.push(`abort ${code} ${byPeer}`);
+    stream.onclose = () => events.push(`close ${stream.id}`);
+  });
+  const peer = await RawPeer.connect(h2.port);
+  await peer.headers(1, POST, false);
+  await peer.data(1, new Uint8Array(3), true);
+  await peer.until((f) => f.id === 1 && (f.flags & 1) === 1);
+  await peer.headers(3, POST, false);
+  await peer.word(FrameType.RST_STREAM, 3, ErrorCode.CANCEL);
+  await framesUntilPingAck(peer);
+  assert.deepEqual(events, [
+    "data 3",
+    "end",
+    "close 1",
+    `abort ${ErrorCode.CANCEL} true`,
+    "close 3",
+  ]);
+  peer.close();
   await h2.close();
-  await h2b.close();
+});
+
+Deno.test("peer FIN: complete requests still get their responses, incomplete ones are cancelled", async () => {
+  const streams = new Map<number, ServerStream>();
+  const h2 = start((stream) => {
+    streams.set(stream.id, stream);
+    // Stream 3 never completes: its cancel (the server saw the FIN) answers stream 1.
+    stream.onabort = () => {
+      const first = streams.get(1)!;
+      first.respond(200);
+      first.end({ "x-late": "yes" });
+    };
+  });
+  const peer = await RawPeer.connect(h2.port);
+  await peer.headers(1, GET, true);
+  await peer.headers(3, POST, false);
+  await framesUntilPingAck(peer); // the server has both
+  await peer.conn.closeWrite(); // FIN: no more from us
+  await peer.until((f) => f.type === FrameType.HEADERS && f.id === 1 && (f.flags & 1) === 1);
+  assert.equal(await peer.next(), null); // then the server closes
+  peer.close();
+  await h2.close();
 });

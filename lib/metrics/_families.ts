@@ -7,7 +7,7 @@
 import type { Side } from "../observe.ts";
 import type { RegistryStats } from "./_registry_stats.ts";
 import { type Outcomes, RT_STATS, type RtStats } from "./_rt_stats.ts";
-import type { FamilyType } from "./_text.ts";
+import type { FamilyType } from "./exposition.ts";
 import { type CallSeries, OUTCOMES, type WindowView } from "./_window.ts";
 
 /** A family with one sample per registered method, read from that method's state. */
@@ -135,24 +135,16 @@ export function histogramFamily(side: Side): { name: string; help: string } {
   };
 }
 
-/**
- * The application info family (constant 1 under the application's labels).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(APPLICATION_INFO.value(undefined), 1);
- * ```
- */
-export const APPLICATION_INFO: SingleFamilySpec<unknown> = single(
+/** The application info family (constant 1 under the application's labels). */
+export const APPLICATION_INFO: SingleFamilySpec<unknown> = oneSampleSpec(
   "dubbo_application_info_total",
   "Total Application Info",
   "counter",
   () => 1,
 );
 
-/** A single-sample family spec in one line. */
-function single<S>(
+/** The spec of a family with one sample, in one line. */
+function oneSampleSpec<S>(
   name: string,
   help: string,
   type: "counter" | "gauge",
@@ -254,8 +246,13 @@ export const REGISTRY_FAMILIES: SingleFamilySpec<RegistryStats>[] = [
     "Subscribe Num",
     (s: RegistryStats) => s.subscribe,
   ),
-  single("dubbo_registry_notify_requests_total", NOTIFY_HELP, "counter", (s) => s.notifyTotal),
-  single("dubbo_registry_notify_num_last", NOTIFY_NUM_HELP, "gauge", (s) => s.notifyNumLast),
+  oneSampleSpec(
+    "dubbo_registry_notify_requests_total",
+    NOTIFY_HELP,
+    "counter",
+    (s) => s.notifyTotal,
+  ),
+  oneSampleSpec("dubbo_registry_notify_num_last", NOTIFY_NUM_HELP, "gauge", (s) => s.notifyNumLast),
   ...rtFamilies(
     "dubbo_register_rt_milliseconds",
     registryRt("register"),
@@ -286,6 +283,11 @@ export interface ProgramState {
  * ```
  */
 export const PROGRAM_FAMILIES: SingleFamilySpec<ProgramState>[] = [
-  single("job_pushed_at_seconds", PUSHED_AT_HELP, "gauge", (s) => s.pushedAtSeconds),
-  single("dubbo_metrics_push_failed_total", PUSH_FAILED_HELP, "counter", (s) => s.pushFailures),
+  oneSampleSpec("job_pushed_at_seconds", PUSHED_AT_HELP, "gauge", (s) => s.pushedAtSeconds),
+  oneSampleSpec(
+    "dubbo_metrics_push_failed_total",
+    PUSH_FAILED_HELP,
+    "counter",
+    (s) => s.pushFailures,
+  ),
 ];

@@ -72,15 +72,7 @@ export function failureIndex(code: string): number {
   }
 }
 
-/**
- * Upper bounds (seconds) of the `dubbo_<side>_rt_seconds` histogram buckets.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual([RT_BUCKETS_SECONDS[0], RT_BUCKETS_SECONDS.at(-1)], [0.001, 10]);
- * ```
- */
+/** Upper bounds (seconds) of the `dubbo_<side>_rt_seconds` histogram buckets. */
 export const RT_BUCKETS_SECONDS: readonly number[] = [
   0.001,
   0.0025,
@@ -110,15 +102,7 @@ export interface WindowShape {
   windowMs: number;
 }
 
-/**
- * dubbo-go's window: 10 panes over 120 s.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(DUBBO_WINDOW.windowMs / DUBBO_WINDOW.panes, 12_000); // 12 s per pane
- * ```
- */
+/** dubbo-go's window: 10 panes over 120 s. */
 export const DUBBO_WINDOW: WindowShape = { panes: 10, windowMs: 120_000 };
 
 /** One pane of the sliding window. */

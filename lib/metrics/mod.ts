@@ -5,7 +5,7 @@
  *
  * Recording is a few number bumps on per-series state; counters, window aggregates, QPS
  * and quantiles are computed only when the metrics are rendered. The families are the
- * tables in `_families.ts`; the text is written by `_text.ts`. Series exist only for
+ * tables in `_families.ts`; the text is written by `exposition.ts`. Series exist only for
  * the registered methods given at creation: calls to anything else are not recorded.
  *
  * @example
@@ -36,6 +36,12 @@ import {
   type SingleFamilySpec,
 } from "./_families.ts";
 import { RegistryStats } from "./_registry_stats.ts";
+import {
+  checkRegistries,
+  type PromClientRegistry,
+  registryFamilies,
+  takenNames,
+} from "./_registries.ts";
 import { processFamilies } from "./process.ts";
 import { appRegistryEvents, appRegistryFamilies, AppRegistryStats } from "./registry_families.ts";
 import {
@@ -45,7 +51,7 @@ import {
   seriesText,
   TEXT_CONTENT_TYPE,
   writeExposition,
-} from "./_text.ts";
+} from "./exposition.ts";
 import {
   CallSeries,
   DUBBO_WINDOW,
@@ -56,13 +62,19 @@ import {
 
 export { failureIndex, OUTCOMES, RT_BUCKETS_SECONDS } from "./_window.ts";
 export {
+  MetricNameCollision,
+  type PromClientRegistry,
+  type RegistryMetric,
+  sampleNames,
+} from "./_registries.ts";
+export {
   type Family,
   type FamilyType,
   type Labels,
   OPENMETRICS_CONTENT_TYPE,
   seriesText,
   TEXT_CONTENT_TYPE,
-} from "./_text.ts";
+} from "./exposition.ts";
 
 /** What the metrics describe: who we are and which methods we serve or call. */
 export interface MetricsOptions {
@@ -80,6 +92,11 @@ export interface MetricsOptions {
   services: CallTarget[];
   /** More families rendered after ours (e.g. runtime or registry families). */
   extraFamilies?: readonly Family[];
+  /**
+   * Users' own prom-client `Registry` objects: their metrics are rendered after ours, in
+   * the same scrape and push, by our writer (README "Your own metrics").
+   */
+  registries?: readonly PromClientRegistry[];
   /** Sliding-window shape; default dubbo-go's 10 panes over 120 s (tests shrink it). */
   window?: WindowShape;
   /** Monotonic millisecond clock; default `performance.now` (tests inject a fake one). */
@@ -88,7 +105,7 @@ export interface MetricsOptions {
 
 /** The metrics of one program. */
 export interface DubboMetrics {
-  /** Recording seam for `lib/rpc`: wrap every call with `start(target)` / `end(code)`. */
+  /** Recording seam for `lib/triple`: wrap every call with `start(target)` / `end(code)`. */
   readonly calls: CallObserver;
   /** Recording seam for `lib/registry`. */
   readonly registryEvents: RegistryObserver;
@@ -100,6 +117,11 @@ export interface DubboMetrics {
   pushFailed(): void;
   /** Renders the exposition text; `openMetrics` → OpenMetrics 1.0.0 instead of text 0.0.4. */
   render(openMetrics?: boolean): Promise<{ body: string; contentType: string }>;
+  /**
+   * Reads the users' registries and rejects with `MetricNameCollision` when a metric's name
+   * is one of ours or another registry's; a program refuses to start then.
+   */
+  checkRegistries(): Promise<void>;
 }
 
 /**
@@ -175,17 +197,19 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
   const windows = () => views ??= entries.map((entry) => entry.state.window());
   const infoLabels: Labels = { ...appLabels, git_commit_id: "" };
   const families: Family[] = [
-    single(APPLICATION_INFO, infoLabels, undefined),
+    oneSampleFamily(APPLICATION_INFO, infoLabels, undefined),
     ...callFamilies(options.side).map((spec) => perMethod(spec, entries, windows)),
     histogram(histogramFamily(options.side), entries),
-    ...REGISTRY_FAMILIES.map((spec) => single(spec, infoLabels, stats)),
-    ...appRegistryFamilies(appStats, options.services[0]?.interface).map((spec) =>
-      single(spec, sortedLabels({ ...infoLabels, ...spec.labels }), undefined)
+    ...REGISTRY_FAMILIES.map((spec) => oneSampleFamily(spec, infoLabels, stats)),
+    ...appRegistryFamilies(appStats, options.services[0]?.interface ?? "").map((spec) =>
+      oneSampleFamily(spec, sortedLabels({ ...infoLabels, ...spec.labels }), undefined)
     ),
     ...processFamilies(),
-    ...PROGRAM_FAMILIES.map((spec) => single(spec, {}, program)),
+    ...PROGRAM_FAMILIES.map((spec) => oneSampleFamily(spec, {}, program)),
     ...options.extraFamilies ?? [],
   ];
+  const registries = options.registries ?? [];
+  const taken = takenNames(families);
   return {
     calls: callObserver(series, clock),
     registryEvents: {
@@ -201,13 +225,18 @@ export function createMetrics(options: MetricsOptions): DubboMetrics {
     pushFailed() {
       program.pushFailures++;
     },
-    render(openMetrics = false) {
+    async render(openMetrics = false) {
+      const theirs = registries.length === 0 ? [] : await registryFamilies(registries, taken);
       views = undefined;
-      const body = writeExposition(families, openMetrics);
+      const body = writeExposition(
+        theirs.length === 0 ? families : [...families, ...theirs],
+        openMetrics,
+      );
       views = undefined;
       const contentType = openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
-      return Promise.resolve({ body, contentType });
+      return { body, contentType };
     },
+    checkRegistries: () => checkRegistries(taken, registries),
   };
 }
 
@@ -236,7 +265,7 @@ function sortedLabels(labels: Labels): Labels {
 }
 
 /** A family with one sample under `labels`, read from `source`. */
-function single<S>(spec: SingleFamilySpec<S>, labels: Labels, source: S): Family {
+function oneSampleFamily<S>(spec: SingleFamilySpec<S>, labels: Labels, source: S): Family {
   const text = seriesText(spec.name, labels);
   const { name, help, type } = spec;
   return { name, help, type, collect: (emit) => emit(text, spec.value(source)) };

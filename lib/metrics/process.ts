@@ -18,17 +18,9 @@
 import process from "node:process";
 import v8 from "node:v8";
 import { LagMonitor, type LagSnapshot } from "./_lag.ts";
-import { type Emit, type Family, type FamilyType, type Labels, seriesText } from "./_text.ts";
+import { type Emit, type Family, type FamilyType, type Labels, seriesText } from "./exposition.ts";
 
-/**
- * Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual(GC_BUCKETS_SECONDS, [0.001, 0.01, 0.1, 1, 2, 5]); // prom-client's
- * ```
- */
+/** Bucket bounds of `nodejs_gc_duration_seconds`, prom-client's defaults. */
 export const GC_BUCKETS_SECONDS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
 
 /** How often the GC profiler's records are folded into the histogram without a scrape. */
@@ -339,5 +331,3 @@ export function processFamilies(): Family[] {
     }),
   );
 }
-
-export { LagMonitor, type LagSnapshot, summarize } from "./_lag.ts";

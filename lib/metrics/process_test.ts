@@ -3,12 +3,11 @@ import {
   GC_BUCKETS_SECONDS,
   gcKind,
   GcRecorder,
-  LagMonitor,
   processFamilies,
-  summarize,
   versionLabels,
 } from "./process.ts";
-import { writeExposition } from "./_text.ts";
+import { LagMonitor, summarize } from "./_lag.ts";
+import { writeExposition } from "./exposition.ts";
 import { parseExposition } from "../../tests/support/exposition.ts";
 
 /** Renders the process families alone, parsed. */

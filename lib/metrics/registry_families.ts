@@ -11,7 +11,7 @@
 import type { RegistryObserver } from "../observe.ts";
 import { outcomeFamilies, rtFamilies, type SingleFamilySpec } from "./_families.ts";
 import { Outcomes } from "./_rt_stats.ts";
-import type { FamilyType, Labels } from "./_text.ts";
+import type { FamilyType, Labels } from "./exposition.ts";
 
 /**
  * What the application-level registry observer records.
@@ -64,7 +64,8 @@ export function appRegistryEvents(
 
 /**
  * Every family of application-level discovery, read from `stats` at collect time.
- * `serviceInterface` labels the service-level subscribe times, as dubbo-go does.
+ * `serviceInterface` (the first registered service's) labels the service-level subscribe
+ * times, as dubbo-go does.
  *
  * @example
  * ```ts
@@ -79,7 +80,7 @@ export function appRegistryEvents(
  */
 export function appRegistryFamilies(
   stats: AppRegistryStats,
-  serviceInterface = "greet.GreetService",
+  serviceInterface: string,
 ): FamilySpec[] {
   const time = (what: string) => (word: string) => `${word} ${what} time in milliseconds`;
   const bind = (labels?: Labels) => (spec: SingleFamilySpec<AppRegistryStats>): FamilySpec => ({

@@ -4,7 +4,7 @@
  * on close, instances first so that consumers stop choosing us before the rest goes.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * const node: OwnNode = { path: "/services/server/10.0.0.5:20000", data: "{}", kind: "instance" };
@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { hasCode, type ZkSession } from "./_zk.ts";
+import type { ZkSession } from "./_zk.ts";
+import { hasCode } from "./_zk_error.ts";
 import { mergeMapping } from "./mapping.ts";
 import { CATEGORIES, categoryPath } from "./url.ts";
 
@@ -26,8 +27,11 @@ const OP_TIMEOUT_MS = 5_000;
  * A node we own: written (ephemeral) in every session until `close()`.
  *
  * @example
- * ```ts
- * const provider: OwnNode = { path: "/dubbo/greet.GreetService/providers/tri%3A...", data: "10.0.0.5", kind: "provider" };
+ * ```ts no-assert
+ * const provider: OwnNode = {
+ *   path: "/dubbo/greet.GreetService/providers/tri%3A...", data: "10.0.0.5", kind: "provider",
+ *   service: "greet.GreetService",
+ * };
  * console.log(provider.writtenIn === undefined);
  * ```
  */
@@ -35,6 +39,8 @@ export interface OwnNode {
   path: string;
   data: string;
   kind: "provider" | "consumer" | "instance";
+  /** For `provider` and `consumer`: the interface whose persistent categories Dubbo creates. */
+  service?: string;
   /** For `instance`: the mapping node our app is merged into after each write. */
   mapping?: { path: string; app: string };
   /** The session the node was last written in. */
@@ -46,11 +52,12 @@ export interface OwnNode {
  * leftover of an older session, then merges its mapping; marks it written there.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * async function register(session: ZkSession, path: string): Promise<void> {
- *   await writeOwnNode(session, { path, data: "10.0.0.5", kind: "provider" }, "/chroot");
+ *   const node: OwnNode = { path, data: "10.0.0.5", kind: "provider", service: "demo.EchoService" };
+ *   await writeOwnNode(session, node, "/chroot");
  * }
  * console.log(typeof register);
  * ```
@@ -65,7 +72,7 @@ export async function writeOwnNode(
   } else {
     // The persistent parents Dubbo creates: chroot, `/dubbo/<interface>/<category>`.
     for (const category of CATEGORIES) {
-      await session.mkdirp(categoryPath(category, chroot), OP_TIMEOUT_MS);
+      await session.mkdirp(categoryPath(category, chroot, node.service ?? ""), OP_TIMEOUT_MS);
     }
   }
   try {
@@ -92,7 +99,7 @@ export async function writeOwnNode(
  * then the rest; failures are ignored (the session's end removes them anyway).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * async function leave(session: ZkSession, nodes: OwnNode[]): Promise<void> {

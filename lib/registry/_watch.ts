@@ -25,24 +25,14 @@ import type { ZkSession } from "./_zk.ts";
 import type { Selection } from "./selection.ts";
 import type { ProviderFilter } from "./url.ts";
 
-/**
- * Deadline of one ZooKeeper read or write made by discovery.
- *
- * @example
- * ```ts
- * import type { ZkSession } from "./_zk.ts";
- *
- * const list = (session: ZkSession) => session.getChildren("/dubbo", undefined, OP_TIMEOUT_MS);
- * console.log(typeof list);
- * ```
- */
+/** Deadline of one ZooKeeper read or write made by discovery. */
 export const OP_TIMEOUT_MS = 5_000;
 
 /**
  * What a discovery needs from its registry: where to look, what to keep, whom to tell.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";
@@ -50,7 +40,7 @@ export const OP_TIMEOUT_MS = 5_000;
  * const options: DiscoveryOptions = {
  *   chroot: "",
  *   filter: { interface: "greet.GreetService", group: "", version: "" },
- *   selection: new Selection(new ProviderDirectory(), "auto", console.log),
+ *   selection: new Selection(new ProviderDirectory(), "auto", console.log, "greet.GreetService"),
  *   observer: NO_REGISTRY_EVENTS,
  *   log: console.log,
  *   current: () => undefined,
@@ -72,7 +62,7 @@ export interface DiscoveryOptions {
  * How a `WatchRefresher` re-reads, and where its errors go.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const options: RefresherOptions = {
  *   current: () => undefined,
  *   refresh: () => Promise.resolve(),
@@ -95,7 +85,7 @@ export interface RefresherOptions {
  * pass to ZooKeeper (one per session, so repeated reads do not pile up watchers).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * let session: ZkSession | undefined; // the registry's current session

@@ -14,6 +14,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { hasCode } from "./_zk_error.ts";
  *
  * // Nobody listens on a port just closed: the session keeps trying until destroyed.
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -33,13 +34,11 @@ import zookeeper from "node-zookeeper-client";
 import { Buffer } from "node:buffer";
 import { hasCode, toZkError, ZkError } from "./_zk_error.ts";
 
-export { hasCode, isTransient, reason, toZkError, ZkError, type ZkErrorCode } from "./_zk_error.ts";
-
 /**
  * Session lifecycle callbacks: how the owner learns it must re-create nodes or renew.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const events: SessionEvents = {
  *   connected: () => console.log("re-create nodes and watches"),
  *   disconnected: () => console.log("keep the last known providers"),
@@ -58,7 +57,7 @@ export interface SessionEvents {
  * Node metadata we use.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * async function ownedByUs(session: ZkSession, path: string): Promise<boolean> {
@@ -101,7 +100,7 @@ interface ConnectionManagerInternals {
  * see the module doc for what it adds to node-zookeeper-client.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const events = { connected() {}, disconnected() {}, expired() {} };
  * const session = new ZkSession("127.0.0.1:2181", 10_000, events);
  * session.destroy(); // stops at once: no socket, no timer left

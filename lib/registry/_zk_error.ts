@@ -23,7 +23,8 @@ import zookeeper from "node-zookeeper-client";
  * @example
  * ```ts
  * const code: ZkErrorCode = "NO_NODE";
- * console.log(hasCode(new ZkError(code, "/a", "no such node"), "NO_NODE"));
+ * import assert from "node:assert/strict";
+ * assert.equal(hasCode(new ZkError(code, "/a", "no such node"), "NO_NODE"), true);
  * ```
  */
 export type ZkErrorCode =

@@ -8,9 +8,10 @@
  *
  * @module
  */
-import { hasCode, isTransient, reason, type ZkSession } from "./_zk.ts";
+import type { ZkSession } from "./_zk.ts";
+import { hasCode, isTransient, reason } from "./_zk_error.ts";
 import { type DiscoveryOptions, OP_TIMEOUT_MS, WatchRefresher } from "./_watch.ts";
-import type { Endpoint } from "./directory.ts";
+import type { Endpoint } from "../endpoint.ts";
 import { type Instance, type MetadataInfo, parseInstance, SERVICES_ROOT } from "./instance.ts";
 import { mappingPath, parseMapping } from "./mapping.ts";
 import { fetchMetadata, instanceEndpoints, type ReadNode } from "./metadata_fetch.ts";
@@ -19,7 +20,7 @@ import { fetchMetadata, instanceEndpoints, type ReadNode } from "./metadata_fetc
  * What `AppDiscovery` needs from its registry.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { Instance } from "./instance.ts";
  * import { fetchMetadata, type ReadNode } from "./metadata_fetch.ts";
  *
@@ -46,7 +47,7 @@ interface Cached {
  * Follows the application-level providers of one subscription (see the module doc).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";
@@ -54,7 +55,7 @@ interface Cached {
  * const discovery = new AppDiscovery({
  *   chroot: "",
  *   filter: { interface: "greet.GreetService", group: "", version: "" },
- *   selection: new Selection(new ProviderDirectory(), "instance", console.log),
+ *   selection: new Selection(new ProviderDirectory(), "instance", console.log, "greet.GreetService"),
  *   observer: NO_REGISTRY_EVENTS,
  *   log: console.log,
  *   current: () => undefined, // the registry's session; `follow(session)` reads with watches

@@ -18,19 +18,22 @@
 
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 
-export { type Endpoint, endpointKey };
-
 /**
  * The providers a consumer can call right now: what the RPC client calls through.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { endpointKey } from "../endpoint.ts";
  * function next(directory: Directory, tried: Set<string>) {
  *   const endpoint = directory.pick(tried); // skips what this call already tried
  *   if (endpoint) tried.add(endpointKey(endpoint));
  *   return endpoint;
  * }
- * console.log(next(new ProviderDirectory(), new Set()));
+ * const tried = new Set<string>();
+ * const directory = new ProviderDirectory([{ host: "10.0.0.5", port: 20000 }]);
+ * assert.deepEqual(next(directory, tried), { host: "10.0.0.5", port: 20000 });
+ * assert.equal(next(directory, tried), undefined); // the only provider was tried
  * ```
  */
 export interface Directory {

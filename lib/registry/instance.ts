@@ -8,7 +8,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const metadata = appMetadata({ app: "server", port: 20000 });
+ * const metadata = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 });
  * const instance = parseInstance("server", instanceJson(metadata, "10.0.0.5", 20000));
  * assert(typeof instance !== "string");
  * assert.equal(instance.revision, metadata.revision);
@@ -18,16 +18,11 @@
  */
 import { createHash } from "node:crypto";
 import type { ServiceInfoV2 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
-import { SERVICE_INTERFACE } from "./url.ts";
+import type { ServiceInterface } from "./url.ts";
 
 /**
  * Root of instance nodes (Java `ZookeeperServiceDiscovery`, dubbo-go `registry.group`):
  * an instance lives at `/services/<app>/<ip>:<port>`.
- *
- * @example
- * ```ts
- * console.log(`${SERVICES_ROOT}/server/10.0.0.5:20000`);
- * ```
  */
 export const SERVICES_ROOT = "/services";
 /** Payload class both Dubbo implementations put in the Curator JSON. */
@@ -47,8 +42,9 @@ const META = {
  *
  * @example
  * ```ts
- * const service: ServiceInfo = appMetadata({ app: "s", port: 1 }).services["greet.GreetService:tri"];
- * console.log(service.protocol);
+ * const service: ServiceInfo = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "s", port: 1 }).services["greet.GreetService:tri"];
+ * import assert from "node:assert/strict";
+ * assert.equal(service.protocol, "tri");
  * ```
  */
 export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
@@ -58,8 +54,9 @@ export type ServiceInfo = Omit<ServiceInfoV2, "$typeName" | "$unknown">;
  *
  * @example
  * ```ts
- * const info: MetadataInfo = appMetadata({ app: "server", port: 20000 });
- * console.log(Object.keys(info.services)); // ["greet.GreetService:tri"]
+ * const info: MetadataInfo = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 });
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.keys(info.services), ["greet.GreetService:tri"]);
  * ```
  */
 export interface MetadataInfo {
@@ -75,7 +72,7 @@ export interface MetadataInfo {
  * (V1 over Dubbo/hessian2 or V2 over Triple); rejects after `timeoutMs` or on any failure.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { fetchMetadataV2 } from "./metadata_v2.ts";
  *
  * const fetcher: MetadataFetcher = fetchMetadataV2;
@@ -110,11 +107,17 @@ export function matchKey(name: string, group: string, version: string, protocol:
  *
  * @example
  * ```ts
- * const exported: ExportInfo = { app: "server", port: 20000, version: "1.0.0" };
- * console.log(appMetadata(exported).services);
+ * import assert from "node:assert/strict";
+ * const exported: ExportInfo = {
+ *   service: { name: "demo.EchoService", methods: ["Echo", "Shout"] },
+ *   app: "server", port: 20000, version: "1.0.0",
+ * };
+ * const { params } = appMetadata(exported).services["demo.EchoService:1.0.0:tri"];
+ * assert.equal(params.methods, "Echo,Shout");
  * ```
  */
 export interface ExportInfo {
+  service: ServiceInterface;
   app: string;
   port: number;
   group?: string;
@@ -122,32 +125,33 @@ export interface ExportInfo {
 }
 
 /**
- * Our app's MetadataInfo: greet.GreetService over tri, with a revision hashed from it, so
+ * Our app's MetadataInfo: its service over tri, with a revision hashed from it, so
  * that consumers fetch it again only when what we export changes.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const a = appMetadata({ app: "server", port: 20000 });
- * assert.equal(a.revision, appMetadata({ app: "server", port: 20000 }).revision);
- * assert.notEqual(a.revision, appMetadata({ app: "server", port: 20000, version: "2" }).revision);
+ * const a = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 });
+ * assert.equal(a.revision, appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 }).revision);
+ * assert.notEqual(a.revision, appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000, version: "2" }).revision);
  * ```
  */
 export function appMetadata(info: ExportInfo): MetadataInfo {
   const group = info.group ?? "";
   const version = info.version ?? "";
+  const { name, methods } = info.service;
   const service: ServiceInfo = {
-    name: SERVICE_INTERFACE,
+    name,
     group,
     version,
     protocol: "tri",
     port: info.port,
-    path: SERVICE_INTERFACE,
+    path: name,
     params: {
       application: info.app,
-      interface: SERVICE_INTERFACE,
-      methods: "Greet",
+      interface: name,
+      methods: methods.join(","),
       "prefer.serialization": "protobuf",
       serialization: "protobuf",
       side: "provider",
@@ -155,7 +159,7 @@ export function appMetadata(info: ExportInfo): MetadataInfo {
       ...(version ? { version } : {}),
     },
   };
-  const services = { [matchKey(SERVICE_INTERFACE, group, version, "tri")]: service };
+  const services = { [matchKey(name, group, version, "tri")]: service };
   return { app: info.app, revision: revisionOf(info.app, services), tag: "", services };
 }
 
@@ -178,7 +182,7 @@ function revisionOf(app: string, services: Record<string, ServiceInfo>): string 
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const json = JSON.parse(instanceJson(appMetadata({ app: "s", port: 1 }), "10.0.0.5", 1));
+ * const json = JSON.parse(instanceJson(appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "s", port: 1 }), "10.0.0.5", 1));
  * assert.equal(json.id, "10.0.0.5:1");
  * ```
  */
@@ -209,8 +213,10 @@ export function instanceJson(metadata: MetadataInfo, ip: string, port: number): 
  *
  * @example
  * ```ts
- * const instance = parseInstance("s", instanceJson(appMetadata({ app: "s", port: 1 }), "h", 1));
- * if (typeof instance !== "string") console.log(instance.endpoints); // [{ port: 1, protocol: "tri" }]
+ * const instance = parseInstance("s", instanceJson(appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "s", port: 1 }), "h", 1));
+ * import assert from "node:assert/strict";
+ * assert.ok(typeof instance !== "string");
+ * assert.deepEqual(instance.endpoints, [{ port: 1, protocol: "tri" }]);
  * ```
  */
 export interface Instance {

@@ -4,19 +4,23 @@ import { parseMapping } from "./mapping.ts";
 import { instanceEndpoints } from "./metadata_fetch.ts";
 
 const FILTER = { interface: "greet.GreetService", group: "", version: "" };
+const SERVICE = { name: "greet.GreetService", methods: ["Greet"] };
 
 Deno.test("instance: revision is stable, changes with what is exported, never 0", () => {
-  const a = appMetadata({ app: "x", port: 20000 });
-  assert.equal(a.revision, appMetadata({ app: "x", port: 20000 }).revision);
-  assert.notEqual(a.revision, appMetadata({ app: "y", port: 20000 }).revision);
-  assert.notEqual(a.revision, appMetadata({ app: "x", port: 20000, version: "1.0" }).revision);
+  const a = appMetadata({ service: SERVICE, app: "x", port: 20000 });
+  assert.equal(a.revision, appMetadata({ service: SERVICE, app: "x", port: 20000 }).revision);
+  assert.notEqual(a.revision, appMetadata({ service: SERVICE, app: "y", port: 20000 }).revision);
+  assert.notEqual(
+    a.revision,
+    appMetadata({ service: SERVICE, app: "x", port: 20000, version: "1.0" }).revision,
+  );
   assert.notEqual(a.revision, "0");
   assert.deepEqual(Object.keys(a.services), ["greet.GreetService:tri"]);
   assert.equal(matchKey("s", "g", "1.0", "tri"), "g/s:1.0:tri");
 });
 
 Deno.test("instance: our JSON parses back with every metadata key", () => {
-  const metadata = appMetadata({ app: "x", port: 20001 });
+  const metadata = appMetadata({ service: SERVICE, app: "x", port: 20001 });
   const parsed = parseInstance("x", instanceJson(metadata, "10.0.0.1", 20001));
   assert.ok(typeof parsed !== "string");
   assert.equal(parsed.host, "10.0.0.1");
@@ -63,7 +67,7 @@ Deno.test("instance: hostile JSON gives an error string, never a throw", () => {
 });
 
 Deno.test("instance: endpoints need a matching tri service; fallback uses dubbo.endpoints", () => {
-  const metadata = appMetadata({ app: "x", port: 7 });
+  const metadata = appMetadata({ service: SERVICE, app: "x", port: 7 });
   const instance = parseInstance("x", instanceJson(metadata, "10.0.0.2", 7));
   assert.ok(typeof instance !== "string");
   assert.deepEqual(instanceEndpoints(instance, metadata, FILTER), [{ host: "10.0.0.2", port: 7 }]);

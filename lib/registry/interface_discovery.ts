@@ -6,16 +6,17 @@
  *
  * @module
  */
-import { hasCode, isTransient, reason, type ZkSession } from "./_zk.ts";
+import type { ZkSession } from "./_zk.ts";
+import { hasCode, isTransient, reason } from "./_zk_error.ts";
 import { type DiscoveryOptions, OP_TIMEOUT_MS, WatchRefresher } from "./_watch.ts";
-import type { Endpoint } from "./directory.ts";
+import type { Endpoint } from "../endpoint.ts";
 import { categoryPath, parseUrl, providerMatches } from "./url.ts";
 
 /**
  * What `InterfaceDiscovery` needs from its registry.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";
@@ -23,7 +24,7 @@ import { categoryPath, parseUrl, providerMatches } from "./url.ts";
  * const options: InterfaceDiscoveryOptions = {
  *   chroot: "/test",
  *   filter: { interface: "greet.GreetService", group: "*", version: "*" },
- *   selection: new Selection(new ProviderDirectory(), "interface", console.log),
+ *   selection: new Selection(new ProviderDirectory(), "interface", console.log, "greet.GreetService"),
  *   observer: NO_REGISTRY_EVENTS,
  *   log: console.log,
  *   current: () => undefined,
@@ -37,7 +38,7 @@ export type InterfaceDiscoveryOptions = DiscoveryOptions;
  * Follows `/dubbo/<interface>/providers` for one subscription (see the module doc).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import { ProviderDirectory } from "./directory.ts";
  * import { Selection } from "./selection.ts";
  * import { NO_REGISTRY_EVENTS } from "../observe.ts";
@@ -45,7 +46,7 @@ export type InterfaceDiscoveryOptions = DiscoveryOptions;
  * const discovery = new InterfaceDiscovery({
  *   chroot: "",
  *   filter: { interface: "greet.GreetService", group: "", version: "" },
- *   selection: new Selection(new ProviderDirectory(), "interface", console.log),
+ *   selection: new Selection(new ProviderDirectory(), "interface", console.log, "greet.GreetService"),
  *   observer: NO_REGISTRY_EVENTS,
  *   log: console.log,
  *   current: () => undefined, // the registry's session; `follow(session)` lists with a watch
@@ -60,7 +61,7 @@ export class InterfaceDiscovery {
 
   constructor(options: InterfaceDiscoveryOptions) {
     this.#o = options;
-    this.#path = categoryPath("providers", options.chroot);
+    this.#path = categoryPath("providers", options.chroot, options.filter.interface);
     this.#refresher = new WatchRefresher({
       current: options.current,
       refresh: (session) => this.follow(session),

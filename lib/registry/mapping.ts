@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { hasCode, type ZkSession } from "./_zk.ts";
+import type { ZkSession } from "./_zk.ts";
+import { hasCode } from "./_zk_error.ts";
 
 /** Parent of mapping nodes (Java `ServiceNameMapping.DEFAULT_MAPPING_GROUP`). */
 const MAPPING_ROOT = "/dubbo/mapping";
@@ -68,7 +69,7 @@ const MAX_ATTEMPTS = 20;
  * Other names in the value are kept as they are.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * import type { ZkSession } from "./_zk.ts";
  *
  * // What a provider does after writing its instance node:

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { reason } from "./_zk.ts";
-import type { Endpoint } from "./directory.ts";
+import { reason } from "./_zk_error.ts";
+import type { Endpoint } from "../endpoint.ts";
 import { checkMetadata, type Instance, type MetadataInfo } from "./instance.ts";
 import { fetchMetadataV2 } from "./metadata_v2.ts";
 import { fetchMetadataV1 } from "./metadata_v1.ts";
@@ -24,7 +24,8 @@ const METADATA_TIMEOUT_MS = 5_000;
  * ```ts
  * const nodes = new Map([["/dubbo/metadata/s/r", "{}"]]);
  * const readNode: ReadNode = (path) => Promise.resolve(nodes.get(path) ?? "");
- * console.log(await readNode("/dubbo/metadata/s/r"));
+ * import assert from "node:assert/strict";
+ * assert.equal(await readNode("/dubbo/metadata/s/r"), "{}");
  * ```
  */
 export type ReadNode = (path: string) => Promise<string>;
@@ -37,7 +38,7 @@ export type ReadNode = (path: string) => Promise<string>;
  * import assert from "node:assert/strict";
  * import { appMetadata, instanceJson, parseInstance } from "./instance.ts";
  *
- * const stored = appMetadata({ app: "server", port: 20000 });
+ * const stored = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 });
  * const instance = parseInstance("server", instanceJson(stored, "10.0.0.5", 20000));
  * assert(typeof instance !== "string");
  * instance.storageType = "remote"; // read from ZooKeeper: here, a stand-in for the node
@@ -87,7 +88,7 @@ export async function fetchMetadata(
  * import assert from "node:assert/strict";
  * import { appMetadata, instanceJson, parseInstance } from "./instance.ts";
  *
- * const metadata = appMetadata({ app: "server", port: 20000, group: "g" });
+ * const metadata = appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000, group: "g" });
  * const instance = parseInstance("server", instanceJson(metadata, "10.0.0.5", 20000));
  * assert(typeof instance !== "string");
  * const want = { interface: "greet.GreetService", group: "g", version: "" };

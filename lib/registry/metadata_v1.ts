@@ -25,14 +25,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { checkMetadata, type MetadataFetcher, type MetadataInfo } from "./instance.ts";
 
-/**
- * Service name of the V1 MetadataService: the request's path and `interface`.
- *
- * @example
- * ```ts
- * console.log(`${METADATA_SERVICE_V1}:1.0.0`);
- * ```
- */
+/** Service name of the V1 MetadataService: the request's path and `interface`. */
 export const METADATA_SERVICE_V1 = "org.apache.dubbo.metadata.MetadataService";
 
 interface Hessian {

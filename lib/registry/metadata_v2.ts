@@ -6,20 +6,23 @@
  *
  * @module
  */
-import http2 from "node:http2";
-import { Buffer } from "node:buffer";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import {
   type MetadataInfoV2,
   MetadataInfoV2Schema,
   MetadataRequestSchema,
   ServiceInfoV2Schema,
 } from "../gen/org/apache/dubbo/metadata/metadata_service_v2_pb.ts";
-import type { UnaryMethod } from "../rpc/methods.ts";
+import { createClient, protobufSpec, type UnaryMethod, unaryMethod } from "../triple/mod.ts";
 import { checkMetadata, type MetadataFetcher, type MetadataInfo } from "./instance.ts";
 
-/** Service name of MetadataServiceV2. */
-const METADATA_SERVICE_V2 = "org.apache.dubbo.metadata.MetadataServiceV2";
+/** `MetadataServiceV2/GetMetadataInfo`: its names and message schemas. */
+const GET_METADATA_INFO = {
+  service: "org.apache.dubbo.metadata.MetadataServiceV2",
+  method: "GetMetadataInfo",
+  input: MetadataRequestSchema,
+  output: MetadataInfoV2Schema,
+};
 
 /**
  * The `GetMetadataInfo` method answering with `current()` (any revision asked), which
@@ -30,22 +33,19 @@ const METADATA_SERVICE_V2 = "org.apache.dubbo.metadata.MetadataServiceV2";
  * import assert from "node:assert/strict";
  * import { appMetadata } from "./instance.ts";
  *
- * const method = metadataServiceV2(() => appMetadata({ app: "server", port: 20000 }));
+ * const method = metadataServiceV2(() => appMetadata({ service: { name: "greet.GreetService", methods: ["Greet"] }, app: "server", port: 20000 }));
  * assert.equal(method.method, "GetMetadataInfo");
  * ```
  */
 export function metadataServiceV2(current: () => MetadataInfo | undefined): UnaryMethod {
-  return {
-    service: METADATA_SERVICE_V2,
-    method: "GetMetadataInfo",
-    input: MetadataRequestSchema,
-    output: MetadataInfoV2Schema,
+  return unaryMethod({
+    ...GET_METADATA_INFO,
     handler: () => {
       const info = current();
       if (!info) throw new Error("metadata not ready");
       return toV2(info);
     },
-  } as UnaryMethod;
+  });
 }
 
 function toV2(info: MetadataInfo): MetadataInfoV2 {
@@ -61,11 +61,12 @@ function toV2(info: MetadataInfo): MetadataInfoV2 {
   });
 }
 
+/** Largest MetadataInfo accepted from a provider. */
 const MAX_REPLY = 1024 * 1024;
 
 /**
- * Calls `GetMetadataInfo` on `host:port` over gRPC (h2c); rejects on any failure, so that
- * the consumer falls back to the instance's advertised endpoints.
+ * Calls `GetMetadataInfo` on `host:port` over gRPC (h2c) with the one Triple client; rejects
+ * on any failure, so that the consumer falls back to the instance's advertised endpoints.
  *
  * @example
  * ```ts
@@ -78,58 +79,24 @@ const MAX_REPLY = 1024 * 1024;
  * await assert.rejects(fetchMetadataV2("127.0.0.1", port, "server", "r", 2_000));
  * ```
  */
-export const fetchMetadataV2: MetadataFetcher = (host, port, app, revision, timeoutMs) => {
-  return new Promise((resolve, reject) => {
-    const authority = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-    const session = http2.connect(authority);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let status: string | undefined;
-    const finish = (error?: Error) => {
-      clearTimeout(timer);
-      session.destroy();
-      if (error) return reject(error);
-      if (status !== "0") return reject(new Error(`grpc-status ${status ?? "missing"}`));
-      const body = Buffer.concat(chunks);
-      if (body.length < 5) return reject(new Error("empty reply"));
-      try {
-        const v2 = fromBinary(MetadataInfoV2Schema, body.subarray(5));
-        const info = checkMetadata({ ...v2, revision: v2.version });
-        if (typeof info === "string") reject(new Error(info));
-        else resolve(info);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    session.on("error", (e) => finish(e));
-    const message = toBinary(MetadataRequestSchema, create(MetadataRequestSchema, { revision }));
-    const frame = Buffer.alloc(5 + message.length);
-    frame.writeUInt32BE(message.length, 1);
-    frame.set(message, 5);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": `/${METADATA_SERVICE_V2}/GetMetadataInfo`,
-      "content-type": "application/grpc+proto",
-      te: "trailers",
-      "grpc-timeout": `${timeoutMs}m`,
-      "tri-service-group": app,
-      "tri-service-version": "2.0.0",
-    });
-    stream.on("response", (headers) => {
-      if (headers["grpc-status"] !== undefined) status = String(headers["grpc-status"]);
-    });
-    stream.on("trailers", (trailers) => status = String(trailers["grpc-status"]));
-    stream.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REPLY) return finish(new Error("reply too large"));
-      chunks.push(chunk);
-    });
-    stream.on("end", () => finish());
-    stream.on("error", (e) => finish(e));
-    stream.end(frame);
+export const fetchMetadataV2: MetadataFetcher = async (host, port, app, revision, timeoutMs) => {
+  // group = the provider app, version 2.0.0: as dubbo-go `metadata/client.go` calls it.
+  const client = createClient({
+    protocol: "grpc",
+    http: "2",
+    serialization: "protobuf",
+    timeoutMs,
+    group: app,
+    version: "2.0.0",
+    maxResponseBytes: MAX_REPLY,
   });
+  try {
+    const request = create(MetadataRequestSchema, { revision });
+    const v2 = await client.call(protobufSpec(GET_METADATA_INFO), { host, port }, request);
+    const info = checkMetadata({ ...v2, revision: v2.version });
+    if (typeof info === "string") throw new Error(info);
+    return info;
+  } finally {
+    client.close();
+  }
 };

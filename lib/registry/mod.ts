@@ -12,6 +12,7 @@
  * const registry = createRegistry({
  *   kind: "none",
  *   address: "",
+ *   service: { name: "greet.GreetService", methods: ["Greet"] },
  *   staticProviders: [{ host: "127.0.0.1", port: 20000 }],
  * });
  * const directory = await registry.subscribe({ ip: "127.0.0.1", app: "dubbo-metrics-client" });
@@ -21,13 +22,13 @@
  *
  * @module
  */
-import type { Endpoint } from "./directory.ts";
+import type { Endpoint } from "../endpoint.ts";
 import { StaticRegistry } from "./none.ts";
 import type { Registry } from "./types.ts";
 import { ZooKeeperRegistry, type ZooKeeperRegistryOptions } from "./zookeeper.ts";
 
-export type { Directory, Endpoint } from "./directory.ts";
-export { endpointKey, ProviderDirectory } from "./directory.ts";
+export { type Directory, ProviderDirectory } from "./directory.ts";
+export { type Endpoint, endpointKey } from "../endpoint.ts";
 export type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 export {
   consumerUrl,
@@ -35,7 +36,8 @@ export {
   parseUrl,
   providerMatches,
   providerUrl,
-  SERVICE_INTERFACE,
+  type ServiceInterface,
+  serviceInterface,
 } from "./url.ts";
 export {
   DEFAULT_CLOSE_BUDGET_MS,
@@ -51,8 +53,10 @@ export { metadataServiceV2 } from "./metadata_v2.ts";
  * Options of `createRegistry`: the ZooKeeper options, plus the kind and `none`'s providers.
  *
  * @example
- * ```ts
- * const options: RegistryOptions = { kind: "zookeeper", address: "127.0.0.1:2181" };
+ * ```ts no-assert
+ * const options: RegistryOptions = {
+ *   kind: "zookeeper", address: "127.0.0.1:2181", service: { name: "demo.EchoService", methods: ["Echo"] },
+ * };
  * await createRegistry(options).close();
  * ```
  */
@@ -67,8 +71,10 @@ export interface RegistryOptions extends ZooKeeperRegistryOptions {
  * so that the programs need not know which kind they run with.
  *
  * @example
- * ```ts
- * const registry = createRegistry({ kind: "zookeeper", address: "127.0.0.1:2181/test" });
+ * ```ts no-assert
+ * const registry = createRegistry({
+ *   kind: "zookeeper", address: "127.0.0.1:2181/test", service: { name: "demo.EchoService", methods: ["Echo"] },
+ * });
  * await registry.close(); // never connected: nothing to remove
  * ```
  */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Endpoint, ProviderDirectory } from "./directory.ts";
+import type { Endpoint } from "../endpoint.ts";
+import { ProviderDirectory } from "./directory.ts";
 import type { Directory } from "./directory.ts";
 import type { Registry } from "./types.ts";
 

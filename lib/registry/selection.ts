@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type Endpoint, endpointKey, type ProviderDirectory } from "./directory.ts";
-import { SERVICE_INTERFACE } from "./url.ts";
+import { type Endpoint, endpointKey } from "../endpoint.ts";
+import type { ProviderDirectory } from "./directory.ts";
 
 /**
  * Discovery mode of a consumer (`--discovery`).
@@ -17,7 +17,8 @@ import { SERVICE_INTERFACE } from "./url.ts";
  * import { ProviderDirectory } from "./directory.ts";
  *
  * const mode: DiscoveryMode = "instance";
- * console.log(new Selection(new ProviderDirectory(), mode, console.log).mode);
+ * import assert from "node:assert/strict";
+ * assert.equal(new Selection(new ProviderDirectory(), mode, console.log, "demo.EchoService").mode, mode);
  * ```
  */
 export type DiscoveryMode = "interface" | "instance" | "auto";
@@ -32,7 +33,7 @@ export type DiscoveryMode = "interface" | "instance" | "auto";
  * import { ProviderDirectory } from "./directory.ts";
  *
  * const directory = new ProviderDirectory();
- * const selection = new Selection(directory, "auto", console.log);
+ * const selection = new Selection(directory, "auto", console.log, "greet.GreetService");
  * selection.setInterface([{ host: "10.0.0.5", port: 20000 }]);
  * selection.setApp([{ host: "10.0.0.6", port: 20000 }]); // application-level wins in `auto`
  * assert.equal(directory.list()[0].host, "10.0.0.6");
@@ -47,6 +48,8 @@ export class Selection {
     readonly directory: ProviderDirectory,
     readonly mode: DiscoveryMode,
     readonly log: (line: string) => void,
+    /** The interface whose providers these are, for the log line. */
+    readonly service: string,
   ) {}
 
   /** Interface-level providers changed. */
@@ -75,7 +78,7 @@ export class Selection {
     const list = this.directory.list();
     const names = list.map(endpointKey).join(", ");
     this.log(
-      `registry: ${SERVICE_INTERFACE} providers (${layout}): ${list.length}${
+      `registry: ${this.service} providers (${layout}): ${list.length}${
         names ? ` (${names})` : ""
       }`,
     );

@@ -8,7 +8,11 @@ const B = { host: "10.0.0.2", port: 2 };
 function setup(mode: "interface" | "instance" | "auto") {
   const directory = new ProviderDirectory();
   const logs: string[] = [];
-  return { directory, logs, selection: new Selection(directory, mode, (l) => logs.push(l)) };
+  return {
+    directory,
+    logs,
+    selection: new Selection(directory, mode, (l) => logs.push(l), "greet.GreetService"),
+  };
 }
 
 Deno.test("selection: auto prefers application-level whenever it has providers", () => {

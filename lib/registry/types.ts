@@ -2,7 +2,7 @@
  * The registry contract shared by the ZooKeeper and `none` implementations.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const provider: ProviderInfo = { ip: "10.0.0.5", port: 20000, app: "server" };
  * const consumer: ConsumerInfo = { ip: "10.0.0.7", app: "client", discovery: "interface" };
  * console.log(provider, consumer);
@@ -17,7 +17,7 @@ import type { MetadataInfo } from "./instance.ts";
  * Who we are as a provider: advertised address, application and service group/version.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const provider: ProviderInfo = { ip: "10.0.0.5", port: 20000, app: "server", registerMode: "interface" };
  * console.log(provider);
  * ```
@@ -38,7 +38,7 @@ export interface ProviderInfo {
  * Who we are as a consumer, and which group/version of the service we want.
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * const consumer: ConsumerInfo = { ip: "10.0.0.7", app: "client", version: "*" };
  * console.log(consumer);
  * ```
@@ -56,7 +56,7 @@ export interface ConsumerInfo {
  * Service registration and discovery (Dubbo's interface-level registry).
  *
  * @example
- * ```ts
+ * ```ts no-assert
  * async function shutdown(registry: Registry): Promise<void> {
  *   await registry.close(); // bounded, never throws
  * }

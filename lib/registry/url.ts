@@ -7,7 +7,8 @@
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const url = providerUrl({ ip: "10.0.0.5", port: 20000, app: "demo", pid: 42, timestamp: 1 });
+ * const service = { name: "demo.EchoService", methods: ["Echo"] };
+ * const url = providerUrl({ service, ip: "10.0.0.5", port: 20000, app: "demo", pid: 42, timestamp: 1 });
  * assert.equal(parseProviderUrl(url)?.host, "10.0.0.5");
  * ```
  *
@@ -16,16 +17,46 @@
 import { RELEASE } from "../version.ts";
 
 /**
- * The one service this sample serves and calls; every registry path and URL names it.
+ * The service a provider registers and a consumer subscribes to, as Dubbo's URLs and paths
+ * name it: the interface (the proto service's full name) and its methods. Programs take it
+ * from their method specs.
  *
  * @example
  * ```ts
- * console.log(`/dubbo/${SERVICE_INTERFACE}/providers`);
+ * import assert from "node:assert/strict";
+ * const service: ServiceInterface = { name: "demo.EchoService", methods: ["Echo"] };
+ * assert.equal(categoryPath("providers", "", service.name), "/dubbo/demo.EchoService/providers");
  * ```
  */
-export const SERVICE_INTERFACE = "greet.GreetService";
-/** Its methods, as Dubbo's `methods` URL parameter lists them. */
-const SERVICE_METHODS = ["Greet"];
+export interface ServiceInterface {
+  name: string;
+  /** As Dubbo's `methods` URL parameter lists them. */
+  methods: readonly string[];
+}
+
+/**
+ * The interface registered for method specs of one service: its name and their methods.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const service = serviceInterface([
+ *   { service: "demo.EchoService", method: "Echo" },
+ *   { service: "demo.EchoService", method: "Shout" },
+ * ]);
+ * assert.deepEqual(service, { name: "demo.EchoService", methods: ["Echo", "Shout"] });
+ * assert.throws(() => serviceInterface([]));
+ * ```
+ */
+export function serviceInterface(
+  methods: readonly { service: string; method: string }[],
+): ServiceInterface {
+  const names = new Set(methods.map((m) => m.service));
+  if (names.size !== 1) {
+    throw new TypeError(`one service expected, got ${JSON.stringify([...names])}`);
+  }
+  return { name: methods[0].service, methods: methods.map((m) => m.method) };
+}
 /** Dubbo's default ZooKeeper root for interface-level registration. */
 const DUBBO_ROOT = "/dubbo";
 /**
@@ -36,7 +67,7 @@ const DUBBO_ROOT = "/dubbo";
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const paths = CATEGORIES.map((category) => categoryPath(category));
+ * const paths = CATEGORIES.map((category) => categoryPath(category, "", "greet.GreetService"));
  * assert(paths[0] === "/dubbo/greet.GreetService/providers");
  * ```
  */
@@ -47,11 +78,16 @@ export const CATEGORIES = ["providers", "consumers", "configurators", "routers"]
  *
  * @example
  * ```ts
- * const input: ProviderUrlInput = { ip: "::1", port: 20000, app: "s", pid: 1, timestamp: Date.now() };
- * console.log(providerUrl(input)); // tri://[::1]:20000/...
+ * const input: ProviderUrlInput = {
+ *   service: { name: "demo.EchoService", methods: ["Echo"] },
+ *   ip: "::1", port: 20000, app: "s", pid: 1, timestamp: Date.now(),
+ * };
+ * import assert from "node:assert/strict";
+ * assert.ok(providerUrl(input).startsWith("tri://[::1]:20000/demo.EchoService?"));
  * ```
  */
 export interface ProviderUrlInput {
+  service: ServiceInterface;
   ip: string;
   port: number;
   app: string;
@@ -67,11 +103,16 @@ export interface ProviderUrlInput {
  *
  * @example
  * ```ts
- * const input: ConsumerUrlInput = { ip: "10.0.0.7", app: "c", group: "g", pid: 1, timestamp: 2 };
- * console.log(consumerUrl(input));
+ * const input: ConsumerUrlInput = {
+ *   service: { name: "demo.EchoService", methods: ["Echo"] },
+ *   ip: "10.0.0.7", app: "c", group: "g", pid: 1, timestamp: 2,
+ * };
+ * import assert from "node:assert/strict";
+ * assert.match(consumerUrl(input), /^consumer:\/\/10\.0\.0\.7\/demo\.EchoService\?.*&group=g&/);
  * ```
  */
 export interface ConsumerUrlInput {
+  service: ServiceInterface;
   ip: string;
   app: string;
   group?: string;
@@ -86,7 +127,8 @@ export interface ConsumerUrlInput {
  * @example
  * ```ts
  * const parsed: ParsedProvider | undefined = parseUrl("tri://h:1/x?enabled=false");
- * console.log(parsed?.enabled); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(parsed?.enabled, false);
  * ```
  */
 export interface ParsedProvider {
@@ -117,7 +159,8 @@ export interface ParsedProvider {
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const url = providerUrl({ ip: "10.0.0.5", port: 20000, app: "demo", pid: 1, timestamp: 2 });
+ * const service = { name: "greet.GreetService", methods: ["Greet"] };
+ * const url = providerUrl({ service, ip: "10.0.0.5", port: 20000, app: "demo", pid: 1, timestamp: 2 });
  * assert(url.startsWith("tri://10.0.0.5:20000/greet.GreetService?anyhost=true"));
  * ```
  */
@@ -125,8 +168,8 @@ export function providerUrl(p: ProviderUrlInput): string {
   const params: Record<string, string> = {
     anyhost: "true",
     application: p.app,
-    interface: SERVICE_INTERFACE,
-    methods: SERVICE_METHODS.join(","),
+    interface: p.service.name,
+    methods: p.service.methods.join(","),
     pid: String(p.pid),
     release: RELEASE,
     serialization: "protobuf",
@@ -135,7 +178,7 @@ export function providerUrl(p: ProviderUrlInput): string {
   };
   if (p.group) params.group = p.group;
   if (p.version) params.version = p.version;
-  return `tri://${hostPort(p.ip, p.port)}/${SERVICE_INTERFACE}?${query(params)}`;
+  return `tri://${hostPort(p.ip, p.port)}/${p.service.name}?${query(params)}`;
 }
 
 /**
@@ -146,7 +189,8 @@ export function providerUrl(p: ProviderUrlInput): string {
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const url = consumerUrl({ ip: "10.0.0.7", app: "client", pid: 1, timestamp: 2 });
+ * const service = { name: "demo.EchoService", methods: ["Echo"] };
+ * const url = consumerUrl({ service, ip: "10.0.0.7", app: "client", pid: 1, timestamp: 2 });
  * assert(url.includes("side=consumer"));
  * ```
  */
@@ -154,8 +198,8 @@ export function consumerUrl(c: ConsumerUrlInput): string {
   const params: Record<string, string> = {
     application: c.app,
     category: "consumers",
-    interface: SERVICE_INTERFACE,
-    methods: SERVICE_METHODS.join(","),
+    interface: c.service.name,
+    methods: c.service.methods.join(","),
     pid: String(c.pid),
     protocol: "tri",
     release: RELEASE,
@@ -164,24 +208,24 @@ export function consumerUrl(c: ConsumerUrlInput): string {
   };
   if (c.group) params.group = c.group;
   if (c.version) params.version = c.version;
-  return `consumer://${bracket(c.ip)}/${SERVICE_INTERFACE}?${query(params)}`;
+  return `consumer://${bracket(c.ip)}/${c.service.name}?${query(params)}`;
 }
 
 /**
- * `/dubbo/<interface>/<category>` under an optional chroot prefix (`""` for none): where
+ * `/dubbo/<interface>/<category>` under a chroot prefix (`""` for none): where
  * provider and consumer nodes live.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  *
- * assert(categoryPath("consumers", "/test") === "/test/dubbo/greet.GreetService/consumers");
+ * assert(categoryPath("consumers", "/test", "greet.GreetService") === "/test/dubbo/greet.GreetService/consumers");
  * ```
  */
 export function categoryPath(
   category: typeof CATEGORIES[number],
-  chroot = "",
-  iface = SERVICE_INTERFACE,
+  chroot: string,
+  iface: string,
 ): string {
   return `${chroot}${DUBBO_ROOT}/${encodeURIComponent(iface)}/${category}`;
 }
@@ -278,8 +322,9 @@ export function parseProviderUrl(
  *
  * @example
  * ```ts
- * const anyVersion: ProviderFilter = { interface: SERVICE_INTERFACE, group: "", version: "*" };
- * console.log(providerMatches(parseUrl("tri://h:1/greet.GreetService?version=2")!, anyVersion));
+ * import assert from "node:assert/strict";
+ * const anyVersion: ProviderFilter = { interface: "greet.GreetService", group: "", version: "*" };
+ * assert.ok(providerMatches(parseUrl("tri://h:1/greet.GreetService?version=2")!, anyVersion));
  * ```
  */
 export interface ProviderFilter {

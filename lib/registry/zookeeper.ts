@@ -9,8 +9,9 @@
  * by then, and a restarted ZooKeeper could otherwise keep our stale nodes alive.
  *
  * @example
- * ```ts
- * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181", log: console.log });
+ * ```ts no-assert
+ * const SERVICE = { name: "greet.GreetService", methods: ["Greet"] };
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181", service: SERVICE, log: console.log });
  * // A provider: `await registry.register({ ip: "10.0.0.5", port: 20000, app: "server" });`
  * // a consumer: `const directory = await registry.subscribe({ ip: "10.0.0.7", app: "client" });`
  * // both connect on that first call; on shutdown (bounded even with ZooKeeper down):
@@ -20,29 +21,37 @@
  * @module
  */
 import { NO_REGISTRY_EVENTS, type RegistryObserver } from "../observe.ts";
-import { isTransient, reason, ZkSession } from "./_zk.ts";
+import { ZkSession } from "./_zk.ts";
+import { isTransient, reason } from "./_zk_error.ts";
 import { type OwnNode, removeOwnNodes, writeOwnNode } from "./_own_nodes.ts";
-import { type Directory, endpointKey, ProviderDirectory } from "./directory.ts";
+import { endpointKey } from "../endpoint.ts";
+import { type Directory, ProviderDirectory } from "./directory.ts";
 import type { ConsumerInfo, ProviderInfo, Registry } from "./types.ts";
 import { appMetadata, instanceJson, SERVICES_ROOT } from "./instance.ts";
 import { mappingPath } from "./mapping.ts";
 import { AppDiscovery } from "./app_discovery.ts";
 import { InterfaceDiscovery } from "./interface_discovery.ts";
 import { Selection } from "./selection.ts";
-import { categoryPath, consumerUrl, nodeName, providerUrl, SERVICE_INTERFACE } from "./url.ts";
+import { categoryPath, consumerUrl, nodeName, providerUrl, type ServiceInterface } from "./url.ts";
 
 /**
  * Options of the ZooKeeper registry.
  *
  * @example
- * ```ts
- * const options: ZooKeeperRegistryOptions = { address: "zk1:2181,zk2:2181/chroot", sessionTimeoutMs: 6_000 };
+ * ```ts no-assert
+ * const options: ZooKeeperRegistryOptions = {
+ *   address: "zk1:2181,zk2:2181/chroot",
+ *   service: { name: "greet.GreetService", methods: ["Greet"] },
+ *   sessionTimeoutMs: 6_000,
+ * };
  * await new ZooKeeperRegistry(options).close();
  * ```
  */
 export interface ZooKeeperRegistryOptions {
   /** Connect string `host:port[,host:port...][/chroot]` (the chroot is created if missing). */
   address: string;
+  /** The service registered and subscribed to. */
+  service: ServiceInterface;
   /** Requested session timeout (ZooKeeper clamps it to 2..20 ticks); default 10 s. */
   sessionTimeoutMs?: number;
   /** How long `register`/`subscribe` wait for ZooKeeper before rejecting; default 10 s. */
@@ -57,30 +66,15 @@ export interface ZooKeeperRegistryOptions {
 
 /**
  * Default requested session timeout: a killed provider disappears within about this long.
- *
- * @example
- * ```ts
- * new ZooKeeperRegistry({ address: "zk:2181", sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS });
- * ```
  */
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 /**
  * Default wait for ZooKeeper in `register`/`subscribe`, so a missing ZooKeeper is a
  * clear error instead of a hang.
- *
- * @example
- * ```ts
- * new ZooKeeperRegistry({ address: "zk:2181", connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS });
- * ```
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Default bound of `close()`, so that shutdown stays quick with ZooKeeper down.
- *
- * @example
- * ```ts
- * new ZooKeeperRegistry({ address: "zk:2181", closeBudgetMs: DEFAULT_CLOSE_BUDGET_MS });
- * ```
  */
 export const DEFAULT_CLOSE_BUDGET_MS = 1_500;
 
@@ -96,13 +90,15 @@ interface Subscription {
  * The ZooKeeper `Registry` (see the module doc): what `--registry=zookeeper` uses.
  *
  * @example
- * ```ts
- * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181/chroot", pid: 1 });
+ * ```ts no-assert
+ * const SERVICE = { name: "greet.GreetService", methods: ["Greet"] };
+ * const registry = new ZooKeeperRegistry({ address: "127.0.0.1:2181/chroot", service: SERVICE, pid: 1 });
  * await registry.close();
  * ```
  */
 export class ZooKeeperRegistry implements Registry {
   readonly #address: string;
+  readonly #service: ServiceInterface;
   readonly #hosts: string;
   readonly #chroot: string;
   readonly #sessionTimeoutMs: number;
@@ -121,6 +117,7 @@ export class ZooKeeperRegistry implements Registry {
 
   constructor(options: ZooKeeperRegistryOptions) {
     this.#address = options.address;
+    this.#service = options.service;
     const slash = options.address.indexOf("/");
     this.#hosts = slash === -1 ? options.address : options.address.slice(0, slash);
     this.#chroot = slash === -1 ? "" : options.address.slice(slash).replace(/\/+$/, "");
@@ -137,16 +134,21 @@ export class ZooKeeperRegistry implements Registry {
     const mode = provider.registerMode ?? "all";
     const written: string[] = [];
     if (mode !== "instance") {
-      const url = providerUrl({ ...provider, pid: this.#pid, timestamp: Date.now() });
+      const url = providerUrl({
+        ...provider,
+        service: this.#service,
+        pid: this.#pid,
+        timestamp: Date.now(),
+      });
       this.#own(
-        `${categoryPath("providers", this.#chroot)}/${nodeName(url)}`,
+        `${categoryPath("providers", this.#chroot, this.#service.name)}/${nodeName(url)}`,
         provider.ip,
         "provider",
       );
       written.push(url);
     }
     if (mode !== "interface") {
-      const metadata = provider.metadata ?? appMetadata(provider);
+      const metadata = provider.metadata ?? appMetadata({ ...provider, service: this.#service });
       const path =
         `${this.#chroot}${SERVICES_ROOT}/${provider.app}/${provider.ip}:${provider.port}`;
       const node = this.#own(
@@ -154,7 +156,7 @@ export class ZooKeeperRegistry implements Registry {
         instanceJson(metadata, provider.ip, provider.port),
         "instance",
       );
-      node.mapping = { path: mappingPath(SERVICE_INTERFACE, this.#chroot), app: provider.app };
+      node.mapping = { path: mappingPath(this.#service.name, this.#chroot), app: provider.app };
       written.push(`instance ${path} (revision ${metadata.revision})`);
     }
     try {
@@ -165,34 +167,41 @@ export class ZooKeeperRegistry implements Registry {
         this.#log(`registry: registered ${what} at zookeeper://${this.#address}`);
       }
     } catch (error) {
-      throw this.#failure(`cannot register ${SERVICE_INTERFACE} provider`, error);
+      throw this.#failure(`cannot register ${this.#service.name} provider`, error);
     }
   }
 
   #own(path: string, data: string, kind: OwnNode["kind"]): OwnNode {
     const node: OwnNode = { path, data, kind };
+    if (kind !== "instance") node.service = this.#service.name;
     this.#nodes.set(path, node);
     return node;
   }
 
   async subscribe(consumer: ConsumerInfo): Promise<Directory> {
     this.#assertOpen();
-    const url = consumerUrl({ ...consumer, pid: this.#pid, timestamp: Date.now() });
+    const url = consumerUrl({
+      ...consumer,
+      service: this.#service,
+      pid: this.#pid,
+      timestamp: Date.now(),
+    });
     const node: OwnNode = {
-      path: `${categoryPath("consumers", this.#chroot)}/${nodeName(url)}`,
+      path: `${categoryPath("consumers", this.#chroot, this.#service.name)}/${nodeName(url)}`,
       data: consumer.ip,
       kind: "consumer",
+      service: this.#service.name,
     };
     const directory = new ProviderDirectory();
     const mode = consumer.discovery ?? "auto";
     const options = {
       chroot: this.#chroot,
       filter: {
-        interface: SERVICE_INTERFACE,
+        interface: this.#service.name,
         group: consumer.group ?? "",
         version: consumer.version ?? "",
       },
-      selection: new Selection(directory, mode, this.#log),
+      selection: new Selection(directory, mode, this.#log, this.#service.name),
       observer: this.#observer,
       log: this.#log,
       current: () => this.#session,
@@ -209,11 +218,11 @@ export class ZooKeeperRegistry implements Registry {
       });
       this.#observer.subscribe(true);
       const found = subscription.directory.list().map(endpointKey).join(", ") || "none yet";
-      this.#log(`registry: subscribed to ${SERVICE_INTERFACE} providers (${found})`);
+      this.#log(`registry: subscribed to ${this.#service.name} providers (${found})`);
       return subscription.directory;
     } catch (error) {
       this.#observer.subscribe(false);
-      throw this.#failure(`cannot subscribe to ${SERVICE_INTERFACE}`, error);
+      throw this.#failure(`cannot subscribe to ${this.#service.name}`, error);
     }
   }
 

@@ -9,6 +9,7 @@
  * @module
  */
 import { H2Server, type ServerStream } from "../../lib/h2/mod.ts";
+import { runCommand, runGoTool } from "./go_tools.ts";
 
 const encoder = new TextEncoder();
 
@@ -37,21 +38,97 @@ function grpcEcho(stream: ServerStream): void {
 /** Serves `echoHandler` on a free loopback port until `close`. */
 export function startH2Server(
   log: (line: string) => void = () => {},
-): { port: number; server: H2Server; close(): Promise<void> } {
+): { port: number; server: H2Server; idle(): Promise<void>; close(): Promise<void> } {
   const server = new H2Server({ handler: echoHandler, log, label: "h2 test server" });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of listener) server.serve(conn);
-  })().catch(() => {});
+  const accepting = server.serveListener(listener);
   return {
     port: listener.addr.port,
     server,
+    /** Resolves once no session is open (clients went away on their own). */
+    async idle() {
+      for (let waited = 0; server.stats.sessionsOpen > 0 && waited < 10_000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async close() {
       listener.close();
       await accepting;
       await server.close(1000);
     },
   };
+}
+
+/** Runs h2spec (all cases) against `port`: [tests, passed, skipped, failed] and the failures. */
+export async function h2spec(port: number): Promise<{ counts: number[]; failures: string }> {
+  const result = await runGoTool(
+    "h2spec",
+    ["-h", "127.0.0.1", "-p", String(port), "-o", "2"],
+    300_000,
+  );
+  const summary = result.stdout.match(/(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/);
+  if (!summary) {
+    throw new Error(`h2spec: no summary\n${result.stdout.slice(-2000)}${result.stderr}`);
+  }
+  const at = result.stdout.indexOf("Failures:");
+  return { counts: summary.slice(1).map(Number), failures: at < 0 ? "" : result.stdout.slice(at) };
+}
+
+const GREET_PROTO = new URL("../../proto/greet/greet.proto", import.meta.url).pathname;
+
+/** Runs ghz (grpc-go): `calls` Greet calls on one connection × 32 streams; its JSON report. */
+export async function ghz(
+  port: number,
+  calls: number,
+): Promise<{ statusCodeDistribution: Record<string, number>; errorDistribution?: unknown }> {
+  const result = await runGoTool("ghz", [
+    "--insecure",
+    "--proto",
+    GREET_PROTO,
+    "--call",
+    "greet.GreetService/Greet",
+    "-d",
+    '{"name":"ghz"}',
+    "-c",
+    "32",
+    "--connections",
+    "1",
+    "-n",
+    String(calls),
+    "--format",
+    "json",
+    `127.0.0.1:${port}`,
+  ], 600_000);
+  return JSON.parse(result.stdout);
+}
+
+/**
+ * Makes `calls` Greet calls with grpc-js on one channel, `concurrency` at a time, in a
+ * process of its own (tests/support/grpcjs_load.ts: Deno's node:http2 under grpc-js can
+ * abort its process, which must not be the test runner).
+ */
+export async function grpcjsLoad(
+  port: number,
+  calls: number,
+  concurrency: number,
+): Promise<{ ok: number; failed: number; errors: Record<string, number> }> {
+  const load = new URL("./grpcjs_load.ts", import.meta.url).pathname;
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const args = [
+    "run",
+    "-A",
+    "--config",
+    config,
+    load,
+    String(port),
+    String(calls),
+    String(concurrency),
+  ];
+  const result = await runCommand(Deno.execPath(), args, 600_000);
+  if (result.code !== 0) {
+    throw new Error(`grpc-js load exited ${result.code}: ${result.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(result.stdout);
 }
 
 if (import.meta.main) {

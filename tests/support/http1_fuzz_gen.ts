@@ -4,8 +4,10 @@
  * trailers; HTTP/1.0 or 1.1; extra fields with odd but legal values and OWS) and
  * mutations of the issue-13 vectors (controls in values, VT/FF/NBSP around framing
  * values, bare LF in chunk lines, padded chunk sizes, NUL in the target, TE on HTTP/1.0,
- * missing or doubled Host, duplicate or conflicting framing, bad field names). Only the
- * HTTP framing varies: every valid request is a well-formed greet call.
+ * missing or doubled Host, duplicate or conflicting framing, bad field names, a
+ * Content-Length shorter or longer than the body, bytes after the last chunk), one to three
+ * of them pipelined on one connection. Only the HTTP framing varies: every valid request is
+ * a well-formed greet call.
  *
  * @module
  */
@@ -29,6 +31,24 @@ export interface FuzzInput {
 }
 
 const BODY = '{"name":"x"}';
+
+/**
+ * Every header field name the generator writes (lowercase), so that a server which can only
+ * look fields up by name (ours) can echo all of them.
+ */
+export const FIELD_NAMES: readonly string[] = [
+  "host",
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "x-fuzz-0",
+  "x-fuzz-1",
+  "x-fuzz-2",
+  "x-fuzz-3",
+  "x-evil",
+  "x-space",
+];
 const PATH = "/greet.GreetService/Greet";
 const SAFE_VALUES = [
   "1",
@@ -206,6 +226,26 @@ const MUTATIONS: Record<string, (rand: Rand, parts: Parts) => string> = {
     parts.fields.push([`X-${pick(rand, ["\0", "\x01", "\x7f", "@"])}N`, "1"]);
     return render(rand, parts);
   },
+  "Content-Length shorter than the body": (rand, parts) => {
+    if (parts.chunked) return MUTATIONS["bytes after the last chunk"](rand, parts);
+    setField(parts, "content-length", String(Math.floor(rand() * BODY.length)));
+    return render(rand, parts);
+  },
+  "Content-Length longer than the body": (rand, parts) => {
+    if (parts.chunked) return MUTATIONS["chunk size larger than its data"](rand, parts);
+    setField(parts, "content-length", String(BODY.length + 1 + Math.floor(rand() * 8)));
+    return render(rand, parts);
+  },
+  "bytes after the last chunk": (rand, parts) => {
+    if (!parts.chunked) return MUTATIONS["Content-Length shorter than the body"](rand, parts);
+    return render(rand, parts) + pick(rand, ["x", "\r\n", "0\r\n\r\n", "GET / HTTP/1.1\r\n"]);
+  },
+  "chunk size larger than its data": (rand, parts) => {
+    if (!parts.chunked) return MUTATIONS["Content-Length longer than the body"](rand, parts);
+    const text = render(rand, parts);
+    const head = text.slice(0, text.indexOf("\r\n\r\n") + 4);
+    return `${head}${(BODY.length + 2).toString(16)}\r\n${BODY}\r\n0\r\n\r\n`;
+  },
   "non-digit Content-Length": (rand, parts) => {
     if (parts.chunked) return MUTATIONS["control in a value"](rand, parts);
     setField(parts, "content-length", pick(rand, ["+12", "0x0c", "12,12", "1 2", "-12"]));
@@ -216,10 +256,24 @@ const MUTATIONS: Record<string, (rand: Rand, parts: Parts) => string> = {
 /** Names of the mutations, for the printed counts. */
 export const MUTATION_NAMES: readonly string[] = Object.keys(MUTATIONS);
 
-/** The `index`-th input of the run seeded with `rand`: valid about 40 % of the time. */
-export function generate(rand: Rand): FuzzInput {
+/** One request of the run seeded with `rand`: valid about 40 % of the time. */
+export function generateRequest(rand: Rand): FuzzInput {
   const parts = validParts(rand);
   if (rand() < 0.4) return { text: render(rand, parts), mutation: "valid" };
   const mutation = pick(rand, MUTATION_NAMES);
   return { text: MUTATIONS[mutation](rand, parts), mutation };
+}
+
+/**
+ * The next input of the run seeded with `rand`: one request (60 %), or two or three
+ * pipelined on one connection; `mutation` names the first mutated one ("valid" if none).
+ */
+export function generate(rand: Rand): FuzzInput {
+  const count = rand() < 0.6 ? 1 : rand() < 0.6 ? 2 : 3;
+  const requests = Array.from({ length: count }, () => generateRequest(rand));
+  const mutated = requests.find((r) => r.mutation !== "valid");
+  return {
+    text: requests.map((r) => r.text).join(""),
+    mutation: mutated?.mutation ?? "valid",
+  };
 }

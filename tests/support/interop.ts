@@ -3,10 +3,17 @@
  * tests/interop_defaults_test.ts): our provider and consumer on free loopback ports, their
  * result lines, and the metric scrapes both sides are counted with.
  */
-import { freePort } from "./ports.ts";
+import { freePort } from "../../tools/ports.ts";
 import { type Program, startProgram } from "./programs.ts";
 import assert from "node:assert/strict";
-import { type GoConsumer, type GoRegister, parseGoResults, startGoConsumer } from "./peers.ts";
+import {
+  type GoConsumer,
+  type GoRegister,
+  type GoWarmup,
+  parseGoResults,
+  parseGoWarmup,
+  startGoConsumer,
+} from "./peer_build.ts";
 import { waitFor } from "./services.ts";
 
 /** One of our processes and the ports it serves. */
@@ -95,9 +102,27 @@ export async function scrapeSum(port: number, name: string, labels: Record<strin
 /** The labels of greet.GreetService/Greet's series. */
 export const GREET = { interface: "greet.GreetService", method: "Greet" };
 
-/** Waits for a dubbo-go consumer's SUMMARY line; returns its results. */
+/**
+ * Asserts that a dubbo-go consumer started with a warm-up reached a provider during it (its
+ * calls would otherwise have been made before discovery found one); returns how it ended.
+ */
+export function assertWarmedUp(consumer: GoConsumer): GoWarmup {
+  const warmup = parseGoWarmup(consumer.output());
+  assert.ok(
+    warmup?.reached,
+    `dubbo-go consumer's warm-up (${consumer.warmup}) reached no provider:\n` +
+      consumer.output().slice(-3000),
+  );
+  return warmup;
+}
+
+/**
+ * Waits for a dubbo-go consumer's SUMMARY line; returns its results. With a warm-up, it
+ * must have reached a provider ({@linkcode assertWarmedUp}).
+ */
 export async function waitForGoSummary(consumer: GoConsumer, timeoutMs = 60_000) {
   await consumer.waitForLine(/^SUMMARY .*$/m, timeoutMs);
+  if (consumer.warmup) assertWarmedUp(consumer);
   return parseGoResults(consumer.output());
 }
 

@@ -6,6 +6,8 @@
  * @module
  */
 import { waitFor } from "./services.ts";
+import { lastLines, WaitAborted } from "../../tools/services.ts";
+import { unwatch, watch } from "./watchdog.ts";
 
 /** A running child process started by {@linkcode spawnProcess}. */
 export interface ChildProcess extends AsyncDisposable {
@@ -37,6 +39,12 @@ export interface SpawnOptions {
   outputLimit?: number;
   /** What of the output an error message shows; default its last 3,000 characters. */
   excerpt?: (output: string) => string;
+  /**
+   * A server: it runs until the test stops it, so any exit the test did not ask for (a
+   * signal through `kill`/`stop`) fails the test's next wait at once
+   * (tests/support/watchdog.ts). One-shot programs (a consumer making N calls) leave it off.
+   */
+  persistent?: boolean;
 }
 
 /** Starts `command args` with its output captured; stop it by PID through the result. */
@@ -65,17 +73,33 @@ export function spawnProcess(
   };
   const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
   let done = false;
+  /** The test sent a signal that may end it. */
+  let asked = false;
+  let ownExit: Error | undefined;
+  const exitError = (status: Deno.CommandStatus) =>
+    new Error(
+      `${options.name} (pid ${child.pid}) exited with code ${status.code}` +
+        `${status.signal ? ` (${status.signal})` : ""}; its last lines:\n${
+          lastLines(excerpt(text), 30)
+        }`,
+    );
+  const watched = { exitedOnItsOwn: () => ownExit };
+  if (options.persistent) watch(watched);
   const exited = Promise.all([child.status, drained]).then(([status]) => {
     done = true;
+    if (options.persistent && !asked) ownExit = exitError(status);
+    else unwatch(watched);
     return status.code;
   });
   const kill = (signal: Deno.Signal = "SIGTERM") => {
     if (done) return;
+    if (signal !== "SIGSTOP" && signal !== "SIGCONT") asked = true;
     try {
       child.kill(signal);
     } catch { /* already gone */ }
   };
   const stop = async (graceMs = options.graceMs ?? 5000) => {
+    unwatch(watched);
     kill("SIGTERM");
     const timer = setTimeout(() => kill("SIGKILL"), graceMs);
     try {
@@ -91,7 +115,9 @@ export function spawnProcess(
       let match: RegExpMatchArray | null = null;
       await waitFor(`${options.name} output matching ${pattern}`, () => {
         match = text.match(pattern);
-        if (!match && done) throw new Error("exited");
+        if (!match && done) {
+          throw new WaitAborted(`${options.name} (pid ${child.pid}) exited before printing it`);
+        }
         return match !== null;
       }, timeoutMs).catch((error) => {
         throw new Error(`${error.message}\n--- ${options.name} output ---\n${excerpt(text)}`);

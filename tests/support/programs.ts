@@ -23,9 +23,12 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 /** A running program started by {@linkcode startProgram}. */
 export type Program = ChildProcess;
 
-/** The `deno run ...` argument list of a deno.json task, without `deno` itself. */
-export function taskArgs(task: string): string[] {
-  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<
+/**
+ * The `deno run ...` argument list of a deno.json task (this checkout's, or `root`'s),
+ * without `deno` itself.
+ */
+export function taskArgs(task: string, root = ROOT): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).tasks as Record<
     string,
     string
   >;
@@ -45,17 +48,41 @@ export function startProgram(
   args: string[],
   env: Record<string, string> = {},
 ): Program {
-  return startProgramWith(taskArgs(task), args, env);
+  return startProgramWith(taskArgs(task), args, env, task === "server");
+}
+
+/**
+ * {@linkcode startProgram} from another checkout `root` (its deno.json and sources), or
+ * from this one when `root` is undefined.
+ */
+export function startProgramIn(
+  root: string | undefined,
+  task: "server" | "client" | "cleaner",
+  args: string[],
+  env: Record<string, string> = {},
+): Program {
+  if (root === undefined) return startProgram(task, args, env);
+  return spawnProcess(Deno.execPath(), [...taskArgs(task, root), ...args], {
+    name: `${task} in ${root}`,
+    cwd: root,
+    env,
+    graceMs: 8000,
+    waitTimeoutMs: 20_000,
+    persistent: task === "server",
+  });
 }
 
 /**
  * Starts `deno <denoArgs> <args>` (e.g. a task's arguments with an extra `--deny-net`)
- * from the project root, like {@linkcode startProgram}.
+ * from the project root, like {@linkcode startProgram}. `persistent`: a server, whose exit
+ * on its own fails the test's next wait (tests/support/watchdog.ts); `startProgram` sets it
+ * for `server`.
  */
 export function startProgramWith(
   denoArgs: string[],
   args: string[],
   env: Record<string, string> = {},
+  persistent = false,
 ): Program {
   return spawnProcess(Deno.execPath(), [...denoArgs, ...args], {
     name: denoArgs.at(-1) ?? "deno",
@@ -63,5 +90,6 @@ export function startProgramWith(
     env,
     graceMs: 8000,
     waitTimeoutMs: 20_000,
+    persistent,
   });
 }

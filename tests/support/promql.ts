@@ -13,8 +13,6 @@
  * @module
  */
 
-export { EXPORTED_METRICS } from "./metric_names.ts";
-
 /** Series Prometheus itself adds for every target (usable in alerts, not exported by us). */
 export const PROMETHEUS_SERIES: ReadonlySet<string> = new Set([
   "up",

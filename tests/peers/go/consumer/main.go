@@ -77,8 +77,9 @@ func main() {
 		return svc.Greet(context.Background(), &greet.GreetRequest{Name: *name}, client.WithCallRequestTimeout(*timeout))
 	}
 	if *warmup > 0 {
-		deadline := time.Now().Add(*warmup)
-		for {
+		started := time.Now()
+		deadline := started.Add(*warmup)
+		for attempts := 1; ; attempts++ {
 			_, err := call()
 			// Done once a call reached a provider: a reply, or a Triple error it sent back.
 			reached := err == nil
@@ -87,7 +88,9 @@ func main() {
 				reached = code != "other"
 			}
 			if reached || time.Now().After(deadline) {
-				fmt.Printf("WARMUP done ok=%t\n", err == nil)
+				// reached=false: no provider answered within -warmup (the test must fail).
+				fmt.Printf("WARMUP done reached=%t ok=%t attempts=%d after=%s\n",
+					reached, err == nil, attempts, time.Since(started).Round(time.Millisecond))
 				break
 			}
 			time.Sleep(200 * time.Millisecond)

@@ -17,6 +17,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3"
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol"
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 
 	"dubbo-metrics-deno/peers/greet"
@@ -25,8 +26,9 @@ import (
 
 // GreetTripleServer implements greet.GreetService (the seed's name for it).
 type GreetTripleServer struct {
-	failRate float64
-	delay    time.Duration
+	failRate      float64
+	delay         time.Duration
+	honorDeadline bool
 }
 
 // Greet echoes the name, or fails with "random error" at the configured rate.
@@ -34,7 +36,14 @@ func (s *GreetTripleServer) Greet(ctx context.Context, req *greet.GreetRequest) 
 	if s.failRate > 0 && rand.Float64() < s.failRate {
 		return nil, errors.New("random error")
 	}
-	if s.delay > 0 {
+	if s.delay > 0 && s.honorDeadline {
+		// A handler that stops at the caller's deadline, as a real service would.
+		select {
+		case <-time.After(s.delay):
+		case <-ctx.Done():
+			return nil, triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, ctx.Err())
+		}
+	} else if s.delay > 0 {
 		time.Sleep(s.delay) // the seed's "mock business delay", deaf to the caller's deadline
 	}
 	return &greet.GreetResponse{Greeting: req.Name}, nil
@@ -48,6 +57,7 @@ func main() {
 	app := flag.String("app", "dubbo.io", "application name")
 	failRate := flag.Float64("fail-rate", 0, "fraction of calls that fail with \"random error\"")
 	delay := flag.Duration("delay", 0, "business delay per successful call")
+	honorDeadline := flag.Bool("honor-deadline", false, "end the delay at the caller's deadline (the seed sleeps through it)")
 	flag.Parse()
 
 	opts := []dubbo.InstanceOption{
@@ -77,7 +87,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	handler := &GreetTripleServer{failRate: *failRate, delay: *delay}
+	handler := &GreetTripleServer{failRate: *failRate, delay: *delay, honorDeadline: *honorDeadline}
 	if err := greet.RegisterGreetServiceHandler(srv, handler); err != nil {
 		fail(err)
 	}

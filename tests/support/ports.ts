@@ -1,2 +1,0 @@
-/** Free loopback TCP ports for test services (shared with tools/). */
-export { freePort } from "../../tools/ports.ts";
