@@ -13,7 +13,7 @@
  */
 import { startProgram } from "../tests/support/programs.ts";
 import { startPushgateway, startZooKeeper } from "../tests/support/services.ts";
-import { freePort } from "../tests/support/ports.ts";
+import { freePort } from "../tools/ports.ts";
 
 const SECONDS = Number(Deno.env.get("GENTLE_BENCH_SECONDS") ?? 120);
 const WARM_SECONDS = 20;

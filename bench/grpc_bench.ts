@@ -25,9 +25,9 @@
  */
 import { median, processCpuNanos } from "./_proc.ts";
 import { startProgram } from "../tests/support/programs.ts";
-import { startGoProvider } from "../tests/support/peers.ts";
-import { goTool } from "../tests/support/peers/go_tools.ts";
-import { freePort } from "../tests/support/ports.ts";
+import { startGoProvider } from "../tests/support/peer_build.ts";
+import { goTool } from "../tests/support/go_tools.ts";
+import { freePort } from "../tools/ports.ts";
 
 const CALLS = Number(Deno.env.get("GRPC_BENCH_CALLS") ?? 40_000);
 const ROUNDS = Number(Deno.env.get("GRPC_BENCH_ROUNDS") ?? 3);
