@@ -72,9 +72,5 @@ export {
   type ProviderOptions,
   serveProvider,
 } from "./_provider.ts";
-export {
-  type ClientOptions,
-  createClient,
-  TRI_PROTOCOL_VERSION,
-  type TripleClient,
-} from "./_client.ts";
+export { type ClientOptions, createClient, type TripleClient } from "./_client.ts";
+export { TRI_PROTOCOL_VERSION } from "./_transports.ts";
