@@ -5,7 +5,7 @@
  * small JSON messages a JavaScript loop is several times cheaper (anything non-ASCII or long
  * goes to the standard codecs). And every `new Uint8Array` allocates a separate ArrayBuffer,
  * which V8 tracks and sweeps one by one; small buffers are therefore carved out of shared
- * slabs ({@linkcode allocBytes}).
+ * slabs ({@linkcode ByteSlab}).
  *
  * @module
  */
@@ -42,31 +42,39 @@ const SHORT = 256;
 const SLAB_BYTES = 64 * 1024;
 /** Largest request served from the slab; bigger ones get their own buffer. */
 const MAX_SLAB_ALLOCATION = 4096;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabUsed = 0;
 
 /**
- * A zero-filled `Uint8Array` of `length` bytes. Small ones are views into a shared 64 KiB
- * slab (never reused: a slab is freed once no view of it is left), so they must not be
- * transferred or have their `.buffer` used as a whole.
+ * Zero-filled byte arrays for the hot path. Small ones are views into a 64 KiB slab (never
+ * reused: a slab is freed once no view of it is left), so they must not be transferred or have
+ * their `.buffer` used as a whole. Each server owns one and hands it to its connections.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const head = allocBytes(4);
+ * const slab = new ByteSlab();
+ * const head = slab.alloc(4);
+ * const next = slab.alloc(4);
  * assert.deepEqual(head, new Uint8Array(4));
+ * assert.equal(head.buffer, next.buffer); // one ArrayBuffer for both
+ * assert.equal(slab.alloc(8192).byteOffset, 0); // a large one gets its own
  * ```
  */
-export function allocBytes(length: number): Uint8Array<ArrayBuffer> {
-  if (length > MAX_SLAB_ALLOCATION) return new Uint8Array(length);
-  if (slabUsed + length > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
+export class ByteSlab {
+  #slab: Uint8Array<ArrayBuffer> | undefined;
+  #used = 0;
+
+  /** A zero-filled array of `length` bytes; see the class doc. */
+  alloc(length: number): Uint8Array<ArrayBuffer> {
+    if (length > MAX_SLAB_ALLOCATION) return new Uint8Array(length);
+    if (this.#slab === undefined || this.#used + length > SLAB_BYTES) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#used = 0;
+    }
+    const bytes = this.#slab.subarray(this.#used, this.#used + length);
+    // Keep views 8-byte aligned so a DataView or wider typed array over them stays cheap.
+    this.#used += (length + 7) & ~7;
+    return bytes;
   }
-  const bytes = slab.subarray(slabUsed, slabUsed + length);
-  // Keep views 8-byte aligned so a DataView or wider typed array over them stays cheap.
-  slabUsed += (length + 7) & ~7;
-  return bytes;
 }
 
 /**
@@ -96,7 +104,7 @@ export function writeAscii(text: string, bytes: Uint8Array, offset: number): voi
  */
 export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
   if (text.length > SHORT) return encoder.encode(text);
-  const bytes = allocBytes(text.length);
+  const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code > 0x7f) return encoder.encode(text);

@@ -11,6 +11,7 @@ import { Session } from "./_session.ts";
 import type { HeaderBlock } from "./_reader.ts";
 import type { H2Limits } from "./_limits.ts";
 import type { SessionEvents } from "./_events.ts";
+import type { ByteSlab } from "../bytes.ts";
 import { type OutgoingHeaders, Stream } from "./_stream.ts";
 import { checkResponse, checkTrailers } from "./_headers.ts";
 import { concat } from "../bytes.ts";
@@ -112,10 +113,11 @@ export class ClientSession extends Session {
     conn: Deno.TcpConn,
     limits: H2Limits,
     events: SessionEvents,
+    slab: ByteSlab,
     where: string,
     onClosed: () => void,
   ) {
-    super(conn, limits, events, onClosed);
+    super(conn, limits, events, slab, onClosed);
     this.#where = where;
   }
 

@@ -12,6 +12,7 @@ import { Session } from "./_session.ts";
 import type { HeaderBlock } from "./_reader.ts";
 import type { H2Limits } from "./_limits.ts";
 import type { SessionEvents } from "./_events.ts";
+import type { ByteSlab } from "../bytes.ts";
 import type { OutgoingHeaders, Stream } from "./_stream.ts";
 import { checkRequest, checkTrailers, declaredLength } from "./_headers.ts";
 import { ServerStream, type StreamHost } from "./server_stream.ts";
@@ -51,10 +52,11 @@ export class ServerSession extends Session implements StreamHost {
     conn: Deno.TcpConn,
     limits: H2Limits,
     events: SessionEvents,
+    slab: ByteSlab,
     handler: (stream: ServerStream) => void,
     onClosed: () => void,
   ) {
-    super(conn, limits, events, onClosed);
+    super(conn, limits, events, slab, onClosed);
     this.#handler = handler;
     this.startedAt = this.now;
   }

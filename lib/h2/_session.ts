@@ -6,7 +6,6 @@
  * @module
  */
 import { DEFAULT_WINDOW, ErrorCode, FRAME_SIZE, H2Error, MAX_WINDOW, Setting } from "./frame.ts";
-import { allocBytes } from "../bytes.ts";
 import type { Stream } from "./_stream.ts";
 import { SessionCore } from "./_session_core.ts";
 import { FrameReader, type FrameSink, type HeaderBlock } from "./_reader.ts";
@@ -81,7 +80,7 @@ export abstract class Session extends SessionCore implements FrameSink {
       return this.resetStream(stream, ErrorCode.ENHANCE_YOUR_CALM);
     }
     if (length > 0) {
-      const chunk = allocBytes(length);
+      const chunk = this.slab.alloc(length);
       chunk.set(buf.subarray(start, end));
       this.deliver(stream, chunk);
     }

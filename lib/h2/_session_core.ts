@@ -14,6 +14,7 @@ import { Sender } from "./_send.ts";
 import { Budget, type H2Limits } from "./_limits.ts";
 import type { Stream } from "./_stream.ts";
 import type { SessionEvents } from "./_events.ts";
+import type { ByteSlab } from "../bytes.ts";
 
 /** Read buffer: room for one maximal frame we accept (16 KiB) and plenty of small ones. */
 const READ_BYTES = 32 * 1024;
@@ -71,8 +72,18 @@ export abstract class SessionCore {
   #resumeReading: (() => void) | undefined;
   #onClosed: () => void;
 
-  constructor(conn: Deno.TcpConn, limits: H2Limits, events: SessionEvents, onClosed: () => void) {
+  /** Where received DATA is copied to: the owning server's or client's slab. */
+  readonly slab: ByteSlab;
+
+  constructor(
+    conn: Deno.TcpConn,
+    limits: H2Limits,
+    events: SessionEvents,
+    slab: ByteSlab,
+    onClosed: () => void,
+  ) {
     this.conn = conn;
+    this.slab = slab;
     this.limits = limits;
     this.events = events;
     this.#onClosed = onClosed;

@@ -9,6 +9,7 @@
  */
 import { DEFAULT_LIMITS, type H2Limits, SWEEP_MS } from "./_limits.ts";
 import { type H2Stats, SessionEvents } from "./_events.ts";
+import { ByteSlab } from "../bytes.ts";
 import { ClientSession, type PendingRequest } from "./_client_session.ts";
 import { H2RequestError, type H2Response } from "./_client_types.ts";
 import type { OutgoingHeaders } from "./_stream.ts";
@@ -170,6 +171,7 @@ class Watch {
 export class H2Client {
   readonly #limits: H2Limits;
   readonly #events: SessionEvents;
+  readonly #slab = new ByteSlab();
   readonly #maxRetries: number;
   readonly #live = new Map<string, ClientSession>();
   readonly #connecting = new Map<string, Promise<ClientSession>>();
@@ -278,6 +280,7 @@ export class H2Client {
       conn,
       this.#limits,
       this.#events,
+      this.#slab,
       target.authority,
       () => {
         this.#all.delete(session);

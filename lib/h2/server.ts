@@ -9,6 +9,7 @@
  */
 import { DEFAULT_LIMITS, type H2Limits, SWEEP_MS } from "./_limits.ts";
 import { type H2Stats, SessionEvents } from "./_events.ts";
+import { ByteSlab } from "../bytes.ts";
 import { ServerSession } from "./_server_session.ts";
 import type { ServerStream } from "./server_stream.ts";
 
@@ -67,6 +68,7 @@ export class H2Server {
   readonly #limits: H2Limits;
   readonly #events: SessionEvents;
   readonly #sessions = new Set<ServerSession>();
+  readonly #slab = new ByteSlab();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #allClosed: (() => void) | undefined;
@@ -91,6 +93,7 @@ export class H2Server {
       conn,
       this.#limits,
       this.#events,
+      this.#slab,
       this.#options.handler,
       () => {
         this.#sessions.delete(session);

@@ -7,10 +7,9 @@
  * a 4xx and the connection is closed. Every phase has a deadline and every buffer a bound
  * (`_limits.ts`, README "Limits and hardening").
  *
- * Written instead of `node:http` because, under Deno, a `node:http` server fed sockets
- * from a `node:net` front (needed to share the port with h2c) is several times slower
- * than this and dropped requests (bench/README.md), and instead of `Deno.serve` because that
- * cannot share its port with the `node:http2` server gRPC needs (bench/README.md).
+ * Written instead of `node:http` because, under Deno, a `node:http` server fed sockets from a
+ * `node:net` front is several times slower than this and dropped requests, and instead of
+ * `Deno.serve` because that cannot take the connections our sniffer accepted (bench/README.md).
  *
  * @module
  */
@@ -32,6 +31,7 @@ import {
   resumeHeadSearch,
 } from "./_parse.ts";
 import { ChunkedDecoder, InputBuffer } from "./_body.ts";
+import type { ByteSlab } from "../bytes.ts";
 import { CONTINUE, encodeResponse, errorResponse } from "./_response.ts";
 import {
   DRAIN_MS,
@@ -48,11 +48,12 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { ByteSlab } from "../bytes.ts";
  * let queued = 0;
  * const transport: Http1Transport = {
  *   write: (bytes) => queued += bytes.length,
  *   backlog: () => queued,
- *   pause() {}, resume() {}, deadline() {}, end() {}, destroy() {},
+ *   pause() {}, resume() {}, deadline() {}, end() {}, destroy() {}, slab: new ByteSlab(),
  * };
  * transport.write(new Uint8Array(3));
  * assert.equal(transport.backlog(), 3);
@@ -73,6 +74,8 @@ export interface Http1Transport {
   end(): void;
   /** Closes the connection now. */
   destroy(): void;
+  /** Where response buffers come from (the server's). */
+  readonly slab: ByteSlab;
 }
 
 type Phase = "head" | "body" | "await-response" | "drain" | "closed";
@@ -96,15 +99,12 @@ interface Current {
  * ```ts
  * import assert from "node:assert/strict";
  * import { ANSWERED, type Handler } from "../net/mod.ts";
+ * import { ByteSlab } from "../bytes.ts";
  * const written: Uint8Array[] = [];
  * const transport: Http1Transport = {
  *   write: (bytes) => written.push(bytes),
  *   backlog: () => 0,
- *   pause() {},
- *   resume() {},
- *   deadline() {},
- *   end() {},
- *   destroy() {},
+ *   pause() {}, resume() {}, deadline() {}, end() {}, destroy() {}, slab: new ByteSlab(),
  * };
  * const handler: Handler = {
  *   open(head, sink) {
@@ -346,10 +346,9 @@ export class Http1Connection implements StreamHandler {
     // body is drained within a bound, then the connection is closed.
     const early = !this.#bodyComplete(current);
     if (early) current.keepAlive = false;
-    const close = !current.keepAlive || this.#closeWhenIdle;
-    this.#transport.write(
-      encodeResponse(reply, { close, headOnly: current.head.method === "HEAD" }),
-    );
+    const headOnly = current.head.method === "HEAD";
+    const framing = { close: !current.keepAlive || this.#closeWhenIdle, headOnly };
+    this.#transport.write(encodeResponse(reply, framing, this.#transport.slab));
     if (early) {
       this.#startDrain();
       return;

@@ -8,7 +8,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { Reply } from "../net/mod.ts";
-import { allocBytes, writeAscii } from "../bytes.ts";
+import { type ByteSlab, writeAscii } from "../bytes.ts";
 
 const SAFE_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const SAFE_VALUE = /^[\t\x20-\x7e]*$/;
@@ -60,7 +60,11 @@ function safe(reply: Reply): boolean {
  * );
  * ```
  */
-export function encodeResponse(reply: Reply, framing: ResponseFraming): Uint8Array {
+export function encodeResponse(
+  reply: Reply,
+  framing: ResponseFraming,
+  slab?: ByteSlab,
+): Uint8Array {
   if (!safe(reply)) {
     return errorResponse(500, "internal error: refused to write an unsafe response header");
   }
@@ -70,7 +74,8 @@ export function encodeResponse(reply: Reply, framing: ResponseFraming): Uint8Arr
   if (framing.close) head += "connection: close\r\n";
   head += "\r\n";
   const bodyLength = framing.headOnly ? 0 : reply.body.length;
-  const bytes = allocBytes(head.length + bodyLength);
+  const size = head.length + bodyLength;
+  const bytes = slab ? slab.alloc(size) : new Uint8Array(size);
   writeAscii(head, bytes, 0);
   if (bodyLength > 0) bytes.set(reply.body, head.length);
   return bytes;

@@ -18,6 +18,7 @@ import {
   SWEEP_MS,
 } from "../net/mod.ts";
 import { Http1Connection } from "./_connection.ts";
+import { ByteSlab } from "../bytes.ts";
 import { MAX_OUTPUT_BYTES } from "./_limits.ts";
 
 /**
@@ -48,6 +49,7 @@ import { MAX_OUTPUT_BYTES } from "./_limits.ts";
 export class Http1Connections implements ConnectionServer {
   #handler: Handler;
   #sweep = new DeadlineSweep(SWEEP_MS);
+  #slab = new ByteSlab();
   #open = new Map<Deno.TcpConn, Http1Connection>();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -71,6 +73,7 @@ export class Http1Connections implements ConnectionServer {
       lingerMs: LINGER_MS,
       highWater: MAX_OUTPUT_BYTES,
       sweep: this.#sweep,
+      slab: this.#slab,
     });
     const connection = new Http1Connection(stream, this.#handler, initial);
     this.#open.set(conn, connection);

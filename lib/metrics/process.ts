@@ -171,7 +171,12 @@ const GC_LE_LABELS: readonly Labels[] = [
   { le: "+Inf" },
 ];
 
-/** Process-wide samplers, started by the first {@linkcode processFamilies} call. */
+/**
+ * Process-wide samplers, started by the first {@linkcode processFamilies} call: GC events and
+ * event-loop lag belong to the process, not to one metrics object (the demo runs a provider's
+ * and a consumer's metrics in one process): module-level on purpose, as is the hessian.js
+ * import in `registry/metadata_v1.ts`; nothing else in lib/ keeps state at module level.
+ */
 let shared: { gc: GcRecorder; lag: LagMonitor } | undefined;
 
 function samplers(): { gc: GcRecorder; lag: LagMonitor } {

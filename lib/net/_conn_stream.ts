@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { allocBytes, concat } from "../bytes.ts";
+import { type ByteSlab, concat } from "../bytes.ts";
 
 /** Read buffer size; each read is copied out, so the buffer is reused. */
 const READ_BYTES = 64 * 1024;
@@ -109,11 +109,12 @@ export class DeadlineSweep {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { ByteSlab } from "../bytes.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const echoed = listener.accept().then((conn) =>
  *   new Promise<void>((done) => {
  *     const stream = new ConnStream(conn, {
- *       lingerMs: 1000, highWater: 1024, sweep: new DeadlineSweep(500),
+ *       lingerMs: 1000, highWater: 1024, sweep: new DeadlineSweep(500), slab: new ByteSlab(),
  *     });
  *     const handler: StreamHandler = {
  *       receive(chunk) {
@@ -158,20 +159,23 @@ export class ConnStream {
   #highWater: number;
   #overHighWater = false;
   #sweep: DeadlineSweep;
+  /** Where this connection's input chunks (and its owner's small buffers) come from. */
+  readonly slab: ByteSlab;
 
   /**
    * Wraps `conn`; call {@linkcode start} once a handler is attached. `highWater`: backlog
-   * above which {@linkcode StreamHandler.writable} is owed once it drains; `sweep`: the
-   * server's deadline sweep.
+   * above which {@linkcode StreamHandler.writable} is owed once it drains; `sweep` and `slab`:
+   * the server's deadline sweep and byte slab.
    */
   constructor(
     conn: Deno.TcpConn,
-    options: { lingerMs: number; highWater: number; sweep: DeadlineSweep },
+    options: { lingerMs: number; highWater: number; sweep: DeadlineSweep; slab: ByteSlab },
   ) {
     this.#conn = conn;
     this.#lingerMs = options.lingerMs;
     this.#highWater = options.highWater;
     this.#sweep = options.sweep;
+    this.slab = options.slab;
     conn.setNoDelay(true);
   }
 
@@ -193,7 +197,7 @@ export class ConnStream {
         const n = await this.#conn.read(buffer);
         if (this.#closed) return;
         if (n === null) break;
-        const chunk = allocBytes(n);
+        const chunk = this.slab.alloc(n);
         chunk.set(buffer.subarray(0, n));
         this.#handler!.receive(chunk);
       }

@@ -33,6 +33,7 @@ interface Hessian {
   DecoderV2: new (buffer: Buffer) => { read(): unknown };
 }
 
+/** The one import of hessian.js: the `process.env` swap around it must not run twice at once. */
 let loaded: Promise<Hessian> | undefined;
 
 /**
@@ -63,7 +64,8 @@ export function loadHessian(): Promise<Hessian> {
 }
 
 const MAX_REPLY = 1024 * 1024;
-let nextId = 1n;
+/** Each fetch opens its own connection for one request, so one id serves every request. */
+const REQUEST_ID = 1n;
 
 /**
  * Encodes one `getMetadataInfo(revision)` request frame for the provider app `app`.
@@ -151,7 +153,7 @@ export async function decodeReply(frame: Buffer): Promise<MetadataInfo> {
  * ```
  */
 export const fetchMetadataV1: MetadataFetcher = async (host, port, app, revision, timeoutMs) => {
-  const request = await encodeRequest(app, revision, nextId++);
+  const request = await encodeRequest(app, revision, REQUEST_ID);
   const conn = await withTimeout(
     Deno.connect({ hostname: host, port }),
     timeoutMs,
