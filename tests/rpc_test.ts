@@ -41,24 +41,22 @@ Deno.test("greet codecs round-trip protobuf and JSON, with proto field names", (
 });
 
 Deno.test("error codes map to dubbo-go HTTP statuses and gRPC numbers", () => {
-  const expected: Record<string, number> = {
-    canceled: 408,
-    unknown: 500,
-    invalid_argument: 400,
-    deadline_exceeded: 408,
-    not_found: 404,
-    already_exists: 409,
-    permission_denied: 403,
-    resource_exhausted: 429,
-    failed_precondition: 412,
-    aborted: 409,
-    out_of_range: 400,
-    unimplemented: 404,
-    internal: 500,
-    unavailable: 503,
-    data_loss: 500,
-    unauthenticated: 401,
+  // dubbo-go's code → HTTP status table (reference/protocols.md), read by status.
+  const byStatus: Record<number, string[]> = {
+    400: ["invalid_argument", "out_of_range"],
+    401: ["unauthenticated"],
+    403: ["permission_denied"],
+    404: ["not_found", "unimplemented"],
+    408: ["canceled", "deadline_exceeded"],
+    409: ["already_exists", "aborted"],
+    412: ["failed_precondition"],
+    429: ["resource_exhausted"],
+    500: ["unknown", "internal", "data_loss"],
+    503: ["unavailable"],
   };
+  const expected = Object.fromEntries(
+    Object.entries(byStatus).flatMap(([status, codes]) => codes.map((c) => [c, Number(status)])),
+  );
   assert.equal(CODES.length, 16);
   for (const code of CODES) assert.equal(httpStatusOf(code), expected[code], code);
   assert.equal(grpcStatusOf("unknown"), 2);
