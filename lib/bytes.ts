@@ -56,7 +56,7 @@ const MAX_SLAB_ALLOCATION = 4096;
  * const next = slab.alloc(4);
  * assert.deepEqual(head, new Uint8Array(4));
  * assert.equal(head.buffer, next.buffer); // one ArrayBuffer for both
- * assert.equal(slab.alloc(8192).byteOffset, 0); // a large one gets its own
+ * assert.equal(slab.alloc(8192).buffer.byteLength, 8192); // a large one gets its own
  * ```
  */
 export class ByteSlab {

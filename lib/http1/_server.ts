@@ -49,7 +49,7 @@ import { MAX_OUTPUT_BYTES } from "./_limits.ts";
 export class Http1Connections implements ConnectionServer {
   #handler: Handler;
   #sweep = new DeadlineSweep(SWEEP_MS);
-  #slab = new ByteSlab();
+  readonly #slab = new ByteSlab();
   #open = new Map<Deno.TcpConn, Http1Connection>();
   #closing = false;
   #closed: Promise<void> | undefined;
