@@ -36,8 +36,8 @@ export interface ProviderExtras {
 }
 
 /**
- * Runs the provider until a signal ends it: config, metrics and exporters, Triple
- * provider, registry, in that order; shutdown undoes them in reverse.
+ * Starts the provider (config, metrics and exporters, Triple provider, registry, in that
+ * order) and returns once it is registered; SIGINT/SIGTERM's shutdown undoes them in reverse.
  */
 export async function runProvider(extras: ProviderExtras = {}): Promise<void> {
   const config = loadConfig("server");
