@@ -12,32 +12,14 @@
  * @module
  */
 import { startProgram } from "../tests/support/programs.ts";
+import { rssBytes } from "../tests/support/raw_http.ts";
+import { scrapeSum } from "../tests/support/interop.ts";
 import { startPushgateway, startZooKeeper } from "../tests/support/services.ts";
 import { freePort } from "../tools/ports.ts";
 
 const SECONDS = Number(Deno.env.get("GENTLE_BENCH_SECONDS") ?? 120);
 const WARM_SECONDS = 20;
 const MIB = 1024 * 1024;
-
-/** Reads a process's resident set from /proc by `cat` (benches run under `-P`, not `-A`). */
-function rssBytes(pid: number): number {
-  const out = new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).outputSync();
-  const kib = new TextDecoder().decode(out.stdout).match(/VmRSS:\s+(\d+) kB/);
-  if (!kib) throw new Error(`cannot read the RSS of process ${pid}`);
-  return Number(kib[1]) * 1024;
-}
-
-/** A counter summed over all its series on a scrape endpoint. */
-async function scrapeSum(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/prometheus`)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
-}
 
 function describe(name: string, samples: number[]): string {
   const mib = (bytes: number) => (bytes / MIB).toFixed(0).padStart(4);

@@ -26,12 +26,14 @@
 import { median, processCpuNanos } from "./_proc.ts";
 import { startProgram } from "../tests/support/programs.ts";
 import { startGoProvider } from "../tests/support/peer_build.ts";
-import { goTool } from "../tests/support/go_tools.ts";
+import { runCommand } from "../tests/support/go_tools.ts";
+import { rssBytes } from "../tests/support/raw_http.ts";
+import { spawnProcess } from "../tests/support/process.ts";
+import { ghz } from "../tests/support/h2_server.ts";
 import { freePort } from "../tools/ports.ts";
 
 const CALLS = Number(Deno.env.get("GRPC_BENCH_CALLS") ?? 40_000);
 const ROUNDS = Number(Deno.env.get("GRPC_BENCH_ROUNDS") ?? 3);
-const GREET_PROTO = new URL("../proto/greet/greet.proto", import.meta.url).pathname;
 const PATH = "/greet.GreetService/Greet";
 /** `greet.GreetRequest{name: "hello world"}` in a gRPC frame. */
 const NAME = new TextEncoder().encode("hello world");
@@ -63,46 +65,16 @@ interface Load {
   run(port: number): Promise<Outcome>;
 }
 
-async function output(command: string, args: string[], timeoutMs: number) {
-  const out = await new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-function ghz(connections: number): Load {
+function ghzLoad(connections: number): Load {
   return {
     name: `ghz ${connections}×32`,
     fits: (target) => target.name !== "bare Deno.serve",
     async run(port) {
-      const result = await output(await goTool("ghz"), [
-        "--insecure",
-        "--proto",
-        GREET_PROTO,
-        "--call",
-        "greet.GreetService/Greet",
-        "-d",
-        '{"name":"hello world"}',
-        "--connections",
-        String(connections),
-        "-c",
-        String(32 * connections),
-        "-n",
-        String(CALLS),
-        "--format",
-        "json",
-        `127.0.0.1:${port}`,
-      ], 300_000);
-      const report = JSON.parse(result.stdout) as {
-        count: number;
-        total: number;
-        statusCodeDistribution?: Record<string, number>;
-        errorDistribution?: Record<string, number>;
-      };
+      const report = await ghz(port, CALLS, {
+        connections,
+        name: "hello world",
+        timeoutMs: 300_000,
+      });
       const statuses = report.statusCodeDistribution ?? {};
       const errors = Object.entries(statuses)
         .filter(([code]) => code !== "OK")
@@ -122,7 +94,7 @@ function h2load(connections: number, bodyFile: string): Load {
     name: `h2load ${connections}×32`,
     fits: () => true,
     async run(port) {
-      const result = await output("h2load", [
+      const result = await runCommand("h2load", [
         `-c${connections}`,
         "-m32",
         `-n${CALLS}`,
@@ -151,14 +123,6 @@ function h2load(connections: number, bodyFile: string): Load {
       };
     },
   };
-}
-
-/** Reads a process's resident set from /proc by `cat` (benches run under `-P`, not `-A`). */
-function rssBytes(pid: number): number {
-  const out = new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).outputSync();
-  const kib = new TextDecoder().decode(out.stdout).match(/VmRSS:\s+(\d+) kB/);
-  if (!kib) throw new Error(`cannot read the RSS of process ${pid}`);
-  return Number(kib[1]) * 1024;
 }
 
 /** One measurement: the load's outcome plus the server's CPU per call and peak RSS. */
@@ -212,29 +176,9 @@ async function startBare(): Promise<Target> {
   const source = `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {
     console.log("listening"); } }, async (request) => new Response(await request.bytes(),
     { headers: { "content-type": "application/grpc", "grpc-status": "0" } }));`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", source],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("listening")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("bare Deno.serve exited before it listened");
-    seen += value;
-  }
-  reader.releaseLock();
-  return {
-    name: "bare Deno.serve",
-    port,
-    pid: child.pid,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.stdout.cancel().catch(() => {});
-      await child.status;
-    },
-  };
+  const server = spawnProcess(Deno.execPath(), ["eval", source], { name: "bare Deno.serve" });
+  await server.waitForLine(/^listening$/m);
+  return { name: "bare Deno.serve", port, pid: server.pid, stop: () => server.stop() };
 }
 
 const MIB = 1024 * 1024;
@@ -277,7 +221,7 @@ const targets: Target[] = [];
 const lines: string[] = [];
 try {
   targets.push(await startOurs(), await startDubboGo(), await startBare());
-  const loads = [ghz(1), ghz(8), h2load(1, bodyFile), h2load(8, bodyFile)];
+  const loads = [ghzLoad(1), ghzLoad(8), h2load(1, bodyFile), h2load(8, bodyFile)];
   for (const load of loads) {
     const fitting = targets.filter((t) => load.fits(t));
     for (const target of fitting) await load.run(target.port); // warm-up (JIT, pools)

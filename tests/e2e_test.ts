@@ -8,6 +8,7 @@ import { freePort } from "../tools/ports.ts";
 import { type Program, startProgram, startProgramWith, taskArgs } from "./support/programs.ts";
 import { startPushgateway, startZooKeeper, waitFor } from "./support/services.ts";
 import { connectRaw } from "./support/zk.ts";
+import { scrapeSum } from "./support/interop.ts";
 
 const PROVIDERS = "/dubbo/greet.GreetService/providers";
 const CONSUMERS = "/dubbo/greet.GreetService/consumers";
@@ -41,18 +42,6 @@ function startClient(zk: string, extra: string[] = [], env: Record<string, strin
     ], { ZK_ADDRESS: zk, ...env }),
     metricsPort,
   }));
-}
-
-/** Sum of a counter over all series on a scrape endpoint. */
-async function scrapeSum(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/prometheus`)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
 }
 
 function successes(program: Program): number {

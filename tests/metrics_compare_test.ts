@@ -12,6 +12,7 @@ import { freePort } from "../tools/ports.ts";
 import { startProgram } from "./support/programs.ts";
 import { startGoConsumer, startGoProvider } from "./support/peer_build.ts";
 import { startZooKeeper, waitFor } from "./support/services.ts";
+import { CALL_COUNTERS } from "./support/metric_names.ts";
 import {
   assertWarmedUp,
   ourResults,
@@ -255,16 +256,7 @@ Deno.test("dubbo-go: metrics values - samples() reads labels and values", () => 
 });
 
 /** The call counters compared, with their `_aggregate` (sliding window) gauges. */
-const COUNTERS = [
-  "requests_total",
-  "requests_succeed_total",
-  "requests_failed_total",
-  "requests_timeout_total",
-  "requests_limit_total",
-  "requests_failed_service_unavailable_total",
-  "requests_business_failed_total",
-  "requests_unknown_failed_total",
-].flatMap((c) => [c, `${c}_aggregate`]);
+const COUNTERS = CALL_COUNTERS.flatMap((c) => [c, `${c}_aggregate`]);
 
 /** Labels that name the process, not the call: allowed to differ. */
 const PROCESS_LABELS = ["application_name", "application_version", "ip", "hostname"];

@@ -76,11 +76,26 @@ export async function h2spec(port: number): Promise<{ counts: number[]; failures
 
 const GREET_PROTO = new URL("../../proto/greet/greet.proto", import.meta.url).pathname;
 
-/** Runs ghz (grpc-go): `calls` Greet calls on one connection × 32 streams; its JSON report. */
+/** The parts of ghz's JSON report that tests and benches read. */
+export interface GhzReport {
+  /** Calls made. */
+  count: number;
+  /** Wall time of the run, in nanoseconds. */
+  total: number;
+  statusCodeDistribution: Record<string, number>;
+  errorDistribution?: Record<string, number>;
+}
+
+/**
+ * Runs ghz (grpc-go): `calls` Greet calls carrying `name`, over `connections` connections
+ * with 32 streams each (default one connection); its JSON report.
+ */
 export async function ghz(
   port: number,
   calls: number,
-): Promise<{ statusCodeDistribution: Record<string, number>; errorDistribution?: unknown }> {
+  options: { connections?: number; name?: string; timeoutMs?: number } = {},
+): Promise<GhzReport> {
+  const { connections = 1, name = "ghz", timeoutMs = 600_000 } = options;
   const result = await runGoTool("ghz", [
     "--insecure",
     "--proto",
@@ -88,17 +103,17 @@ export async function ghz(
     "--call",
     "greet.GreetService/Greet",
     "-d",
-    '{"name":"ghz"}',
+    JSON.stringify({ name }),
     "-c",
-    "32",
+    String(32 * connections),
     "--connections",
-    "1",
+    String(connections),
     "-n",
     String(calls),
     "--format",
     "json",
     `127.0.0.1:${port}`,
-  ], 600_000);
+  ], timeoutMs);
   return JSON.parse(result.stdout);
 }
 

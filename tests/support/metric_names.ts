@@ -10,21 +10,22 @@ export type MetricType = "counter" | "gauge" | "histogram";
 
 const RT_SINCE_START = ["sum", "last", "min", "max", "avg"];
 
+/** The per-method call counters of one side, without the `dubbo_<side>_` prefix. */
+export const CALL_COUNTERS: readonly string[] = [
+  "requests_total",
+  "requests_succeed_total",
+  "requests_failed_total",
+  "requests_timeout_total",
+  "requests_limit_total",
+  "requests_failed_service_unavailable_total",
+  "requests_business_failed_total",
+  "requests_unknown_failed_total",
+];
+
 /** The per-method families of one side, with their types. */
 export function rpcFamilies(side: "provider" | "consumer"): Record<string, MetricType> {
   const families: Record<string, MetricType> = {};
-  for (
-    const counter of [
-      "requests_total",
-      "requests_succeed_total",
-      "requests_failed_total",
-      "requests_timeout_total",
-      "requests_limit_total",
-      "requests_failed_service_unavailable_total",
-      "requests_business_failed_total",
-      "requests_unknown_failed_total",
-    ]
-  ) {
+  for (const counter of CALL_COUNTERS) {
     families[`dubbo_${side}_${counter}`] = "counter";
     families[`dubbo_${side}_${counter}_aggregate`] = "gauge";
   }
