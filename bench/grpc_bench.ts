@@ -183,9 +183,14 @@ async function startBare(): Promise<Target> {
 
 const MIB = 1024 * 1024;
 
+/** Median calls per second of a target's samples. */
+const rateOf = (samples: Sample[]) => median(samples.map((s) => s.calls / s.seconds));
+/** Median server CPU per call of a target's samples, in µs. */
+const cpuOf = (samples: Sample[]) => median(samples.map((s) => s.cpuMicrosPerCall));
+
 function row(load: Load, target: Target, samples: Sample[]): string {
-  const rate = median(samples.map((s) => s.calls / s.seconds));
-  const cpu = median(samples.map((s) => s.cpuMicrosPerCall));
+  const rate = rateOf(samples);
+  const cpu = cpuOf(samples);
   const rss = Math.max(...samples.map((s) => s.peakRss)) / MIB;
   const errors = samples.reduce((sum, s) => sum + s.errors, 0);
   const why = samples.map((s) => s.errorText).filter(Boolean)[0] ?? "";
@@ -199,17 +204,15 @@ function row(load: Load, target: Target, samples: Sample[]): string {
 function ratios(load: Load, results: Map<Target, Sample[]>): string[] {
   const by = (name: Target["name"]) => [...results].find(([t]) => t.name === name)?.[1];
   const ours = by("ours")!;
-  const rate = (s: Sample[]) => median(s.map((x) => x.calls / x.seconds));
-  const cpu = (s: Sample[]) => median(s.map((x) => x.cpuMicrosPerCall));
   const lines: string[] = [];
   for (const other of ["dubbo-go", "bare Deno.serve"] as const) {
     const theirs = by(other);
     if (!theirs) continue;
     lines.push(
       `${load.name.padEnd(13)} ours / ${other}: ${
-        (rate(ours) / rate(theirs)).toFixed(2)
+        (rateOf(ours) / rateOf(theirs)).toFixed(2)
       }× calls/s, ` +
-        `${(cpu(ours) / cpu(theirs)).toFixed(2)}× CPU per call`,
+        `${(cpuOf(ours) / cpuOf(theirs)).toFixed(2)}× CPU per call`,
     );
   }
   return lines;
