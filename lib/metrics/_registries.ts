@@ -131,6 +131,41 @@ export function takenNames(families: readonly Family[]): Map<string, string> {
   );
 }
 
+/** One of the user's metrics as read, and what its names clash with, if anything. */
+interface ReadMetric {
+  metric: RegistryMetric;
+  /** `prom-client registry <n>`, counted from 1. */
+  where: string;
+  /** Dubbo's family or the earlier metric that already writes one of its names. */
+  clash: string | undefined;
+}
+
+/**
+ * Reads every registry in order, the one rule for the start check and each render: a metric
+ * clashes when one of its {@linkcode sampleNames} is `taken` ({@linkcode takenNames} of our
+ * families) or claimed by an earlier metric; a metric without a clash claims its names.
+ */
+async function* readRegistries(
+  registries: readonly PromClientRegistry[],
+  taken: ReadonlyMap<string, string>,
+): AsyncGenerator<ReadMetric> {
+  const owners = new Map<string, string>();
+  for (const [index, registry] of registries.entries()) {
+    const where = `prom-client registry ${index + 1}`;
+    for (const metric of await registry.getMetricsAsJSON()) {
+      const names = sampleNames(metric.name, metric.type);
+      const name = names.find((sample) => taken.has(sample) || owners.has(sample));
+      if (name !== undefined) {
+        const clash = taken.has(name) ? `Dubbo's family ${taken.get(name)}` : owners.get(name);
+        yield { metric, where, clash };
+        continue;
+      }
+      for (const sample of names) owners.set(sample, `"${metric.name}" of ${where}`);
+      yield { metric, where, clash: undefined };
+    }
+  }
+}
+
 /**
  * Reads every registry and throws {@linkcode MetricNameCollision} when a metric's names
  * clash with `ours` ({@linkcode takenNames} of our families) or with an earlier registry's.
@@ -153,19 +188,11 @@ export async function checkRegistries(
   ours: ReadonlyMap<string, string>,
   registries: readonly PromClientRegistry[],
 ): Promise<void> {
-  const owners = new Map<string, string>();
-  for (const [index, registry] of registries.entries()) {
-    const where = `prom-client registry ${index + 1}`;
-    for (const metric of await registry.getMetricsAsJSON()) {
-      const names = sampleNames(metric.name, metric.type);
-      const clash = names.find((sample) => ours.has(sample) || owners.has(sample));
-      if (clash !== undefined) {
-        const owner = ours.has(clash) ? `Dubbo's family ${ours.get(clash)}` : owners.get(clash);
-        throw new MetricNameCollision(
-          `metric "${metric.name}" of ${where} collides with ${owner}: rename it`,
-        );
-      }
-      for (const sample of names) owners.set(sample, `"${metric.name}" of ${where}`);
+  for await (const { metric, where, clash } of readRegistries(registries, ours)) {
+    if (clash !== undefined) {
+      throw new MetricNameCollision(
+        `metric "${metric.name}" of ${where} collides with ${clash}: rename it`,
+      );
     }
   }
 }
@@ -193,7 +220,8 @@ function toFamily(metric: RegistryMetric, type: FamilyType): Family {
 /**
  * The registries' metrics as families, read now; a metric whose names are `taken` (ours,
  * or an earlier one's: registered after the start check) or of a type we do not write is
- * left out, so the exposition stays valid.
+ * left out, so the exposition stays valid (such a metric still claims its names, as in the
+ * start check).
  *
  * @example
  * ```ts
@@ -217,15 +245,9 @@ export async function registryFamilies(
   taken: ReadonlyMap<string, string>,
 ): Promise<Family[]> {
   const families: Family[] = [];
-  const seen = new Set(taken.keys());
-  for (const registry of registries) {
-    for (const metric of await registry.getMetricsAsJSON()) {
-      const type = TYPES[String(metric.type)];
-      const names = sampleNames(metric.name, metric.type);
-      if (type === undefined || names.some((sample) => seen.has(sample))) continue;
-      for (const sample of names) seen.add(sample);
-      families.push(toFamily(metric, type));
-    }
+  for await (const { metric, clash } of readRegistries(registries, taken)) {
+    const type = TYPES[String(metric.type)];
+    if (type !== undefined && clash === undefined) families.push(toFamily(metric, type));
   }
   return families;
 }

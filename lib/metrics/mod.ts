@@ -65,7 +65,6 @@ export {
   MetricNameCollision,
   type PromClientRegistry,
   type RegistryMetric,
-  sampleNames,
 } from "./_registries.ts";
 export {
   type Family,
