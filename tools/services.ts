@@ -307,11 +307,7 @@ async function launch(spec: LaunchSpec): Promise<Service> {
     current.status.then(async (status) => {
       if (child !== current) return; // stopped on purpose
       await exited;
-      ownExit = new Error(
-        `${spec.name} (pid ${current.pid}) exited on its own with code ${status.code}` +
-          `${status.signal ? ` (${status.signal})` : ""}; its last log lines:\n` +
-          lastLines(output, 30),
-      );
+      ownExit = exitError(spec.name, current.pid, status, output, "exited on its own");
     });
     try {
       await waitFor(`${spec.name} on 127.0.0.1:${spec.port}`, async () => {
@@ -370,4 +366,29 @@ async function launch(spec: LaunchSpec): Promise<Service> {
 /** The last `count` non-empty lines of `text`. */
 export function lastLines(text: string, count: number): string {
   return text.split("\n").filter((line) => line.trim() !== "").slice(-count).join("\n");
+}
+
+/**
+ * The error for a child process that exited: its name, PID, exit code (and signal) and
+ * its last 30 lines of `output`; `how` it exited, e.g. "exited on its own".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const status = { success: false, code: 3, signal: null };
+ * const error = exitError("server", 42, status, "starting\nboom\n");
+ * assert.equal(error.message, "server (pid 42) exited with code 3; its last lines:\nstarting\nboom");
+ * ```
+ */
+export function exitError(
+  name: string,
+  pid: number,
+  status: Deno.CommandStatus,
+  output: string,
+  how = "exited",
+): Error {
+  return new Error(
+    `${name} (pid ${pid}) ${how} with code ${status.code}` +
+      `${status.signal ? ` (${status.signal})` : ""}; its last lines:\n${lastLines(output, 30)}`,
+  );
 }

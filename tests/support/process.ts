@@ -6,7 +6,7 @@
  * @module
  */
 import { waitFor } from "./services.ts";
-import { lastLines, WaitAborted } from "../../tools/services.ts";
+import { exitError, WaitAborted } from "../../tools/services.ts";
 import { unwatch, watch } from "./watchdog.ts";
 
 /** A running child process started by {@linkcode spawnProcess}. */
@@ -76,19 +76,13 @@ export function spawnProcess(
   /** The test sent a signal that may end it. */
   let asked = false;
   let ownExit: Error | undefined;
-  const exitError = (status: Deno.CommandStatus) =>
-    new Error(
-      `${options.name} (pid ${child.pid}) exited with code ${status.code}` +
-        `${status.signal ? ` (${status.signal})` : ""}; its last lines:\n${
-          lastLines(excerpt(text), 30)
-        }`,
-    );
   const watched = { exitedOnItsOwn: () => ownExit };
   if (options.persistent) watch(watched);
   const exited = Promise.all([child.status, drained]).then(([status]) => {
     done = true;
-    if (options.persistent && !asked) ownExit = exitError(status);
-    else unwatch(watched);
+    if (options.persistent && !asked) {
+      ownExit = exitError(options.name, child.pid, status, excerpt(text));
+    } else unwatch(watched);
     return status.code;
   });
   const kill = (signal: Deno.Signal = "SIGTERM") => {
