@@ -32,8 +32,6 @@ import type { H2Stats } from "./_events.ts";
  * ```
  */
 export interface H2ConnectionOptions {
-  /** Called once per connection after it closed (the accept loop's slot). */
-  onClosed?: (conn: Deno.TcpConn) => void;
   /** Overrides of lib/h2's defaults. */
   limits?: Partial<H2Limits>;
   /** Where limit breaches and connection errors are logged (default: nowhere). */
@@ -100,9 +98,8 @@ export function createH2ConnectionServer(
     log: options.log,
     label: options.label,
   });
-  const onClosed = options.onClosed;
   return {
-    serve: (conn, initial) => server.serve(conn, initial, onClosed && (() => onClosed(conn))),
+    serve: (conn, initial, done) => server.serve(conn, initial, done),
     connections: () => server.stats.sessionsOpen,
     close: (graceMs) => server.close(graceMs),
     stats: server.stats,

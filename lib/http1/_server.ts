@@ -54,19 +54,20 @@ export class Http1Connections implements ConnectionServer {
   #closing = false;
   #closed: Promise<void> | undefined;
   #idle: (() => void) | undefined;
-  #onClosed: (conn: Deno.TcpConn) => void;
 
-  /** Serves requests with `handler`; `onClosed` hears of each connection once it has closed. */
-  constructor(handler: Handler, onClosed: (conn: Deno.TcpConn) => void = () => {}) {
+  /** Serves requests with `handler`. */
+  constructor(handler: Handler) {
     this.#handler = handler;
-    this.#onClosed = onClosed;
   }
 
-  /** Serves HTTP/1.1 on `conn`, after `initial` (bytes already read). */
-  serve(conn: Deno.TcpConn, initial: Uint8Array): void {
+  /**
+   * Serves HTTP/1.1 on `conn`, after `initial` (bytes already read); `done` is called once
+   * the connection has closed.
+   */
+  serve(conn: Deno.TcpConn, initial: Uint8Array, done?: () => void): void {
     if (this.#closing) {
       closeQuietly(conn);
-      this.#onClosed(conn);
+      done?.();
       return;
     }
     const stream = new ConnStream(conn, {
@@ -84,7 +85,7 @@ export class Http1Connections implements ConnectionServer {
       writable: () => connection.writable(),
       closed: () => {
         this.#open.delete(conn);
-        this.#onClosed(conn);
+        done?.();
         connection.closed();
         if (this.#open.size === 0) this.#idle?.();
       },
@@ -207,21 +208,14 @@ export interface Http1Server {
 export function serveHttp1(options: Http1ServerOptions): Http1Server {
   const listener = Deno.listen({ hostname: options.hostname, port: options.port });
   const port = (listener.addr as Deno.NetAddr).port;
-  const releases = new Map<Deno.TcpConn, () => void>();
-  const connections = new Http1Connections(options.handler, (conn) => {
-    releases.get(conn)?.();
-    releases.delete(conn);
-  });
+  const connections = new Http1Connections(options.handler);
   let closing = false;
   const loop = acceptLoop(listener, {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     label: `${options.label} port ${options.hostname}:${port}`,
     log: options.log ?? ((line) => console.error(line)),
     closing: () => closing,
-    serve: (conn, release) => {
-      releases.set(conn, release);
-      connections.serve(conn, new Uint8Array(0));
-    },
+    serve: (conn, release) => connections.serve(conn, new Uint8Array(0), release),
   });
   let closed: Promise<void> | undefined;
   return {

@@ -185,12 +185,15 @@ export const ANSWERED: Exchange = Object.freeze({
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const held = new Set<Deno.TcpConn>();
+ * const held = new Map<Deno.TcpConn, (() => void) | undefined>();
  * const server: ConnectionServer = {
- *   serve: (conn) => void held.add(conn),
+ *   serve: (conn, _initial, done) => void held.set(conn, done),
  *   connections: () => held.size,
  *   close: () => {
- *     for (const conn of held) conn.close();
+ *     for (const [conn, done] of held) {
+ *       conn.close();
+ *       done?.();
+ *     }
  *     held.clear();
  *     return Promise.resolve();
  *   },
@@ -200,8 +203,11 @@ export const ANSWERED: Exchange = Object.freeze({
  * ```
  */
 export interface ConnectionServer {
-  /** Serves `conn`, whose first bytes (already read) are `initial`. */
-  serve(conn: Deno.TcpConn, initial: Uint8Array): void;
+  /**
+   * Serves `conn`, whose first bytes (already read) are `initial`; `done` is called once
+   * the connection is closed (the accept loop's slot).
+   */
+  serve(conn: Deno.TcpConn, initial: Uint8Array, done?: () => void): void;
   /** Connections held now. */
   connections(): number;
   /**

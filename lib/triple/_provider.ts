@@ -151,16 +151,9 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     return Promise.reject(bindError(`${options.hostname}:${options.port}`, error));
   }
   const port = (listener.addr as Deno.NetAddr).port;
-  /** Each accepted connection's accept-loop slot, released once it has closed. */
-  const releases = new Map<Deno.TcpConn, () => void>();
-  const release = (conn: Deno.TcpConn) => {
-    releases.get(conn)?.();
-    releases.delete(conn);
-  };
-  const http1 = new Http1Connections(handler, release);
+  const http1 = new Http1Connections(handler);
   const log = options.log ?? ((line: string) => console.error(line));
   const h2 = createH2ConnectionServer(handler, {
-    onClosed: release,
     log,
     label: `Triple port ${options.hostname}:${port} (h2c)`,
   });
@@ -173,20 +166,19 @@ export function serveProvider(options: ProviderOptions): Promise<Provider> {
     log,
     closing: () => closing,
     serve(conn, done) {
-      releases.set(conn, done);
       sniffing.add(conn);
       sniffHttp2(conn, FIRST_BYTES_MS).then(
         (seen) => {
           sniffing.delete(conn);
           if (closing) {
             closeQuietly(conn);
-            release(conn);
-          } else (seen.http2 ? h2 : http1).serve(conn, seen.initial);
+            done();
+          } else (seen.http2 ? h2 : http1).serve(conn, seen.initial, done);
         },
         () => {
           sniffing.delete(conn);
           closeQuietly(conn);
-          release(conn);
+          done();
         },
       );
     },
