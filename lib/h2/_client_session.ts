@@ -316,11 +316,6 @@ export class ClientSession extends Session {
     for (const request of this.#pending.splice(0)) request.reject(error);
   }
 
-  /** The server closed the connection: what is still open fails as `closed`. */
-  protected override peerClosed(): void {
-    this.destroy();
-  }
-
   override destroy(): void {
     if (this.closed) return;
     this.draining = true;

@@ -46,6 +46,8 @@ export class ServerSession extends Session implements StreamHost {
   readonly startedAt: number;
   #prefaceSeen = 0;
   #settingsSeen = false;
+  /** The client closed its side (EOF): the session closes once no stream is left. */
+  #peerEnded = false;
   #handler: (stream: ServerStream) => void;
 
   constructor(
@@ -176,6 +178,25 @@ export class ServerSession extends Session implements StreamHost {
     if (this.streams.size === 0 && (this.goawayPhase === 2 || this.peerGoaway >= 0)) {
       void this.linger();
     }
+    if (this.#peerEnded) this.#closeWhenDone();
+  }
+
+  /**
+   * The client closed its side (EOF): streams still waiting for request data are
+   * cancelled, the others may finish their responses; once none is left (within
+   * `lingerMs`, the sweep's bound) what is queued is flushed and the socket closed.
+   */
+  protected override peerClosed(): void {
+    if (this.lingerSince === 0) this.lingerSince = Date.now();
+    this.#peerEnded = true;
+    for (const stream of [...this.streams.values()]) {
+      if (!stream.remoteEnded) this.abortStream(stream, ErrorCode.CANCEL, true);
+    }
+    this.#closeWhenDone();
+  }
+
+  #closeWhenDone() {
+    if (this.streams.size === 0) void this.output.drained().then(() => this.destroy());
   }
 
   /** A response ended while the request was still arriving: stop it (RST_STREAM NO_ERROR). */

@@ -66,7 +66,6 @@ export abstract class SessionCore {
   protected readonly resetBudget: Budget;
   #recentResets: number[] = [];
   #controlMark = -1;
-  #peerEnded = false;
   /** HEADERS and non-empty DATA frames received (useful work, for the control budget). */
   protected streamFramesIn = 0;
   #resumeReading: (() => void) | undefined;
@@ -197,21 +196,11 @@ export abstract class SessionCore {
   }
 
   /**
-   * The peer closed its side (EOF): streams still waiting for request data are cancelled,
-   * the others may finish their responses; once none is left (within `lingerMs`, the
-   * sweep's bound) what is queued is flushed and the socket closed.
+   * The peer closed its side (EOF): the connection is closed now (a client's open requests
+   * fail as `closed`). The server lets responses finish first.
    */
   protected peerClosed(): void {
-    if (this.lingerSince === 0) this.lingerSince = Date.now();
-    this.#peerEnded = true;
-    for (const stream of [...this.streams.values()]) {
-      if (!stream.remoteEnded) this.abortStream(stream, ErrorCode.CANCEL, true);
-    }
-    this.#closeWhenDone();
-  }
-
-  #closeWhenDone() {
-    if (this.streams.size === 0) void this.output.drained().then(() => this.destroy());
+    this.destroy();
   }
 
   /** A read or write failed. */
@@ -252,7 +241,6 @@ export abstract class SessionCore {
     if (this.streams.size === 0) this.idleSince = this.now;
     this.streamClosed(stream);
     stream.finished();
-    if (this.#peerEnded) this.#closeWhenDone();
   }
 
   /** Called once a stream is removed (after its last event). */
