@@ -327,9 +327,8 @@ export class ClientSession extends Session {
 
   /** The client's sweep: linger deadline, and a server that stopped reading. */
   sweep(now: number): void {
-    this.now = this.sender.now = now;
-    const writing = this.output.writingSince;
-    if (writing > 0 && now - writing > this.limits.sendStallMs) return this.destroy(); // not reading
+    this.now = now;
+    if (this.writeStalled(now)) return this.destroy(); // not reading
     if (this.lingerSince > 0 && now - this.lingerSince > this.limits.lingerMs) this.destroy();
   }
 }

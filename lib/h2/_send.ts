@@ -21,7 +21,9 @@ const EMPTY = new Uint8Array(0);
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const options: SenderOptions = { streamHighWater: 65_536, outputHighWater: 1 << 20, ended() {} };
+ * const options: SenderOptions = {
+ *   streamHighWater: 65_536, outputHighWater: 1 << 20, ended() {}, clock: () => Date.now(),
+ * };
  * assert.ok(options.outputHighWater > options.streamHighWater);
  * ```
  */
@@ -32,6 +34,8 @@ export interface SenderOptions {
   outputHighWater: number;
   /** Called when END_STREAM has been sent on a stream. */
   ended(stream: Stream): void;
+  /** The stall clock (ms): the session's. */
+  clock(): number;
 }
 
 /**
@@ -50,7 +54,9 @@ export interface SenderOptions {
  *   data: (id: number, _b: Uint8Array, start: number, end: number, last: boolean) =>
  *     frames.push(`DATA ${id} ${end - start} end=${last}`),
  * } as unknown as FrameOutput;
- * const sender = new Sender(output, new HpackEncoder(), { streamHighWater: 10, outputHighWater: 1 << 20, ended() {} });
+ * const sender = new Sender(output, new HpackEncoder(), {
+ *   streamHighWater: 10, outputHighWater: 1 << 20, ended() {}, clock: () => 0,
+ * });
  * const stream = new Stream(1, 65_535, 4, 0); // the peer lets 4 bytes through
  * sender.headers(stream, { ":status": "200" }, false);
  * assert.equal(sender.write(stream, new Uint8Array(20)), false); // 16 bytes wait: over 10
@@ -66,8 +72,6 @@ export class Sender {
   /** The peer's SETTINGS_MAX_FRAME_SIZE and SETTINGS_INITIAL_WINDOW_SIZE. */
   maxFrame: number = FRAME_SIZE.min;
   initialWindow = DEFAULT_WINDOW;
-  /** The stall clock (ms), kept current by the session. */
-  now = 0;
   #output: FrameOutput;
   #encoder: HpackEncoder;
   #options: SenderOptions;
@@ -190,7 +194,8 @@ export class Sender {
     }
     // Streams blocked by the connection window: the stall clock runs.
     if (this.window > 0) return;
-    for (const stream of ready) if (stream.stalledSince === 0) stream.stalledSince = this.now;
+    const now = this.#options.clock();
+    for (const stream of ready) if (stream.stalledSince === 0) stream.stalledSince = now;
   }
 
   #markReady(stream: Stream) {
@@ -207,7 +212,7 @@ export class Sender {
       if (allowed <= 0) {
         // Shut by a flow-control window: the stall clock runs (a full socket is the
         // session's concern: FrameOutput.writingSince).
-        if (stream.stalledSince === 0) stream.stalledSince = this.now;
+        if (stream.stalledSince === 0) stream.stalledSince = this.#options.clock();
         break;
       }
       if (this.#output.backlog >= high) break;

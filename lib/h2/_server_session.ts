@@ -270,7 +270,7 @@ export class ServerSession extends Session implements StreamHost {
 
   /** The sweep: deadlines of this session and its streams at time `now`. */
   sweep(now: number): void {
-    this.now = this.sender.now = now;
+    this.now = now;
     const limits = this.limits;
     if (this.lingerSince > 0) {
       if (now - this.lingerSince > limits.lingerMs || (this.closeBy > 0 && now > this.closeBy)) {
@@ -290,7 +290,7 @@ export class ServerSession extends Session implements StreamHost {
         new H2Error(ErrorCode.SETTINGS_TIMEOUT, "SETTINGS not acknowledged"),
       );
     }
-    if (this.output.writingSince > 0 && now - this.output.writingSince > limits.sendStallMs) {
+    if (this.writeStalled(now)) {
       this.events.limit(this, "peer not reading");
       return this.destroy();
     }

@@ -91,8 +91,8 @@ export abstract class SessionCore {
       streamHighWater: limits.streamHighWater,
       outputHighWater: limits.outputHighWater,
       ended: (stream) => this.localEnded(stream),
+      clock: () => this.now,
     });
-    this.sender.now = this.now;
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListSize);
     this.controlBudget = new Budget(limits.controlBurst, limits.controlPerSecond, this.now);
     this.resetBudget = new Budget(limits.resetBurst, limits.resetPerSecond, this.now);
@@ -112,7 +112,7 @@ export abstract class SessionCore {
     try {
       for (;;) {
         if (end > start) {
-          this.now = this.sender.now = Date.now();
+          this.now = Date.now();
           start = this.lingerSince > 0 ? end : this.consume(buf, start, end);
         }
         if (this.closed) return;
@@ -201,6 +201,12 @@ export abstract class SessionCore {
    */
   protected peerClosed(): void {
     this.destroy();
+  }
+
+  /** Whether a write has been stuck over `sendStallMs` at `now`: the peer stopped reading. */
+  protected writeStalled(now: number): boolean {
+    const writing = this.output.writingSince;
+    return writing > 0 && now - writing > this.limits.sendStallMs;
   }
 
   /** A read or write failed. */
