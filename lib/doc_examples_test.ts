@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 const LIB = new URL("./", import.meta.url);
 
 /** The ```ts blocks of a source text that neither assert nor say `no-assert`. */
-export function uncheckedExamples(text: string): number[] {
+function uncheckedExamples(text: string): number[] {
   const lines = text.split("\n");
   const found: number[] = [];
   for (let i = 0; i < lines.length; i++) {

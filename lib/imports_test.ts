@@ -49,7 +49,7 @@ function resolve(from: string, specifier: string): string {
  * Why `importer` may not import `target` (both relative to the root), or `undefined` when it
  * may: a `_` segment of the target's path is private to the folder holding it.
  */
-export function privacyViolation(importer: string, target: string): string | undefined {
+function privacyViolation(importer: string, target: string): string | undefined {
   const segments = target.split("/");
   for (let i = 0; i < segments.length; i++) {
     if (!segments[i].startsWith("_")) continue;
@@ -83,7 +83,7 @@ function importedNames(code: string): Set<string> {
  * The re-export statements of a source text's code: `export ... from`, and `export { name }`
  * of an imported name.
  */
-export function reExports(text: string): string[] {
+function reExports(text: string): string[] {
   const code = codeOf(text);
   const shown = (statement: string) => statement.trim().replace(/\s+/g, " ");
   const fromPattern = /^\s*export\s+(?:type\s+)?(?:\*|\{[^}]*\})\s*from\s*["'][^"']+["']/gm;
@@ -98,7 +98,7 @@ export function reExports(text: string): string[] {
 }
 
 /** One cycle as a list of modules, or `undefined` when the graph is acyclic. */
-export function findCycle(edges: Map<string, string[]>): string[] | undefined {
+function findCycle(edges: Map<string, string[]>): string[] | undefined {
   const state = new Map<string, "open" | "done">();
   const stack: string[] = [];
   const visit = (node: string): string[] | undefined => {

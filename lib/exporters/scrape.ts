@@ -52,7 +52,7 @@ export function wantsOpenMetrics(accept: string | null): boolean {
 }
 
 /** Connections the scrape port holds at once (Prometheus needs one or two). */
-export const MAX_SCRAPE_CONNECTIONS = 1024;
+const MAX_SCRAPE_CONNECTIONS = 1024;
 
 const TEXT = "text/plain; charset=utf-8";
 const encoder = new TextEncoder();

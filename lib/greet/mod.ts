@@ -35,9 +35,4 @@ export {
   NO_PROVIDER_MESSAGE,
   runCallLoop,
 } from "./_call_loop.ts";
-export {
-  file_greet_greet,
-  GreetRequestSchema,
-  GreetResponseSchema,
-  GreetService,
-} from "../gen/greet/greet_pb.ts";
+export { GreetRequestSchema, GreetResponseSchema, GreetService } from "../gen/greet/greet_pb.ts";

@@ -95,19 +95,8 @@ export const DEFAULT_LIMITS: Readonly<H2Limits> = Object.freeze({
 });
 
 /**
- * Granularity of a server's or client's deadline sweep, ms.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(SWEEP_MS, 500);
- * ```
- */
-export const SWEEP_MS = 500;
-
-/**
- * A token bucket: `take` spends one token, refilled at `perSecond` up to `burst`;
- * `credit` adds tokens for useful work. False once the bucket is empty.
+ * A token bucket: `take` spends one token, refilled at `perSecond` up to `burst`; false
+ * once the bucket is empty.
  *
  * @example
  * ```ts
@@ -141,10 +130,5 @@ export class Budget {
     if (this.#tokens < 1) return false;
     this.#tokens--;
     return true;
-  }
-
-  /** Adds `tokens` (up to the burst). */
-  credit(tokens: number): void {
-    this.#tokens = Math.min(this.#burst, this.#tokens + tokens);
   }
 }

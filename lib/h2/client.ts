@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { DEFAULT_LIMITS, type H2Limits, SWEEP_MS } from "./_limits.ts";
+import { DEFAULT_LIMITS, type H2Limits } from "./_limits.ts";
+import { SWEEP_MS } from "../net/mod.ts";
 import { type H2Stats, SessionEvents } from "./_events.ts";
 import { ByteSlab } from "../bytes.ts";
 import { ClientSession, type PendingRequest } from "./_client_session.ts";

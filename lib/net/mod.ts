@@ -34,13 +34,7 @@
  *
  * @module
  */
-export {
-  type AcceptLoop,
-  acceptLoop,
-  type AcceptOptions,
-  closeQuietly,
-  isFdExhaustion,
-} from "./_accept.ts";
+export { type AcceptLoop, acceptLoop, type AcceptOptions, closeQuietly } from "./_accept.ts";
 export { ConnStream, DeadlineSweep, type StreamHandler } from "./_conn_stream.ts";
 export { type Sniffed, sniffHttp2 } from "./_sniff.ts";
 export {
@@ -55,7 +49,6 @@ export {
   type StreamedReply,
 } from "./_exchange.ts";
 export {
-  ACCEPT_BACKOFF_MS,
   BODY_MS,
   DEFAULT_MAX_CONNECTIONS,
   FIRST_BYTES_MS,

@@ -23,6 +23,8 @@ const GET_METADATA_INFO = {
   input: MetadataRequestSchema,
   output: MetadataInfoV2Schema,
 };
+/** What the client calls: built once, not per fetch. */
+const GET_METADATA_INFO_SPEC = protobufSpec(GET_METADATA_INFO);
 
 /**
  * The `GetMetadataInfo` method answering with `current()` (any revision asked), which
@@ -92,7 +94,7 @@ export const fetchMetadataV2: MetadataFetcher = async (host, port, app, revision
   });
   try {
     const request = create(MetadataRequestSchema, { revision });
-    const v2 = await client.call(protobufSpec(GET_METADATA_INFO), { host, port }, request);
+    const v2 = await client.call(GET_METADATA_INFO_SPEC, { host, port }, request);
     const info = checkMetadata({ ...v2, revision: v2.version });
     if (typeof info === "string") throw new Error(info);
     return info;

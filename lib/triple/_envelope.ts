@@ -154,11 +154,13 @@ export function onlyEnvelope(
  * import assert from "node:assert/strict";
  * const plain = { compressed: false, message: new Uint8Array([8, 1]) };
  * assert.deepEqual(openEnvelope(plain, false, 1024), new Uint8Array([8, 1]));
- * assert.throws(() => openEnvelope({ ...plain, compressed: true }, false, 1024), /without grpc-encoding/);
+ * assert.throws(() => openEnvelope({ ...plain, compressed: true }, false, 1024), /without a known grpc-encoding/);
  * ```
  */
 export function openEnvelope(envelope: Envelope, gzipped: boolean, maxBytes: number): Uint8Array {
   if (!envelope.compressed) return envelope.message;
-  if (!gzipped) throw new RpcError("internal", "compressed gRPC message without grpc-encoding");
+  if (!gzipped) {
+    throw new RpcError("internal", "compressed gRPC message without a known grpc-encoding");
+  }
   return gunzip(envelope.message, maxBytes);
 }

@@ -12,10 +12,9 @@ import { isGzip, isSupportedEncoding } from "./_compression.ts";
 import { encodeGrpcMessage } from "./_replies.ts";
 import { encodeEnvelope, EnvelopeDecoder, openEnvelope } from "./_envelope.ts";
 import type { StreamCall, StreamingMethod } from "./_method.ts";
+import { MAX_MESSAGE_BYTES } from "./_unary_call.ts";
+import { parseContentType } from "./_content_type.ts";
 import { errorText } from "../error_text.ts";
-
-/** Largest request message of a streaming call, after decompression. */
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 const RESPONSE_HEAD = {
   status: 200,
@@ -144,8 +143,8 @@ export function serveStreaming(
 
 /** Why a streaming request cannot be served, or `undefined` when it can. */
 function rejection(head: RequestHead): string | undefined {
-  const type = head.header("content-type")?.split(";")[0].trim().toLowerCase();
-  if (type !== "application/grpc" && type !== "application/grpc+proto") {
+  const type = parseContentType(head.header("content-type"));
+  if (type?.protocol !== "grpc" || type.serialization !== "proto") {
     return "streaming methods speak application/grpc+proto only";
   }
   if (!isSupportedEncoding(head.header("grpc-encoding"))) {

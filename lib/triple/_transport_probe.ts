@@ -14,6 +14,7 @@
 import { FRAME_HEADER_BYTES, FrameType, PREFACE } from "../h2/frame.ts";
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { RpcError } from "./_errors.ts";
+import { closeQuietly } from "../net/mod.ts";
 
 /**
  * How a provider failed the transport: it answered the preface in HTTP/1.1, closed or reset
@@ -26,6 +27,14 @@ import { RpcError } from "./_errors.ts";
  * ```
  */
 export type Mismatch = "http1-answer" | "closed-on-preface" | "reset-on-preface" | "h2c-only";
+
+/** For each mismatch: the transport the provider does not speak, and what it showed. */
+const SHOWN: Readonly<Record<Mismatch, { lacks: string; what: string }>> = {
+  "http1-answer": { lacks: "h2c", what: "it answered the HTTP/2 preface in HTTP/1.1" },
+  "closed-on-preface": { lacks: "h2c", what: "it closed the connection on the HTTP/2 preface" },
+  "reset-on-preface": { lacks: "h2c", what: "it reset the connection on the HTTP/2 preface" },
+  "h2c-only": { lacks: "HTTP/1.1", what: "it answered in HTTP/2" },
+};
 
 /** An empty SETTINGS frame: what a client sends right after the preface. */
 const EMPTY_SETTINGS = new Uint8Array([0, 0, 0, FrameType.SETTINGS, 0, 0, 0, 0, 0]);
@@ -83,9 +92,7 @@ async function ask(
   } catch (error) {
     return error instanceof Deno.errors.ConnectionReset ? "reset" : undefined;
   } finally {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(conn);
   }
 }
 
@@ -156,19 +163,15 @@ export function mismatchHint(
   protocol: "grpc" | "triple",
   http: "1.1" | "2",
 ): string {
-  const chosen = `--protocol=${protocol} --http=${http}`;
-  if (mismatch === "h2c-only") {
-    return `provider ${where} does not speak HTTP/1.1: it answered in HTTP/2 (h2c only); ` +
-      `this consumer calls with ${chosen}: call it with --http=2`;
-  }
-  const what = mismatch === "http1-answer"
-    ? "it answered the HTTP/2 preface in HTTP/1.1"
-    : mismatch === "closed-on-preface"
-    ? "it closed the connection on the HTTP/2 preface"
-    : "it reset the connection on the HTTP/2 preface";
-  const change = protocol === "grpc" ? "--protocol=triple --http=1.1" : "--http=1.1";
-  return `provider ${where} does not speak h2c: ${what}; this consumer calls with ${chosen}: ` +
-    `call it with ${change}`;
+  const { lacks, what } = SHOWN[mismatch];
+  const h2cOnly = mismatch === "h2c-only";
+  const change = h2cOnly
+    ? "--http=2"
+    : protocol === "grpc"
+    ? "--protocol=triple --http=1.1"
+    : "--http=1.1";
+  return `provider ${where} does not speak ${lacks}: ${what}${h2cOnly ? " (h2c only)" : ""}; ` +
+    `this consumer calls with --protocol=${protocol} --http=${http}: call it with ${change}`;
 }
 
 /**
@@ -182,16 +185,8 @@ export function mismatchHint(
  * ```
  */
 export function mismatchReason(where: string, mismatch: Mismatch): string {
-  switch (mismatch) {
-    case "http1-answer":
-      return `${where} does not speak h2c (it answered the HTTP/2 preface in HTTP/1.1)`;
-    case "closed-on-preface":
-      return `${where} does not speak h2c (it closed the connection on the HTTP/2 preface)`;
-    case "reset-on-preface":
-      return `${where} does not speak h2c (it reset the connection on the HTTP/2 preface)`;
-    case "h2c-only":
-      return `${where} does not speak HTTP/1.1 (it answered in HTTP/2)`;
-  }
+  const { lacks, what } = SHOWN[mismatch];
+  return `${where} does not speak ${lacks} (${what})`;
 }
 
 /**

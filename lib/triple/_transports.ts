@@ -9,20 +9,17 @@
  */
 import { type Endpoint, endpointKey } from "../endpoint.ts";
 import { H2Client, H2RequestError, type H2Response } from "../h2/mod.ts";
-import {
-  BIZ_ERROR,
-  codeOfGrpcFailure,
-  codeOfGrpcStatus,
-  errorFromBody,
-  RpcError,
-} from "./_errors.ts";
+import { BIZ_ERROR, codeOfGrpcFailure, errorFromBody, RpcError } from "./_errors.ts";
 import { gunzip, isGzip, maybeGzip } from "./_compression.ts";
 import { requestContentType, type Serialization } from "./_content_type.ts";
-import { encodeEnvelope, onlyEnvelope } from "./_envelope.ts";
+import { encodeEnvelope, onlyEnvelope, openEnvelope } from "./_envelope.ts";
 import { formatGrpcTimeout, MS_TIMEOUT_HEADERS } from "./_timeout.ts";
 import { ConnectionFailure } from "./_transport_probe.ts";
 import { concat } from "../bytes.ts";
 import { errorText } from "../error_text.ts";
+
+/** Largest error body read. */
+const MAX_ERROR_BODY = 64 * 1024;
 
 /** The value of `tri-protocol-version` we send, as dubbo-js does. */
 export const TRI_PROTOCOL_VERSION = "1.0.0";
@@ -128,9 +125,10 @@ function grpcMessage(response: H2Response, maxBytes: number): Uint8Array {
   const grpcMessage = trailers.get("grpc-message") ?? headers.get("grpc-message");
   if (status === undefined) throw new RpcError("internal", "response without grpc-status");
   if (status !== "0") {
-    const code = /^\d{1,3}$/.test(status) ? codeOfGrpcStatus(Number(status)) : undefined;
     const business = status === String(BIZ_ERROR);
-    throw new RpcError(code ?? "unknown", decodeGrpcMessage(grpcMessage), { business });
+    throw new RpcError(codeOfGrpcFailure(200, status), decodeGrpcMessage(grpcMessage), {
+      business,
+    });
   }
   const envelope = onlyEnvelope(
     response.body,
@@ -138,11 +136,7 @@ function grpcMessage(response: H2Response, maxBytes: number): Uint8Array {
     "internal",
     "response without a gRPC message",
   );
-  if (!envelope.compressed) return envelope.message;
-  if (!isGzip(headers.get("grpc-encoding"))) {
-    throw new RpcError("internal", "compressed gRPC message without a known grpc-encoding");
-  }
-  return gunzip(envelope.message, maxBytes);
+  return openEnvelope(envelope, isGzip(headers.get("grpc-encoding")), maxBytes);
 }
 
 /**
@@ -170,7 +164,7 @@ async function readBounded(response: Response, limit: number): Promise<Uint8Arra
 async function readError(response: Response): Promise<RpcError> {
   let text = "";
   try {
-    text = new TextDecoder().decode(await readBounded(response, 64 * 1024));
+    text = new TextDecoder().decode(await readBounded(response, MAX_ERROR_BODY));
   } catch {
     // unreadable or huge error body: the status decides
   }
@@ -231,8 +225,6 @@ export function tripleTransport(wire: Wire, http: "1.1" | "2"): Transport {
 
 /** Room for gzip's framing over an incompressible message. */
 const GZIP_SLACK = 1024;
-/** Largest error body read. */
-const MAX_ERROR_BODY = 64 * 1024;
 
 /** Triple/Connect unary over h2c: lib/h2's client, gzip answers unpacked within the limit. */
 function tripleH2Transport(wire: Wire): Transport {

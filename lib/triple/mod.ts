@@ -65,12 +65,5 @@ export {
   unaryMethod,
 } from "./_protobuf.ts";
 export { MAX_MESSAGE_BYTES } from "./_unary_call.ts";
-export { HEALTH_SERVICE } from "./_health.ts";
-export {
-  DEFAULT_GRACE_MS,
-  type Provider,
-  type ProviderOptions,
-  serveProvider,
-} from "./_provider.ts";
+export { type Provider, type ProviderOptions, serveProvider } from "./_provider.ts";
 export { type ClientOptions, createClient, type TripleClient } from "./_client.ts";
-export { TRI_PROTOCOL_VERSION } from "./_transports.ts";
